@@ -1,0 +1,1996 @@
+/* xlstm.h - run xLSTM language models in plain C99.        v0.1.0
+   Single-file library; MIT license at the end of this file.
+
+   USAGE
+     In exactly one C or C++ file:
+         #define XLSTM_IMPLEMENTATION
+         #include "xlstm.h"
+     Everywhere else just #include "xlstm.h". Link with -lm.
+
+   QUICK START
+     xlstm_model *model; xlstm_state *state; xlstm_error err;
+     const float *logits;
+     int32_t prompt[3] = {72, 105, 33};
+     if (xlstm_model_load("models/tiny-shakespeare", NULL, &model, &err)) {
+         fprintf(stderr, "%s\n", err.message); return 1;
+     }
+     xlstm_state_create(model, &state, &err);
+     xlstm_prefill(state, prompt, 3, NULL, &logits);   // logits after "Hi!"
+     int32_t next = xlstm_argmax(logits, xlstm_model_config(model)->vocab_size);
+     xlstm_step(state, next, &logits);                 // feed it back
+     xlstm_state_free(state);
+     xlstm_model_free(model);
+
+   COMPILE-TIME OPTIONS (define before including the implementation)
+     XLSTM_STATIC            make every function static to this translation unit
+     XLSTM_MALLOC/XLSTM_FREE replace malloc/free (define both or neither)
+     XLSTM_ASSERT(x)         internal invariant check (default: assert)
+     XLSTM_MAX_DIM           cap on any model dimension (default 1<<20)
+     XLSTM_MAX_BLOCKS        cap on the number of blocks (default 1024)
+
+   THREADING & MEMORY
+     A loaded xlstm_model is immutable: share one `const xlstm_model *` between
+     any number of threads. Everything mutable (recurrent memories, scratch,
+     logits) lives in an xlstm_state, one per sequence, owned by the caller.
+     Only load and create allocate; xlstm_step and xlstm_prefill never do.
+     The library keeps no global or thread-local state and never prints.
+
+   FILE FORMATS
+     A model is either
+       - a directory holding config.json and model.safetensors, or
+       - one .safetensors file whose __metadata__ has the config JSON as the
+         string value of the key "xlstm_config".
+     config.json is NX-AI xlstm's xLSTMLMModelConfig as JSON (the keys of its
+     dataclasses and YAML files: mlstm_block.mlstm.*, slstm_block.slstm.*,
+     slstm_block.feedforward.*, num_blocks, embedding_dim, slstm_at, vocab_size,
+     tie_weights, add_post_blocks_norm, bias, ...). Absent keys take the
+     reference defaults; unknown keys are ignored.
+     model.safetensors holds the reference state_dict under its own names
+     (token_embedding.weight, xlstm_block_stack.blocks.N.*, lm_head.weight) in
+     F32, BF16 or F16. The sLSTM recurrent kernel and bias are accepted in the
+     layout of either reference backend, chosen by slstm.backend ("cuda",
+     the default, or "vanilla"). Every tensor is checked for presence, dtype,
+     shape and bounds; unexpected tensors are an error.
+
+   RECENT CHANGES
+     0.1.0  first release: the 2024 xLSTM LM (mLSTM + sLSTM blocks).
+*/
+#ifndef XLSTM_H
+#define XLSTM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define XLSTM_VERSION_MAJOR 0
+#define XLSTM_VERSION_MINOR 1
+#define XLSTM_VERSION_PATCH 0
+#define XLSTM_VERSION_STRING "0.1.0"
+
+#ifndef XLSTMDEF
+#ifdef XLSTM_STATIC
+#define XLSTMDEF static
+#else
+#define XLSTMDEF extern
+#endif
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- status codes ------------------------------------------------------ */
+typedef enum xlstm_status {
+    XLSTM_OK = 0,
+    XLSTM_ERR_ARG = -1,          /* bad argument (NULL pointer, bad size)    */
+    XLSTM_ERR_IO = -2,           /* a file could not be opened or read       */
+    XLSTM_ERR_NOMEM = -3,        /* allocation failed                        */
+    XLSTM_ERR_JSON = -4,         /* malformed JSON (config or header)        */
+    XLSTM_ERR_CONFIG = -5,       /* config values invalid or inconsistent    */
+    XLSTM_ERR_FORMAT = -6,       /* malformed safetensors container          */
+    XLSTM_ERR_TRUNCATED = -7,    /* file shorter than its header says        */
+    XLSTM_ERR_MISSING = -8,      /* a tensor the config needs is absent      */
+    XLSTM_ERR_SHAPE = -9,        /* a tensor has the wrong shape             */
+    XLSTM_ERR_DTYPE = -10,       /* a tensor has an unsupported dtype        */
+    XLSTM_ERR_UNEXPECTED = -11,  /* the file holds a tensor nobody asked for */
+    XLSTM_ERR_UNSUPPORTED = -12, /* valid but not supported by this version  */
+    XLSTM_ERR_TOKEN = -13,       /* token id outside [0, vocab_size)         */
+    XLSTM_ERR_VALUE = -14        /* non-finite value in weights or state     */
+} xlstm_status;
+
+/* Optional error report: receives the status and a message naming the culprit. */
+typedef struct xlstm_error {
+    xlstm_status status;
+    char message[256];
+} xlstm_error;
+
+XLSTMDEF const char *xlstm_status_string(xlstm_status status);
+
+/* ---- opaque types ------------------------------------------------------ */
+typedef struct xlstm_model xlstm_model; /* immutable weights + config      */
+typedef struct xlstm_state xlstm_state; /* one sequence's mutable state    */
+
+/* ---- the configuration, as read and derived from config.json ----------- */
+#ifndef XLSTM_MAX_BLOCKS
+#define XLSTM_MAX_BLOCKS 1024
+#endif
+
+typedef enum xlstm_block_kind { XLSTM_BLOCK_MLSTM = 0, XLSTM_BLOCK_SLSTM = 1 } xlstm_block_kind;
+
+typedef enum xlstm_act {
+    XLSTM_ACT_GELU = 0, /* exact erf form */
+    XLSTM_ACT_SWISH,
+    XLSTM_ACT_RELU,
+    XLSTM_ACT_RELU2,
+    XLSTM_ACT_SIGMOID,
+    XLSTM_ACT_SELU
+} xlstm_act;
+
+typedef struct xlstm_config {
+    int32_t vocab_size;
+    int32_t embedding_dim;
+    int32_t num_blocks;
+    int32_t context_length; /* informational: the recurrence has no limit */
+    int32_t tie_weights;
+    int32_t add_post_blocks_norm;
+    int32_t bias; /* biases in the mLSTM projections */
+    struct {      /* mLSTM layer (pre up-projection block) */
+        double proj_factor;
+        int32_t round_proj_up_dim_up, round_proj_up_to_multiple_of;
+        int32_t inner_dim; /* derived: proj_factor * embedding_dim, rounded */
+        int32_t num_heads, head_dim;
+        int32_t conv1d_kernel_size; /* 0 = no convolution */
+        int32_t qkv_proj_blocksize; /* as configured */
+        int32_t qkv_num_blocks;     /* derived: inner_dim / qkv_proj_blocksize */
+    } mlstm;
+    struct { /* sLSTM layer (post up-projection block) */
+        int32_t num_heads, head_dim;
+        int32_t conv1d_kernel_size;
+        int32_t group_norm_weight;
+        int32_t backend_cuda;  /* 1: tensors stored in the cuda backend's layout */
+        int32_t function_lstm; /* 1: the plain "lstm" pointwise function */
+    } slstm;
+    struct { /* the sLSTM block's gated feed-forward */
+        int32_t present;
+        double proj_factor;
+        int32_t round_proj_up_dim_up, round_proj_up_to_multiple_of;
+        int32_t proj_up_dim; /* derived */
+        int32_t act_fn;      /* xlstm_act */
+        int32_t bias;
+    } ffn;
+    uint8_t block_kind[XLSTM_MAX_BLOCKS]; /* xlstm_block_kind per block */
+} xlstm_config;
+
+/* ---- model ------------------------------------------------------------- */
+typedef struct xlstm_model_params {
+    /* Run-time allocator; NULL uses XLSTM_MALLOC/XLSTM_FREE. */
+    void *(*alloc_fn)(size_t size, void *user);
+    void (*free_fn)(void *ptr, void *user);
+    void *alloc_user;
+} xlstm_model_params;
+
+XLSTMDEF xlstm_model_params xlstm_model_default_params(void);
+
+/* Load from a directory (config.json + model.safetensors) or from one
+   .safetensors file carrying its config in __metadata__["xlstm_config"].
+   On success *out_model is set and XLSTM_OK returned; on failure *out_model is
+   NULL, nothing leaks, and err (optional) names the culprit. */
+XLSTMDEF xlstm_status xlstm_model_load(const char *path, const xlstm_model_params *params,
+                                       xlstm_model **out_model, xlstm_error *err);
+/* Same, from memory. config_json may be NULL when the safetensors metadata
+   carries the config. The buffers may be freed once this returns. */
+XLSTMDEF xlstm_status xlstm_model_load_from_memory(const void *safetensors, size_t safetensors_size,
+                                                   const char *config_json, size_t config_json_size,
+                                                   const xlstm_model_params *params,
+                                                   xlstm_model **out_model, xlstm_error *err);
+XLSTMDEF void xlstm_model_free(xlstm_model *model);
+XLSTMDEF const xlstm_config *xlstm_model_config(const xlstm_model *model);
+/* Number of parameters (tied embedding counted once). */
+XLSTMDEF size_t xlstm_model_n_params(const xlstm_model *model);
+
+/* ---- state ------------------------------------------------------------- */
+XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state **out_state, xlstm_error *err);
+XLSTMDEF void xlstm_state_reset(xlstm_state *state); /* back to the empty sequence */
+/* dst and src must come from the same model. */
+XLSTMDEF xlstm_status xlstm_state_copy(xlstm_state *dst, const xlstm_state *src);
+XLSTMDEF void xlstm_state_free(xlstm_state *state);
+/* Serialise the recurrent state: a blob with magic, version and a fingerprint
+   of the model's shape, so it cannot be restored into a different model. */
+XLSTMDEF size_t xlstm_state_blob_size(const xlstm_state *state);
+XLSTMDEF xlstm_status xlstm_state_save(const xlstm_state *state, void *dst, size_t dst_size);
+XLSTMDEF xlstm_status xlstm_state_restore(xlstm_state *state, const void *src, size_t src_size);
+
+/* ---- inference --------------------------------------------------------- */
+/* Feed one token; *logits (vocab_size floats, owned by the state) receives
+   the next-token logits and stays valid until the next call on this state.
+   A token outside [0, vocab_size) returns XLSTM_ERR_TOKEN and leaves the
+   state untouched. */
+XLSTMDEF xlstm_status xlstm_step(xlstm_state *state, int32_t token, const float **logits);
+/* Feed n tokens; equal to n calls of xlstm_step. all_logits (optional,
+   n * vocab_size floats) receives every position's logits; *last_logits
+   (optional) the last position's. Every token is checked before any is fed. */
+XLSTMDEF xlstm_status xlstm_prefill(xlstm_state *state, const int32_t *tokens, size_t n,
+                                    float *all_logits, const float **last_logits);
+
+/* ---- sampling ---------------------------------------------------------- */
+XLSTMDEF int32_t xlstm_argmax(const float *logits, int32_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* XLSTM_H */
+
+/* ======================================================================== */
+#ifdef XLSTM_IMPLEMENTATION
+#ifndef XLSTM_IMPLEMENTATION_DONE
+#define XLSTM_IMPLEMENTATION_DONE
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#if defined(XLSTM_MALLOC) != defined(XLSTM_FREE)
+#error "define both XLSTM_MALLOC and XLSTM_FREE, or neither"
+#endif
+#ifndef XLSTM_MALLOC
+#define XLSTM_MALLOC(sz) malloc(sz)
+#define XLSTM_FREE(p) free(p)
+#endif
+#ifndef XLSTM_ASSERT
+#include <assert.h>
+#define XLSTM_ASSERT(x) assert(x)
+#endif
+#ifndef XLSTM_MAX_DIM
+#define XLSTM_MAX_DIM (1 << 20)
+#endif
+#define XLSTM__MAX_JSON_DEPTH 64
+
+#ifdef __cplusplus
+#define XLSTM__CAST(T, x) static_cast<T>(x)
+#else
+#define XLSTM__CAST(T, x) ((T)(x))
+#endif
+
+/* ---- errors and allocation --------------------------------------------- */
+
+XLSTMDEF const char *xlstm_status_string(xlstm_status s) {
+    switch (s) {
+    case XLSTM_OK: return "ok";
+    case XLSTM_ERR_ARG: return "invalid argument";
+    case XLSTM_ERR_IO: return "I/O error";
+    case XLSTM_ERR_NOMEM: return "out of memory";
+    case XLSTM_ERR_JSON: return "malformed JSON";
+    case XLSTM_ERR_CONFIG: return "invalid config";
+    case XLSTM_ERR_FORMAT: return "malformed safetensors file";
+    case XLSTM_ERR_TRUNCATED: return "truncated file";
+    case XLSTM_ERR_MISSING: return "missing tensor";
+    case XLSTM_ERR_SHAPE: return "tensor shape mismatch";
+    case XLSTM_ERR_DTYPE: return "unsupported tensor dtype";
+    case XLSTM_ERR_UNEXPECTED: return "unexpected tensor";
+    case XLSTM_ERR_UNSUPPORTED: return "unsupported feature";
+    case XLSTM_ERR_TOKEN: return "token id out of range";
+    case XLSTM_ERR_VALUE: return "non-finite value";
+    }
+    return "unknown status";
+}
+
+static xlstm_status xlstm__fail(xlstm_error *err, xlstm_status s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static xlstm_status xlstm__fail(xlstm_error *err, xlstm_status s, const char *fmt, ...) {
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        err->status = s;
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+    }
+    return s;
+}
+
+typedef struct xlstm__alloc {
+    void *(*alloc_fn)(size_t, void *);
+    void (*free_fn)(void *, void *);
+    void *user;
+} xlstm__alloc;
+
+static void *xlstm__malloc(const xlstm__alloc *a, size_t n) {
+    if (n == 0) n = 1;
+    return a->alloc_fn ? a->alloc_fn(n, a->user) : XLSTM_MALLOC(n);
+}
+static void xlstm__free(const xlstm__alloc *a, void *p) {
+    if (!p) return;
+    if (a->free_fn) a->free_fn(p, a->user);
+    else XLSTM_FREE(p);
+}
+
+/* Checked size arithmetic: every size derived from a file goes through these. */
+static int xlstm__mul(size_t a, size_t b, size_t *out) {
+    if (a != 0 && b > SIZE_MAX / a) return 0;
+    *out = a * b;
+    return 1;
+}
+static int xlstm__add(size_t a, size_t b, size_t *out) {
+    if (b > SIZE_MAX - a) return 0;
+    *out = a + b;
+    return 1;
+}
+
+/* ---- a small JSON parser (DOM of tokens, jsmn-like) --------------------- */
+
+enum { XLSTM__J_NULL, XLSTM__J_BOOL, XLSTM__J_NUM, XLSTM__J_STR, XLSTM__J_ARR, XLSTM__J_OBJ };
+
+typedef struct xlstm__jtok {
+    uint8_t type;
+    uint8_t truth;  /* for BOOL */
+    uint32_t start; /* byte range in the text; strings exclude the quotes */
+    uint32_t end;
+    uint32_t count; /* ARR: elements; OBJ: key/value pairs */
+    uint32_t next;  /* index of the token after this whole subtree */
+} xlstm__jtok;
+
+typedef struct xlstm__json {
+    const char *text;
+    size_t len;
+    xlstm__jtok *tok; /* NULL during the counting pass */
+    uint32_t n, cap;
+    size_t pos;
+} xlstm__json;
+
+static void xlstm__jskip_ws(xlstm__json *j) {
+    while (j->pos < j->len) {
+        char c = j->text[j->pos];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') break;
+        j->pos++;
+    }
+}
+
+static int xlstm__jhex(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static int xlstm__jvalue(xlstm__json *j, int depth);
+
+static int xlstm__jnew(xlstm__json *j, int type, size_t start, uint32_t *idx) {
+    if (j->n == UINT32_MAX || start > UINT32_MAX) return 0;
+    *idx = j->n++;
+    if (j->tok) {
+        xlstm__jtok *t;
+        if (*idx >= j->cap) return 0;
+        t = &j->tok[*idx];
+        memset(t, 0, sizeof *t);
+        t->type = XLSTM__CAST(uint8_t, type);
+        t->start = XLSTM__CAST(uint32_t, start);
+    }
+    return 1;
+}
+
+static int xlstm__jstring(xlstm__json *j) {
+    uint32_t idx;
+    size_t start;
+    j->pos++; /* opening quote */
+    start = j->pos;
+    while (j->pos < j->len) {
+        unsigned char c = XLSTM__CAST(unsigned char, j->text[j->pos]);
+        if (c == '"') break;
+        if (c < 0x20) return 0;
+        if (c == '\\') {
+            if (++j->pos >= j->len) return 0;
+            c = XLSTM__CAST(unsigned char, j->text[j->pos]);
+            if (c == 'u') {
+                int k;
+                for (k = 1; k <= 4; k++)
+                    if (j->pos + k >= j->len || xlstm__jhex(j->text[j->pos + k]) < 0) return 0;
+                j->pos += 4;
+            } else if (!strchr("\"\\/bfnrt", c) || c == 0) {
+                return 0;
+            }
+        }
+        j->pos++;
+    }
+    if (j->pos >= j->len) return 0;
+    if (!xlstm__jnew(j, XLSTM__J_STR, start, &idx)) return 0;
+    if (j->tok) {
+        j->tok[idx].end = XLSTM__CAST(uint32_t, j->pos);
+        j->tok[idx].next = j->n;
+    }
+    j->pos++; /* closing quote */
+    return 1;
+}
+
+static int xlstm__jnumber(xlstm__json *j) {
+    uint32_t idx;
+    size_t start = j->pos, digits = 0;
+    if (j->text[j->pos] == '-') j->pos++;
+    while (j->pos < j->len && j->text[j->pos] >= '0' && j->text[j->pos] <= '9') j->pos++, digits++;
+    if (!digits) return 0;
+    if (j->pos < j->len && j->text[j->pos] == '.') {
+        j->pos++;
+        digits = 0;
+        while (j->pos < j->len && j->text[j->pos] >= '0' && j->text[j->pos] <= '9') j->pos++, digits++;
+        if (!digits) return 0;
+    }
+    if (j->pos < j->len && (j->text[j->pos] == 'e' || j->text[j->pos] == 'E')) {
+        j->pos++;
+        if (j->pos < j->len && (j->text[j->pos] == '+' || j->text[j->pos] == '-')) j->pos++;
+        digits = 0;
+        while (j->pos < j->len && j->text[j->pos] >= '0' && j->text[j->pos] <= '9') j->pos++, digits++;
+        if (!digits) return 0;
+    }
+    if (j->pos - start > 64) return 0; /* no config number needs more */
+    if (!xlstm__jnew(j, XLSTM__J_NUM, start, &idx)) return 0;
+    if (j->tok) {
+        j->tok[idx].end = XLSTM__CAST(uint32_t, j->pos);
+        j->tok[idx].next = j->n;
+    }
+    return 1;
+}
+
+static int xlstm__jliteral(xlstm__json *j, const char *word, int type, int truth) {
+    size_t n = strlen(word);
+    uint32_t idx;
+    if (j->len - j->pos < n || memcmp(j->text + j->pos, word, n) != 0) return 0;
+    if (!xlstm__jnew(j, type, j->pos, &idx)) return 0;
+    j->pos += n;
+    if (j->tok) {
+        j->tok[idx].truth = XLSTM__CAST(uint8_t, truth);
+        j->tok[idx].end = XLSTM__CAST(uint32_t, j->pos);
+        j->tok[idx].next = j->n;
+    }
+    return 1;
+}
+
+static int xlstm__jcontainer(xlstm__json *j, int depth, int is_obj) {
+    uint32_t idx, count = 0;
+    if (depth >= XLSTM__MAX_JSON_DEPTH) return 0;
+    if (!xlstm__jnew(j, is_obj ? XLSTM__J_OBJ : XLSTM__J_ARR, j->pos, &idx)) return 0;
+    j->pos++;
+    xlstm__jskip_ws(j);
+    if (j->pos < j->len && j->text[j->pos] == (is_obj ? '}' : ']')) {
+        j->pos++;
+    } else {
+        for (;;) {
+            xlstm__jskip_ws(j);
+            if (is_obj) {
+                if (j->pos >= j->len || j->text[j->pos] != '"' || !xlstm__jstring(j)) return 0;
+                xlstm__jskip_ws(j);
+                if (j->pos >= j->len || j->text[j->pos] != ':') return 0;
+                j->pos++;
+            }
+            if (!xlstm__jvalue(j, depth + 1)) return 0;
+            if (count == UINT32_MAX) return 0;
+            count++;
+            xlstm__jskip_ws(j);
+            if (j->pos >= j->len) return 0;
+            if (j->text[j->pos] == ',') {
+                j->pos++;
+                continue;
+            }
+            if (j->text[j->pos] != (is_obj ? '}' : ']')) return 0;
+            j->pos++;
+            break;
+        }
+    }
+    if (j->tok) {
+        j->tok[idx].end = XLSTM__CAST(uint32_t, j->pos);
+        j->tok[idx].count = count;
+        j->tok[idx].next = j->n;
+    }
+    return 1;
+}
+
+static int xlstm__jvalue(xlstm__json *j, int depth) {
+    char c;
+    xlstm__jskip_ws(j);
+    if (j->pos >= j->len) return 0;
+    c = j->text[j->pos];
+    switch (c) {
+    case '{': return xlstm__jcontainer(j, depth, 1);
+    case '[': return xlstm__jcontainer(j, depth, 0);
+    case '"': return xlstm__jstring(j);
+    case 't': return xlstm__jliteral(j, "true", XLSTM__J_BOOL, 1);
+    case 'f': return xlstm__jliteral(j, "false", XLSTM__J_BOOL, 0);
+    case 'n': return xlstm__jliteral(j, "null", XLSTM__J_NULL, 0);
+    default:
+        if (c == '-' || (c >= '0' && c <= '9')) return xlstm__jnumber(j);
+        return 0;
+    }
+}
+
+/* Two passes: count tokens, then fill an exactly sized array. */
+static xlstm_status xlstm__json_parse(xlstm__json *j, const xlstm__alloc *a, const char *text, size_t len,
+                                      const char *what, xlstm_error *err) {
+    size_t bytes;
+    memset(j, 0, sizeof *j);
+    j->text = text;
+    j->len = len;
+    if (len >= UINT32_MAX) return xlstm__fail(err, XLSTM_ERR_JSON, "%s: JSON larger than 4 GB", what);
+    if (!xlstm__jvalue(j, 0)) goto bad;
+    xlstm__jskip_ws(j);
+    if (j->pos != len) goto bad;
+    if (!xlstm__mul(j->n, sizeof(xlstm__jtok), &bytes))
+        return xlstm__fail(err, XLSTM_ERR_NOMEM, "%s: JSON too large", what);
+    j->cap = j->n;
+    j->tok = XLSTM__CAST(xlstm__jtok *, xlstm__malloc(a, bytes));
+    if (!j->tok) return xlstm__fail(err, XLSTM_ERR_NOMEM, "%s: out of memory for JSON", what);
+    j->n = 0;
+    j->pos = 0;
+    if (!xlstm__jvalue(j, 0)) { /* cannot fail after the first pass succeeded */
+        xlstm__free(a, j->tok);
+        j->tok = NULL;
+        goto bad;
+    }
+    return XLSTM_OK;
+bad:
+    return xlstm__fail(err, XLSTM_ERR_JSON, "%s: malformed JSON near byte %lu", what,
+                       XLSTM__CAST(unsigned long, j->pos));
+}
+
+/* Decode a string token (escapes, \uXXXX with surrogate pairs) into out
+   (NUL-terminated). Returns the decoded length, or -1 if it does not fit. */
+static long xlstm__jstr_decode(const xlstm__json *j, uint32_t ti, char *out, size_t cap) {
+    const xlstm__jtok *t = &j->tok[ti];
+    size_t i = t->start, o = 0;
+    while (i < t->end) {
+        unsigned long cp;
+        char c = j->text[i++];
+        if (c != '\\') {
+            if (o + 1 >= cap) return -1;
+            out[o++] = c;
+            continue;
+        }
+        c = j->text[i++];
+        switch (c) {
+        case 'b': cp = '\b'; break;
+        case 'f': cp = '\f'; break;
+        case 'n': cp = '\n'; break;
+        case 'r': cp = '\r'; break;
+        case 't': cp = '\t'; break;
+        case 'u':
+            cp = XLSTM__CAST(unsigned long, (xlstm__jhex(j->text[i]) << 12) | (xlstm__jhex(j->text[i + 1]) << 8) |
+                                                 (xlstm__jhex(j->text[i + 2]) << 4) | xlstm__jhex(j->text[i + 3]));
+            i += 4;
+            if (cp >= 0xD800 && cp < 0xDC00 && i + 6 <= t->end && j->text[i] == '\\' && j->text[i + 1] == 'u') {
+                unsigned long lo = XLSTM__CAST(unsigned long,
+                                               (xlstm__jhex(j->text[i + 2]) << 12) | (xlstm__jhex(j->text[i + 3]) << 8) |
+                                                   (xlstm__jhex(j->text[i + 4]) << 4) | xlstm__jhex(j->text[i + 5]));
+                if (lo >= 0xDC00 && lo < 0xE000) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    i += 6;
+                }
+            }
+            if (cp >= 0xD800 && cp < 0xE000) cp = 0xFFFD; /* lone surrogate */
+            break;
+        default: cp = XLSTM__CAST(unsigned char, c); break;
+        }
+        if (o + 4 >= cap) return -1;
+        if (cp < 0x80) {
+            out[o++] = XLSTM__CAST(char, cp);
+        } else if (cp < 0x800) {
+            out[o++] = XLSTM__CAST(char, 0xC0 | (cp >> 6));
+            out[o++] = XLSTM__CAST(char, 0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            out[o++] = XLSTM__CAST(char, 0xE0 | (cp >> 12));
+            out[o++] = XLSTM__CAST(char, 0x80 | ((cp >> 6) & 0x3F));
+            out[o++] = XLSTM__CAST(char, 0x80 | (cp & 0x3F));
+        } else {
+            out[o++] = XLSTM__CAST(char, 0xF0 | (cp >> 18));
+            out[o++] = XLSTM__CAST(char, 0x80 | ((cp >> 12) & 0x3F));
+            out[o++] = XLSTM__CAST(char, 0x80 | ((cp >> 6) & 0x3F));
+            out[o++] = XLSTM__CAST(char, 0x80 | (cp & 0x3F));
+        }
+    }
+    if (o >= cap) return -1;
+    out[o] = 0;
+    return XLSTM__CAST(long, o);
+}
+
+/* Compare a string token with a plain ASCII key (escapes decoded). */
+static int xlstm__jstr_eq(const xlstm__json *j, uint32_t ti, const char *s) {
+    char buf[128];
+    const xlstm__jtok *t = &j->tok[ti];
+    size_t n = strlen(s);
+    if (t->type != XLSTM__J_STR) return 0;
+    if (t->end - t->start == n && memcmp(j->text + t->start, s, n) == 0) return 1;
+    if (xlstm__jstr_decode(j, ti, buf, sizeof buf) < 0) return 0;
+    return strcmp(buf, s) == 0;
+}
+
+/* Value token of key in object token obj, or 0 when absent (token 0 is
+   always the root, never a value). The last occurrence wins, as in Python. */
+static uint32_t xlstm__jget(const xlstm__json *j, uint32_t obj, const char *key) {
+    uint32_t i, k, found = 0;
+    if (obj >= j->n || j->tok[obj].type != XLSTM__J_OBJ) return 0;
+    k = obj + 1;
+    for (i = 0; i < j->tok[obj].count; i++) {
+        uint32_t v = k + 1;
+        if (xlstm__jstr_eq(j, k, key)) found = v;
+        k = j->tok[v].next;
+    }
+    return found;
+}
+
+static int xlstm__jnum(const xlstm__json *j, uint32_t ti, double *out) {
+    char buf[72];
+    const xlstm__jtok *t = &j->tok[ti];
+    size_t n = t->end - t->start;
+    if (t->type != XLSTM__J_NUM || n >= sizeof buf) return 0;
+    memcpy(buf, j->text + t->start, n);
+    buf[n] = 0;
+    *out = strtod(buf, NULL);
+    return 1;
+}
+
+/* ---- config ------------------------------------------------------------- */
+
+typedef struct xlstm__cfgctx {
+    const xlstm__json *j;
+    xlstm_error *err;
+    xlstm_status st;
+} xlstm__cfgctx;
+
+/* Read an integer field; absent or null keeps the default. */
+static void xlstm__cfg_int(xlstm__cfgctx *c, uint32_t obj, const char *key, int32_t *out) {
+    double v;
+    uint32_t t = xlstm__jget(c->j, obj, key);
+    if (!t || c->st != XLSTM_OK || c->j->tok[t].type == XLSTM__J_NULL) return;
+    if (!xlstm__jnum(c->j, t, &v) || v != floor(v) || v < -2147483648.0 || v > 2147483647.0) {
+        c->st = xlstm__fail(c->err, XLSTM_ERR_CONFIG, "config: %s must be an integer", key);
+        return;
+    }
+    *out = XLSTM__CAST(int32_t, v);
+}
+static void xlstm__cfg_num(xlstm__cfgctx *c, uint32_t obj, const char *key, double *out) {
+    double v;
+    uint32_t t = xlstm__jget(c->j, obj, key);
+    if (!t || c->st != XLSTM_OK || c->j->tok[t].type == XLSTM__J_NULL) return;
+    if (!xlstm__jnum(c->j, t, &v) || !(v == v) || v > 1e9 || v < -1e9) {
+        c->st = xlstm__fail(c->err, XLSTM_ERR_CONFIG, "config: %s must be a number", key);
+        return;
+    }
+    *out = v;
+}
+static void xlstm__cfg_bool(xlstm__cfgctx *c, uint32_t obj, const char *key, int32_t *out) {
+    uint32_t t = xlstm__jget(c->j, obj, key);
+    if (!t || c->st != XLSTM_OK || c->j->tok[t].type == XLSTM__J_NULL) return;
+    if (c->j->tok[t].type != XLSTM__J_BOOL) {
+        c->st = xlstm__fail(c->err, XLSTM_ERR_CONFIG, "config: %s must be true or false", key);
+        return;
+    }
+    *out = c->j->tok[t].truth;
+}
+/* Read a short string field into buf; absent keeps buf. */
+static void xlstm__cfg_str(xlstm__cfgctx *c, uint32_t obj, const char *key, char *buf, size_t cap) {
+    uint32_t t = xlstm__jget(c->j, obj, key);
+    if (!t || c->st != XLSTM_OK || c->j->tok[t].type == XLSTM__J_NULL) return;
+    if (c->j->tok[t].type != XLSTM__J_STR || xlstm__jstr_decode(c->j, t, buf, cap) < 0)
+        c->st = xlstm__fail(c->err, XLSTM_ERR_CONFIG, "config: %s must be a short string", key);
+}
+
+/* The reference's UpProjConfigMixin: proj_factor * dim rounded to a multiple. */
+static int32_t xlstm__round_proj(double factor, int32_t dim, int32_t multiple, int32_t up) {
+    double m = factor * dim / multiple;
+    m = up ? ceil(m) : floor(m);
+    if (!(m >= 0) || m * multiple > XLSTM_MAX_DIM) return -1;
+    return XLSTM__CAST(int32_t, m * multiple);
+}
+
+static int xlstm__dim_ok(int32_t v) { return v > 0 && v <= XLSTM_MAX_DIM; }
+
+static xlstm_status xlstm__parse_config(const xlstm__json *j, xlstm_config *cfg, xlstm_error *err) {
+    xlstm__cfgctx c;
+    uint32_t root = 0, mb, sb, t, ffn_t = 0, ml = 0, sl = 0;
+    int32_t i, has_m, has_s;
+    char buf[32];
+    c.j = j;
+    c.err = err;
+    c.st = XLSTM_OK;
+    memset(cfg, 0, sizeof *cfg);
+    if (j->tok[0].type != XLSTM__J_OBJ) return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: top level must be an object");
+
+    /* reference defaults (xLSTMBlockStackConfig / xLSTMLMModelConfig) */
+    cfg->vocab_size = -1;
+    cfg->embedding_dim = 128;
+    cfg->num_blocks = 1;
+    cfg->context_length = -1;
+    cfg->add_post_blocks_norm = 1;
+    xlstm__cfg_int(&c, root, "vocab_size", &cfg->vocab_size);
+    xlstm__cfg_int(&c, root, "embedding_dim", &cfg->embedding_dim);
+    xlstm__cfg_int(&c, root, "num_blocks", &cfg->num_blocks);
+    xlstm__cfg_int(&c, root, "context_length", &cfg->context_length);
+    xlstm__cfg_bool(&c, root, "tie_weights", &cfg->tie_weights);
+    xlstm__cfg_bool(&c, root, "add_post_blocks_norm", &cfg->add_post_blocks_norm);
+    xlstm__cfg_bool(&c, root, "bias", &cfg->bias);
+    if (c.st) return c.st;
+    if (!xlstm__dim_ok(cfg->vocab_size) || cfg->vocab_size > (1 << 24))
+        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: vocab_size %d out of range", cfg->vocab_size);
+    if (!xlstm__dim_ok(cfg->embedding_dim))
+        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: embedding_dim %d out of range", cfg->embedding_dim);
+    if (cfg->num_blocks < 0 || cfg->num_blocks > XLSTM_MAX_BLOCKS)
+        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: num_blocks %d out of range (max %d)", cfg->num_blocks,
+                           XLSTM_MAX_BLOCKS);
+
+    mb = xlstm__jget(j, root, "mlstm_block");
+    sb = xlstm__jget(j, root, "slstm_block");
+    has_m = mb && j->tok[mb].type != XLSTM__J_NULL;
+    has_s = sb && j->tok[sb].type != XLSTM__J_NULL;
+    if ((has_m && j->tok[mb].type != XLSTM__J_OBJ) || (has_s && j->tok[sb].type != XLSTM__J_OBJ))
+        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: mlstm_block/slstm_block must be objects or null");
+
+    /* block map: slstm_at is a list of indices or "all"; no mlstm_block means all sLSTM */
+    t = xlstm__jget(j, root, "slstm_at");
+    if (!has_m || (t && j->tok[t].type == XLSTM__J_STR && xlstm__jstr_eq(j, t, "all"))) {
+        for (i = 0; i < cfg->num_blocks; i++) cfg->block_kind[i] = XLSTM_BLOCK_SLSTM;
+    } else if (t && j->tok[t].type == XLSTM__J_ARR) {
+        uint32_t e = t + 1, k;
+        for (k = 0; k < j->tok[t].count; k++, e = j->tok[e].next) {
+            double v;
+            if (!xlstm__jnum(j, e, &v) || v != floor(v) || v < 0 || v >= cfg->num_blocks)
+                return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: slstm_at entry %u is not a block index below %d",
+                                   k, cfg->num_blocks);
+            cfg->block_kind[XLSTM__CAST(int32_t, v)] = XLSTM_BLOCK_SLSTM;
+        }
+    } else if (t && j->tok[t].type != XLSTM__J_NULL) {
+        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: slstm_at must be a list or \"all\"");
+    }
+    for (i = 0; i < cfg->num_blocks; i++) {
+        if (cfg->block_kind[i] == XLSTM_BLOCK_SLSTM && !has_s)
+            return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: block %d is sLSTM but slstm_block is null", i);
+    }
+
+    if (has_m) { /* mLSTMLayerConfig defaults */
+        ml = xlstm__jget(j, mb, "mlstm");
+        if (ml && j->tok[ml].type != XLSTM__J_OBJ)
+            return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: mlstm_block.mlstm must be an object");
+        cfg->mlstm.proj_factor = 2.0;
+        cfg->mlstm.round_proj_up_dim_up = 1;
+        cfg->mlstm.round_proj_up_to_multiple_of = 64;
+        cfg->mlstm.num_heads = 4;
+        cfg->mlstm.conv1d_kernel_size = 4;
+        cfg->mlstm.qkv_proj_blocksize = 4;
+        if (ml) {
+            xlstm__cfg_num(&c, ml, "proj_factor", &cfg->mlstm.proj_factor);
+            xlstm__cfg_bool(&c, ml, "round_proj_up_dim_up", &cfg->mlstm.round_proj_up_dim_up);
+            xlstm__cfg_int(&c, ml, "round_proj_up_to_multiple_of", &cfg->mlstm.round_proj_up_to_multiple_of);
+            xlstm__cfg_int(&c, ml, "num_heads", &cfg->mlstm.num_heads);
+            xlstm__cfg_int(&c, ml, "conv1d_kernel_size", &cfg->mlstm.conv1d_kernel_size);
+            xlstm__cfg_int(&c, ml, "qkv_proj_blocksize", &cfg->mlstm.qkv_proj_blocksize);
+        }
+        if (c.st) return c.st;
+        if (!xlstm__dim_ok(cfg->mlstm.round_proj_up_to_multiple_of) || !(cfg->mlstm.proj_factor > 0))
+            return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: mlstm proj_factor/round_proj_up_to_multiple_of invalid");
+        cfg->mlstm.inner_dim = xlstm__round_proj(cfg->mlstm.proj_factor, cfg->embedding_dim,
+                                                 cfg->mlstm.round_proj_up_to_multiple_of,
+                                                 cfg->mlstm.round_proj_up_dim_up);
+        if (!xlstm__dim_ok(cfg->mlstm.inner_dim))
+            return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: mlstm inner dimension %d out of range",
+                               cfg->mlstm.inner_dim);
+        if (!xlstm__dim_ok(cfg->mlstm.num_heads) || cfg->mlstm.inner_dim % cfg->mlstm.num_heads)
+            return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: mlstm num_heads %d does not divide inner dim %d",
+                               cfg->mlstm.num_heads, cfg->mlstm.inner_dim);
+        cfg->mlstm.head_dim = cfg->mlstm.inner_dim / cfg->mlstm.num_heads;
+        if (cfg->mlstm.conv1d_kernel_size < 0 || cfg->mlstm.conv1d_kernel_size > 4096)
+            return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: mlstm conv1d_kernel_size %d out of range",
+                               cfg->mlstm.conv1d_kernel_size);
+        /* the reference splits inner_dim into inner_dim // blocksize heads */
+        if (!xlstm__dim_ok(cfg->mlstm.qkv_proj_blocksize) ||
+            cfg->mlstm.inner_dim / cfg->mlstm.qkv_proj_blocksize < 1 ||
+            cfg->mlstm.inner_dim % (cfg->mlstm.inner_dim / cfg->mlstm.qkv_proj_blocksize))
+            return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: qkv_proj_blocksize %d does not split inner dim %d",
+                               cfg->mlstm.qkv_proj_blocksize, cfg->mlstm.inner_dim);
+        cfg->mlstm.qkv_num_blocks = cfg->mlstm.inner_dim / cfg->mlstm.qkv_proj_blocksize;
+    }
+
+    if (has_s) { /* sLSTMLayerConfig / FeedForwardConfig defaults */
+        sl = xlstm__jget(j, sb, "slstm");
+        if (sl && j->tok[sl].type != XLSTM__J_OBJ)
+            return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: slstm_block.slstm must be an object");
+        cfg->slstm.num_heads = 4;
+        cfg->slstm.conv1d_kernel_size = 4;
+        cfg->slstm.group_norm_weight = 1;
+        cfg->slstm.backend_cuda = 1;
+        if (sl) {
+            int32_t num_gates = 4;
+            xlstm__cfg_int(&c, sl, "num_heads", &cfg->slstm.num_heads);
+            xlstm__cfg_int(&c, sl, "conv1d_kernel_size", &cfg->slstm.conv1d_kernel_size);
+            xlstm__cfg_bool(&c, sl, "group_norm_weight", &cfg->slstm.group_norm_weight);
+            xlstm__cfg_int(&c, sl, "num_gates", &num_gates);
+            strcpy(buf, "cuda");
+            xlstm__cfg_str(&c, sl, "backend", buf, sizeof buf);
+            if (c.st) return c.st;
+            if (strcmp(buf, "cuda") && strcmp(buf, "vanilla"))
+                return xlstm__fail(err, XLSTM_ERR_UNSUPPORTED, "config: slstm backend \"%s\" unknown", buf);
+            cfg->slstm.backend_cuda = strcmp(buf, "cuda") == 0;
+            strcpy(buf, "slstm");
+            xlstm__cfg_str(&c, sl, "function", buf, sizeof buf);
+            if (c.st) return c.st;
+            if (strcmp(buf, "slstm") && strcmp(buf, "lstm"))
+                return xlstm__fail(err, XLSTM_ERR_UNSUPPORTED, "config: slstm function \"%s\" unknown", buf);
+            cfg->slstm.function_lstm = strcmp(buf, "lstm") == 0;
+            if (num_gates != 4)
+                return xlstm__fail(err, XLSTM_ERR_UNSUPPORTED, "config: slstm num_gates %d (only 4)", num_gates);
+        }
+        if (cfg->slstm.num_heads <= 0) cfg->slstm.num_heads = 1; /* as the reference does */
+        if (cfg->slstm.num_heads > XLSTM_MAX_DIM || cfg->embedding_dim % cfg->slstm.num_heads)
+            return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: slstm num_heads %d does not divide embedding_dim %d",
+                               cfg->slstm.num_heads, cfg->embedding_dim);
+        cfg->slstm.head_dim = cfg->embedding_dim / cfg->slstm.num_heads;
+        if (cfg->slstm.conv1d_kernel_size < 0 || cfg->slstm.conv1d_kernel_size > 4096)
+            return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: slstm conv1d_kernel_size %d out of range",
+                               cfg->slstm.conv1d_kernel_size);
+
+        t = xlstm__jget(j, sb, "feedforward");
+        cfg->ffn.present = !t || j->tok[t].type != XLSTM__J_NULL;
+        if (cfg->ffn.present) {
+            if (t && j->tok[t].type != XLSTM__J_OBJ)
+                return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: slstm_block.feedforward must be an object");
+            ffn_t = t;
+            cfg->ffn.proj_factor = 1.3;
+            cfg->ffn.round_proj_up_dim_up = 1;
+            cfg->ffn.round_proj_up_to_multiple_of = 64;
+            cfg->ffn.act_fn = XLSTM_ACT_GELU;
+            if (ffn_t) {
+                static const char *const acts[] = {"gelu", "swish", "relu", "relu^2", "sigmoid", "selu"};
+                int a, found = -1;
+                xlstm__cfg_num(&c, ffn_t, "proj_factor", &cfg->ffn.proj_factor);
+                xlstm__cfg_bool(&c, ffn_t, "round_proj_up_dim_up", &cfg->ffn.round_proj_up_dim_up);
+                xlstm__cfg_int(&c, ffn_t, "round_proj_up_to_multiple_of", &cfg->ffn.round_proj_up_to_multiple_of);
+                xlstm__cfg_bool(&c, ffn_t, "bias", &cfg->ffn.bias);
+                strcpy(buf, "gelu");
+                xlstm__cfg_str(&c, ffn_t, "act_fn", buf, sizeof buf);
+                if (c.st) return c.st;
+                for (a = 0; a < 6; a++)
+                    if (strcmp(buf, acts[a]) == 0) found = a;
+                if (found < 0) return xlstm__fail(err, XLSTM_ERR_UNSUPPORTED, "config: feedforward act_fn \"%s\" unknown", buf);
+                cfg->ffn.act_fn = found;
+                strcpy(buf, "ffn_gated");
+                xlstm__cfg_str(&c, ffn_t, "ff_type", buf, sizeof buf);
+                if (c.st) return c.st;
+                if (strcmp(buf, "ffn_gated"))
+                    return xlstm__fail(err, XLSTM_ERR_UNSUPPORTED, "config: feedforward ff_type \"%s\" unknown", buf);
+            }
+            if (!xlstm__dim_ok(cfg->ffn.round_proj_up_to_multiple_of) || !(cfg->ffn.proj_factor > 0))
+                return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: feedforward proj_factor/rounding invalid");
+            cfg->ffn.proj_up_dim = xlstm__round_proj(cfg->ffn.proj_factor, cfg->embedding_dim,
+                                                     cfg->ffn.round_proj_up_to_multiple_of,
+                                                     cfg->ffn.round_proj_up_dim_up);
+            if (!xlstm__dim_ok(cfg->ffn.proj_up_dim))
+                return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: feedforward dimension %d out of range",
+                                   cfg->ffn.proj_up_dim);
+        }
+    }
+    return XLSTM_OK;
+}
+
+/* ---- safetensors --------------------------------------------------------- */
+
+enum { XLSTM__DT_F32, XLSTM__DT_BF16, XLSTM__DT_F16 };
+
+typedef struct xlstm__st_tensor {
+    uint32_t name_tok; /* string token of the name in the header */
+    int dtype;         /* XLSTM__DT_*, or -1 when the dtype is not a float type */
+    int ndim;
+    int64_t shape[8];
+    const unsigned char *data;
+    size_t nbytes;
+    int used;
+} xlstm__st_tensor;
+
+typedef struct xlstm__st {
+    xlstm__json hdr;
+    xlstm__st_tensor *t;
+    uint32_t n;
+    uint32_t meta_tok; /* __metadata__ object, 0 if absent */
+} xlstm__st;
+
+static void xlstm__st_free(xlstm__st *st, const xlstm__alloc *a) {
+    xlstm__free(a, st->hdr.tok);
+    xlstm__free(a, st->t);
+    memset(st, 0, sizeof *st);
+}
+
+static uint64_t xlstm__rd_u64le(const unsigned char *p) {
+    uint64_t v = 0;
+    int i;
+    for (i = 7; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+
+static xlstm_status xlstm__st_parse(xlstm__st *st, const xlstm__alloc *a, const unsigned char *buf, size_t size,
+                                    xlstm_error *err) {
+    uint64_t hlen;
+    const unsigned char *data;
+    size_t data_size, k;
+    uint32_t ti, i;
+    xlstm_status s;
+    memset(st, 0, sizeof *st);
+    if (size < 8) return xlstm__fail(err, XLSTM_ERR_TRUNCATED, "safetensors: file has %lu bytes, fewer than the 8-byte header length",
+                                     XLSTM__CAST(unsigned long, size));
+    hlen = xlstm__rd_u64le(buf);
+    if (hlen > 100000000u) return xlstm__fail(err, XLSTM_ERR_FORMAT, "safetensors: header length %llu over 100 MB",
+                                              XLSTM__CAST(unsigned long long, hlen));
+    if (hlen > size - 8) return xlstm__fail(err, XLSTM_ERR_TRUNCATED, "safetensors: header of %llu bytes runs past the end of the file",
+                                            XLSTM__CAST(unsigned long long, hlen));
+    data = buf + 8 + hlen;
+    data_size = size - 8 - XLSTM__CAST(size_t, hlen);
+    /* trailing spaces pad the header to an alignment; JSON parsing skips them */
+    s = xlstm__json_parse(&st->hdr, a, XLSTM__CAST(const char *, buf + 8), XLSTM__CAST(size_t, hlen), "safetensors header", err);
+    if (s) return s;
+    if (st->hdr.tok[0].type != XLSTM__J_OBJ) {
+        xlstm__st_free(st, a);
+        return xlstm__fail(err, XLSTM_ERR_FORMAT, "safetensors: header is not a JSON object");
+    }
+    st->t = XLSTM__CAST(xlstm__st_tensor *, xlstm__malloc(a, (st->hdr.tok[0].count + 1) * sizeof(xlstm__st_tensor)));
+    if (!st->t) {
+        xlstm__st_free(st, a);
+        return xlstm__fail(err, XLSTM_ERR_NOMEM, "safetensors: out of memory");
+    }
+    ti = 1;
+    for (i = 0; i < st->hdr.tok[0].count; i++, ti = st->hdr.tok[ti + 1].next) {
+        const xlstm__json *j = &st->hdr;
+        uint32_t v = ti + 1, dt, sh, off, e, d;
+        xlstm__st_tensor *t;
+        uint64_t begin, end;
+        double x, y;
+        size_t elems = 1, esize;
+        char name[200];
+        if (xlstm__jstr_decode(j, ti, name, sizeof name) < 0) strcpy(name, "(long name)");
+        if (xlstm__jstr_eq(j, ti, "__metadata__")) {
+            if (j->tok[v].type != XLSTM__J_OBJ) goto bad_meta;
+            st->meta_tok = v;
+            continue;
+        }
+        dt = xlstm__jget(j, v, "dtype");
+        sh = xlstm__jget(j, v, "shape");
+        off = xlstm__jget(j, v, "data_offsets");
+        if (j->tok[v].type != XLSTM__J_OBJ || !dt || !sh || !off || j->tok[dt].type != XLSTM__J_STR ||
+            j->tok[sh].type != XLSTM__J_ARR || j->tok[off].type != XLSTM__J_ARR || j->tok[off].count != 2) {
+            xlstm__st_free(st, a);
+            return xlstm__fail(err, XLSTM_ERR_FORMAT, "safetensors: tensor %s lacks dtype, shape or data_offsets", name);
+        }
+        for (k = 0; k < st->n; k++) {
+            if (j->tok[st->t[k].name_tok].end - j->tok[st->t[k].name_tok].start == j->tok[ti].end - j->tok[ti].start &&
+                memcmp(j->text + j->tok[st->t[k].name_tok].start, j->text + j->tok[ti].start,
+                       j->tok[ti].end - j->tok[ti].start) == 0) {
+                xlstm__st_free(st, a);
+                return xlstm__fail(err, XLSTM_ERR_FORMAT, "safetensors: tensor %s appears twice", name);
+            }
+        }
+        t = &st->t[st->n++];
+        memset(t, 0, sizeof *t);
+        t->name_tok = ti;
+        t->dtype = -1;
+        esize = 0;
+        if (xlstm__jstr_eq(j, dt, "F32")) t->dtype = XLSTM__DT_F32, esize = 4;
+        else if (xlstm__jstr_eq(j, dt, "BF16")) t->dtype = XLSTM__DT_BF16, esize = 2;
+        else if (xlstm__jstr_eq(j, dt, "F16")) t->dtype = XLSTM__DT_F16, esize = 2;
+        else if (xlstm__jstr_eq(j, dt, "F64") || xlstm__jstr_eq(j, dt, "I64") || xlstm__jstr_eq(j, dt, "U64")) esize = 8;
+        else if (xlstm__jstr_eq(j, dt, "I32") || xlstm__jstr_eq(j, dt, "U32")) esize = 4;
+        else if (xlstm__jstr_eq(j, dt, "I16") || xlstm__jstr_eq(j, dt, "U16")) esize = 2;
+        else if (xlstm__jstr_eq(j, dt, "I8") || xlstm__jstr_eq(j, dt, "U8") || xlstm__jstr_eq(j, dt, "BOOL") ||
+                 xlstm__jstr_eq(j, dt, "F8_E4M3") || xlstm__jstr_eq(j, dt, "F8_E5M2")) esize = 1;
+        if (!esize) {
+            xlstm__st_free(st, a);
+            return xlstm__fail(err, XLSTM_ERR_FORMAT, "safetensors: tensor %s has an unknown dtype", name);
+        }
+        if (j->tok[sh].count > 8) {
+            xlstm__st_free(st, a);
+            return xlstm__fail(err, XLSTM_ERR_FORMAT, "safetensors: tensor %s has more than 8 dimensions", name);
+        }
+        t->ndim = XLSTM__CAST(int, j->tok[sh].count);
+        for (d = 0, e = sh + 1; d < j->tok[sh].count; d++, e = j->tok[e].next) {
+            if (!xlstm__jnum(j, e, &x) || x != floor(x) || x < 0 || x > 1e15 ||
+                !xlstm__mul(elems, XLSTM__CAST(size_t, x), &elems)) {
+                xlstm__st_free(st, a);
+                return xlstm__fail(err, XLSTM_ERR_FORMAT, "safetensors: tensor %s has an invalid shape", name);
+            }
+            t->shape[d] = XLSTM__CAST(int64_t, x);
+        }
+        e = off + 1;
+        if (!xlstm__jnum(j, e, &x) || !xlstm__jnum(j, j->tok[e].next, &y) || x != floor(x) || y != floor(y) || x < 0 ||
+            y < x || y > 1.8e19) {
+            xlstm__st_free(st, a);
+            return xlstm__fail(err, XLSTM_ERR_FORMAT, "safetensors: tensor %s has invalid data_offsets", name);
+        }
+        begin = XLSTM__CAST(uint64_t, x);
+        end = XLSTM__CAST(uint64_t, y);
+        if (end > data_size) {
+            xlstm__st_free(st, a);
+            return xlstm__fail(err, XLSTM_ERR_TRUNCATED, "safetensors: tensor %s ends at byte %llu, past the %lu data bytes",
+                               name, XLSTM__CAST(unsigned long long, end), XLSTM__CAST(unsigned long, data_size));
+        }
+        if (!xlstm__mul(elems, esize, &t->nbytes) || t->nbytes != end - begin) {
+            xlstm__st_free(st, a);
+            return xlstm__fail(err, XLSTM_ERR_FORMAT, "safetensors: tensor %s: data_offsets span %llu bytes, shape needs %lu",
+                               name, XLSTM__CAST(unsigned long long, end - begin), XLSTM__CAST(unsigned long, t->nbytes));
+        }
+        t->data = data + begin;
+    }
+    return XLSTM_OK;
+bad_meta:
+    xlstm__st_free(st, a);
+    return xlstm__fail(err, XLSTM_ERR_FORMAT, "safetensors: __metadata__ is not an object");
+}
+
+static xlstm__st_tensor *xlstm__st_find(xlstm__st *st, const char *name) {
+    uint32_t i;
+    size_t n = strlen(name);
+    for (i = 0; i < st->n; i++) {
+        const xlstm__jtok *k = &st->hdr.tok[st->t[i].name_tok];
+        if (k->end - k->start == n && memcmp(st->hdr.text + k->start, name, n) == 0) return &st->t[i];
+    }
+    return NULL;
+}
+
+static float xlstm__bf16_to_f32(uint16_t h) {
+    uint32_t u = XLSTM__CAST(uint32_t, h) << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static float xlstm__f16_to_f32(uint16_t h) {
+    uint32_t sign = XLSTM__CAST(uint32_t, h >> 15) << 31, exp = (h >> 10) & 0x1F, man = h & 0x3FF, u;
+    float f;
+    if (exp == 0) { /* zero or subnormal: value = man * 2^-24 */
+        f = ldexpf(XLSTM__CAST(float, man), -24);
+        return sign ? -f : f;
+    }
+    if (exp == 31) u = sign | 0x7F800000u | (man << 13);
+    else u = sign | ((exp + 112) << 23) | (man << 13);
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+/* ---- the model --------------------------------------------------------- */
+
+/* Weights of one block; every matrix is row-major (out, in) as in PyTorch.
+   Unused pointers stay NULL. */
+typedef struct xlstm__block {
+    int kind;
+    const float *norm_w; /* (D) pre-norm offset weight: scale = 1 + w */
+    const float *conv_w; /* (C, K) depthwise causal conv; C = channels */
+    const float *conv_b; /* (C) */
+    /* mLSTM, I = inner dim, NH heads, B = qkv blocks of size S = I/B */
+    const float *up_w, *up_b;           /* (2I, D), (2I) */
+    const float *q_w, *k_w, *v_w;       /* (B, S, S) block-diagonal */
+    const float *q_b, *k_b, *v_b;       /* (I) */
+    const float *ig_w, *ig_b;           /* (NH, 3I), (NH) */
+    const float *fg_w, *fg_b;           /* (NH, 3I), (NH) */
+    const float *outnorm_w;             /* (I) */
+    const float *skip;                  /* (I) */
+    const float *down_w, *down_b;       /* (D, I), (D) */
+    /* sLSTM, NH heads of DH, gates in the cell's order i, f, z, o */
+    const float *gate_w[4];             /* (NH, DH, DH) block-diagonal */
+    const float *rec;                   /* (NH, 4, DH, DH): [h][g][out][in] */
+    const float *gate_b;                /* (4, D): [g][h*DH + j] */
+    const float *gn_w;                  /* (D) or NULL */
+    const float *ffn_norm_w;            /* (D) */
+    const float *ffn_up_w, *ffn_up_b;   /* (2P, D), (2P) */
+    const float *ffn_down_w, *ffn_down_b; /* (D, P), (D) */
+} xlstm__block;
+
+struct xlstm_model {
+    xlstm_config cfg;
+    xlstm__alloc alloc;
+    float *arena; /* every weight, f32 */
+    size_t n_params;
+    const float *embedding; /* (V, D) */
+    const float *head;      /* (V, D) */
+    const float *post_norm; /* (D) or NULL */
+    xlstm__block *blocks;
+    uint64_t fingerprint;
+};
+
+/* One expected tensor: name, shape, where its f32 copy goes, how to lay it out. */
+enum { XLSTM__LAY_PLAIN, XLSTM__LAY_REC_CUDA, XLSTM__LAY_BIAS_CUDA };
+typedef struct xlstm__spec {
+    char name[96];
+    int ndim;
+    int64_t shape[3];
+    const float **dst;
+    int layout;
+    int optional;
+    size_t offset; /* in floats, inside the arena */
+} xlstm__spec;
+
+typedef struct xlstm__specs {
+    xlstm__spec *v;
+    size_t n, cap;
+    size_t total; /* floats */
+    int overflow;
+} xlstm__specs;
+
+static void xlstm__want(xlstm__specs *s, const char *prefix, const char *name, const float **dst, int ndim, int64_t d0,
+                        int64_t d1, int64_t d2) {
+    xlstm__spec *p;
+    size_t n;
+    if (s->n >= s->cap) {
+        s->overflow = 1;
+        return;
+    }
+    p = &s->v[s->n++];
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "%s%s", prefix, name);
+    p->ndim = ndim;
+    p->shape[0] = d0;
+    p->shape[1] = d1;
+    p->shape[2] = d2;
+    p->dst = dst;
+    n = XLSTM__CAST(size_t, d0);
+    if (ndim > 1 && !xlstm__mul(n, XLSTM__CAST(size_t, d1), &n)) s->overflow = 1;
+    if (ndim > 2 && !xlstm__mul(n, XLSTM__CAST(size_t, d2), &n)) s->overflow = 1;
+    p->offset = s->total;
+    if (!xlstm__add(s->total, n, &s->total)) s->overflow = 1;
+}
+
+static void xlstm__build_specs(xlstm_model *m, xlstm__specs *s) {
+    const xlstm_config *c = &m->cfg;
+    int64_t D = c->embedding_dim, V = c->vocab_size;
+    int32_t b;
+    char pre[64];
+    for (b = 0; b < c->num_blocks; b++) {
+        xlstm__block *blk = &m->blocks[b];
+        blk->kind = c->block_kind[b];
+        snprintf(pre, sizeof pre, "xlstm_block_stack.blocks.%d.", b);
+        xlstm__want(s, pre, "xlstm_norm.weight", &blk->norm_w, 1, D, 0, 0);
+        if (blk->kind == XLSTM_BLOCK_MLSTM) {
+            int64_t I = c->mlstm.inner_dim, NH = c->mlstm.num_heads, NB = c->mlstm.qkv_num_blocks, S = I / NB;
+            int64_t K = c->mlstm.conv1d_kernel_size;
+            xlstm__want(s, pre, "xlstm.proj_up.weight", &blk->up_w, 2, 2 * I, D, 0);
+            if (c->bias) xlstm__want(s, pre, "xlstm.proj_up.bias", &blk->up_b, 1, 2 * I, 0, 0);
+            xlstm__want(s, pre, "xlstm.q_proj.weight", &blk->q_w, 3, NB, S, S);
+            xlstm__want(s, pre, "xlstm.k_proj.weight", &blk->k_w, 3, NB, S, S);
+            xlstm__want(s, pre, "xlstm.v_proj.weight", &blk->v_w, 3, NB, S, S);
+            if (c->bias) {
+                xlstm__want(s, pre, "xlstm.q_proj.bias", &blk->q_b, 1, I, 0, 0);
+                xlstm__want(s, pre, "xlstm.k_proj.bias", &blk->k_b, 1, I, 0, 0);
+                xlstm__want(s, pre, "xlstm.v_proj.bias", &blk->v_b, 1, I, 0, 0);
+            }
+            if (K > 0) {
+                xlstm__want(s, pre, "xlstm.conv1d.conv.weight", &blk->conv_w, 3, I, 1, K);
+                xlstm__want(s, pre, "xlstm.conv1d.conv.bias", &blk->conv_b, 1, I, 0, 0);
+            }
+            xlstm__want(s, pre, "xlstm.mlstm_cell.igate.weight", &blk->ig_w, 2, NH, 3 * I, 0);
+            xlstm__want(s, pre, "xlstm.mlstm_cell.igate.bias", &blk->ig_b, 1, NH, 0, 0);
+            xlstm__want(s, pre, "xlstm.mlstm_cell.fgate.weight", &blk->fg_w, 2, NH, 3 * I, 0);
+            xlstm__want(s, pre, "xlstm.mlstm_cell.fgate.bias", &blk->fg_b, 1, NH, 0, 0);
+            xlstm__want(s, pre, "xlstm.mlstm_cell.outnorm.weight", &blk->outnorm_w, 1, I, 0, 0);
+            xlstm__want(s, pre, "xlstm.learnable_skip", &blk->skip, 1, I, 0, 0);
+            xlstm__want(s, pre, "xlstm.proj_down.weight", &blk->down_w, 2, D, I, 0);
+            if (c->bias) xlstm__want(s, pre, "xlstm.proj_down.bias", &blk->down_b, 1, D, 0, 0);
+        } else {
+            int64_t NH = c->slstm.num_heads, DH = c->slstm.head_dim, K = c->slstm.conv1d_kernel_size;
+            if (K > 0) {
+                xlstm__want(s, pre, "xlstm.conv1d.conv.weight", &blk->conv_w, 3, D, 1, K);
+                xlstm__want(s, pre, "xlstm.conv1d.conv.bias", &blk->conv_b, 1, D, 0, 0);
+            }
+            /* the reference's fgate computes the cell's input gate, its igate the forget gate */
+            xlstm__want(s, pre, "xlstm.fgate.weight", &blk->gate_w[0], 3, NH, DH, DH);
+            xlstm__want(s, pre, "xlstm.igate.weight", &blk->gate_w[1], 3, NH, DH, DH);
+            xlstm__want(s, pre, "xlstm.zgate.weight", &blk->gate_w[2], 3, NH, DH, DH);
+            xlstm__want(s, pre, "xlstm.ogate.weight", &blk->gate_w[3], 3, NH, DH, DH);
+            if (c->slstm.backend_cuda) {
+                xlstm__want(s, pre, "xlstm.slstm_cell._recurrent_kernel_", &blk->rec, 3, NH, DH, 4 * DH);
+                s->v[s->n - 1].layout = XLSTM__LAY_REC_CUDA;
+                xlstm__want(s, pre, "xlstm.slstm_cell._bias_", &blk->gate_b, 1, 4 * D, 0, 0);
+                s->v[s->n - 1].layout = XLSTM__LAY_BIAS_CUDA;
+            } else {
+                xlstm__want(s, pre, "xlstm.slstm_cell._recurrent_kernel_", &blk->rec, 3, NH, 4 * DH, DH);
+                xlstm__want(s, pre, "xlstm.slstm_cell._bias_", &blk->gate_b, 1, 4 * D, 0, 0);
+            }
+            if (c->slstm.group_norm_weight) xlstm__want(s, pre, "xlstm.group_norm.weight", &blk->gn_w, 1, D, 0, 0);
+            if (c->ffn.present) {
+                int64_t P = c->ffn.proj_up_dim;
+                xlstm__want(s, pre, "ffn_norm.weight", &blk->ffn_norm_w, 1, D, 0, 0);
+                xlstm__want(s, pre, "ffn.proj_up.weight", &blk->ffn_up_w, 2, 2 * P, D, 0);
+                if (c->ffn.bias) xlstm__want(s, pre, "ffn.proj_up.bias", &blk->ffn_up_b, 1, 2 * P, 0, 0);
+                xlstm__want(s, pre, "ffn.proj_down.weight", &blk->ffn_down_w, 2, D, P, 0);
+                if (c->ffn.bias) xlstm__want(s, pre, "ffn.proj_down.bias", &blk->ffn_down_b, 1, D, 0, 0);
+            }
+        }
+    }
+    if (c->add_post_blocks_norm)
+        xlstm__want(s, "", "xlstm_block_stack.post_blocks_norm.weight", &m->post_norm, 1, D, 0, 0);
+    xlstm__want(s, "", "token_embedding.weight", &m->embedding, 2, V, D, 0);
+    xlstm__want(s, "", "lm_head.weight", &m->head, 2, V, D, 0);
+    /* a tied checkpoint may omit the head: the embedding serves both */
+    if (c->tie_weights) s->v[s->n - 1].optional = 1;
+}
+
+static void xlstm__shape_str(char *buf, size_t cap, int ndim, const int64_t *shape) {
+    size_t o = 0;
+    int d;
+    o += XLSTM__CAST(size_t, snprintf(buf, cap, "["));
+    for (d = 0; d < ndim && o < cap; d++)
+        o += XLSTM__CAST(size_t, snprintf(buf + o, cap - o, "%s%lld", d ? "," : "", XLSTM__CAST(long long, shape[d])));
+    if (o < cap) snprintf(buf + o, cap - o, "]");
+}
+
+/* Copy one tensor into the f32 arena, converting dtype and layout. */
+static void xlstm__convert(const xlstm_config *c, const xlstm__spec *sp, const xlstm__st_tensor *t, float *dst) {
+    size_t n = t->nbytes / (t->dtype == XLSTM__DT_F32 ? 4 : 2), i;
+    const unsigned char *p = t->data;
+    for (i = 0; i < n; i++) {
+        float v;
+        size_t o = i;
+        if (t->dtype == XLSTM__DT_F32) {
+            memcpy(&v, p + 4 * i, 4);
+        } else {
+            uint16_t h = XLSTM__CAST(uint16_t, p[2 * i] | (p[2 * i + 1] << 8));
+            v = t->dtype == XLSTM__DT_BF16 ? xlstm__bf16_to_f32(h) : xlstm__f16_to_f32(h);
+        }
+        if (sp->layout == XLSTM__LAY_REC_CUDA) {
+            /* cuda keeps (NH, DH_in, 4*DH_out); we want (NH, 4, DH_out, DH_in) */
+            size_t DH = XLSTM__CAST(size_t, c->slstm.head_dim), G = 4 * DH;
+            size_t h = i / (DH * G), rem = i % (DH * G), din = rem / G, gout = rem % G;
+            o = h * G * DH + gout * DH + din;
+        } else if (sp->layout == XLSTM__LAY_BIAS_CUDA) {
+            /* cuda keeps (NH, 4, DH); we want (4, NH, DH) */
+            size_t DH = XLSTM__CAST(size_t, c->slstm.head_dim), NH = XLSTM__CAST(size_t, c->slstm.num_heads);
+            size_t h = i / (4 * DH), g = (i / DH) % 4, jj = i % DH;
+            o = g * NH * DH + h * DH + jj;
+        }
+        dst[o] = v;
+    }
+}
+
+static uint64_t xlstm__fnv(uint64_t h, const void *p, size_t n) {
+    const unsigned char *b = XLSTM__CAST(const unsigned char *, p);
+    size_t i;
+    for (i = 0; i < n; i++) h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
+static xlstm_status xlstm__load_weights(xlstm_model *m, xlstm__st *st, xlstm_error *err) {
+    xlstm__specs s;
+    size_t i, bytes;
+    uint32_t k;
+    xlstm_status status = XLSTM_OK;
+    memset(&s, 0, sizeof s);
+    s.cap = XLSTM__CAST(size_t, m->cfg.num_blocks) * 24 + 8;
+    s.v = XLSTM__CAST(xlstm__spec *, xlstm__malloc(&m->alloc, s.cap * sizeof(xlstm__spec)));
+    if (!s.v) return xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory for the tensor table");
+    xlstm__build_specs(m, &s);
+    if (s.overflow || !xlstm__mul(s.total, sizeof(float), &bytes)) {
+        status = xlstm__fail(err, XLSTM_ERR_CONFIG, "config: model too large");
+        goto done;
+    }
+    /* check everything before allocating the arena */
+    for (i = 0; i < s.n; i++) {
+        xlstm__spec *sp = &s.v[i];
+        xlstm__st_tensor *t = xlstm__st_find(st, sp->name);
+        int d, same;
+        if (!t) {
+            if (sp->optional) continue;
+            status = xlstm__fail(err, XLSTM_ERR_MISSING, "tensor %s: missing from the checkpoint", sp->name);
+            goto done;
+        }
+        t->used = 1;
+        if (t->dtype < 0) {
+            status = xlstm__fail(err, XLSTM_ERR_DTYPE, "tensor %s: dtype is not F32, BF16 or F16", sp->name);
+            goto done;
+        }
+        same = t->ndim == sp->ndim;
+        for (d = 0; same && d < sp->ndim; d++) same = t->shape[d] == sp->shape[d];
+        if (!same) {
+            char got[96], want[96];
+            xlstm__shape_str(got, sizeof got, t->ndim, t->shape);
+            xlstm__shape_str(want, sizeof want, sp->ndim, sp->shape);
+            status = xlstm__fail(err, XLSTM_ERR_SHAPE, "tensor %s: shape %s, config wants %s", sp->name, got, want);
+            goto done;
+        }
+    }
+    for (k = 0; k < st->n; k++) {
+        if (!st->t[k].used) {
+            char name[160];
+            if (xlstm__jstr_decode(&st->hdr, st->t[k].name_tok, name, sizeof name) < 0) strcpy(name, "(long name)");
+            status = xlstm__fail(err, XLSTM_ERR_UNEXPECTED, "tensor %s: not part of this config's model", name);
+            goto done;
+        }
+    }
+    m->arena = XLSTM__CAST(float *, xlstm__malloc(&m->alloc, bytes));
+    if (!m->arena) {
+        status = xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory for %lu bytes of weights", XLSTM__CAST(unsigned long, bytes));
+        goto done;
+    }
+    m->fingerprint = 14695981039346656037ull;
+    for (i = 0; i < s.n; i++) {
+        xlstm__spec *sp = &s.v[i];
+        xlstm__st_tensor *t = xlstm__st_find(st, sp->name);
+        size_t j, n = t ? t->nbytes / (t->dtype == XLSTM__DT_F32 ? 4 : 2) : 0;
+        float *dst = m->arena + sp->offset;
+        m->fingerprint = xlstm__fnv(m->fingerprint, sp->name, strlen(sp->name));
+        m->fingerprint = xlstm__fnv(m->fingerprint, sp->shape, sizeof sp->shape);
+        if (!t) continue;
+        xlstm__convert(&m->cfg, sp, t, dst);
+        for (j = 0; j < n; j++) {
+            if (!isfinite(dst[j])) {
+                status = xlstm__fail(err, XLSTM_ERR_VALUE, "tensor %s: non-finite value at element %lu", sp->name,
+                                     XLSTM__CAST(unsigned long, j));
+                goto done;
+            }
+        }
+        *sp->dst = dst;
+        m->n_params += n;
+    }
+    if (m->cfg.tie_weights) {
+        if (m->head) { /* both stored: the reference loads lm_head last into the shared tensor */
+            m->embedding = m->head;
+            m->n_params -= XLSTM__CAST(size_t, m->cfg.vocab_size) * XLSTM__CAST(size_t, m->cfg.embedding_dim);
+        } else {
+            m->head = m->embedding;
+        }
+    }
+done:
+    xlstm__free(&m->alloc, s.v);
+    return status;
+}
+
+XLSTMDEF xlstm_model_params xlstm_model_default_params(void) {
+    xlstm_model_params p;
+    memset(&p, 0, sizeof p);
+    return p;
+}
+
+static xlstm_status xlstm__load_impl(const unsigned char *st_buf, size_t st_size, const char *cfg_json,
+                                     size_t cfg_len, const xlstm_model_params *params, xlstm_model **out,
+                                     xlstm_error *err) {
+    xlstm__alloc a;
+    xlstm_model *m;
+    xlstm__st st;
+    xlstm__json cj;
+    xlstm_status s;
+    char *meta_cfg = NULL;
+    memset(&a, 0, sizeof a);
+    if (params) {
+        if ((params->alloc_fn == NULL) != (params->free_fn == NULL))
+            return xlstm__fail(err, XLSTM_ERR_ARG, "params: set both alloc_fn and free_fn, or neither");
+        a.alloc_fn = params->alloc_fn;
+        a.free_fn = params->free_fn;
+        a.user = params->alloc_user;
+    }
+    s = xlstm__st_parse(&st, &a, st_buf, st_size, err);
+    if (s) return s;
+    if (!cfg_json) { /* config from __metadata__["xlstm_config"] */
+        uint32_t t = st.meta_tok ? xlstm__jget(&st.hdr, st.meta_tok, "xlstm_config") : 0;
+        long n;
+        size_t cap;
+        if (!t || st.hdr.tok[t].type != XLSTM__J_STR) {
+            xlstm__st_free(&st, &a);
+            return xlstm__fail(err, XLSTM_ERR_CONFIG, "no config: no config.json and no __metadata__ key xlstm_config");
+        }
+        cap = st.hdr.tok[t].end - st.hdr.tok[t].start + 1;
+        meta_cfg = XLSTM__CAST(char *, xlstm__malloc(&a, cap));
+        if (!meta_cfg) {
+            xlstm__st_free(&st, &a);
+            return xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory");
+        }
+        n = xlstm__jstr_decode(&st.hdr, t, meta_cfg, cap);
+        cfg_json = meta_cfg;
+        cfg_len = n < 0 ? 0 : XLSTM__CAST(size_t, n);
+    }
+    s = xlstm__json_parse(&cj, &a, cfg_json, cfg_len, "config", err);
+    if (s) {
+        xlstm__free(&a, meta_cfg);
+        xlstm__st_free(&st, &a);
+        return s;
+    }
+    m = XLSTM__CAST(xlstm_model *, xlstm__malloc(&a, sizeof *m));
+    if (!m) {
+        s = xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    memset(m, 0, sizeof *m);
+    m->alloc = a;
+    s = xlstm__parse_config(&cj, &m->cfg, err);
+    if (!s) {
+        m->blocks = XLSTM__CAST(xlstm__block *, xlstm__malloc(&a, (XLSTM__CAST(size_t, m->cfg.num_blocks) + 1) * sizeof(xlstm__block)));
+        if (!m->blocks) s = xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory");
+        else memset(m->blocks, 0, (XLSTM__CAST(size_t, m->cfg.num_blocks) + 1) * sizeof(xlstm__block));
+    }
+    if (!s) s = xlstm__load_weights(m, &st, err);
+    if (s) {
+        xlstm_model_free(m);
+        m = NULL;
+    }
+out:
+    xlstm__free(&a, cj.tok);
+    xlstm__free(&a, meta_cfg);
+    xlstm__st_free(&st, &a);
+    *out = m;
+    return s;
+}
+
+XLSTMDEF xlstm_status xlstm_model_load_from_memory(const void *safetensors, size_t safetensors_size,
+                                                   const char *config_json, size_t config_json_size,
+                                                   const xlstm_model_params *params, xlstm_model **out_model,
+                                                   xlstm_error *err) {
+    if (err) {
+        err->status = XLSTM_OK;
+        err->message[0] = 0;
+    }
+    if (!out_model) return xlstm__fail(err, XLSTM_ERR_ARG, "out_model is NULL");
+    *out_model = NULL;
+    if (!safetensors) return xlstm__fail(err, XLSTM_ERR_ARG, "safetensors buffer is NULL");
+    return xlstm__load_impl(XLSTM__CAST(const unsigned char *, safetensors), safetensors_size, config_json,
+                            config_json_size, params, out_model, err);
+}
+
+/* Read a whole file; returns XLSTM_ERR_IO if it cannot be opened. */
+static xlstm_status xlstm__read_file(const xlstm__alloc *a, const char *path, unsigned char **out, size_t *out_len,
+                                     xlstm_error *err) {
+    FILE *f = fopen(path, "rb");
+    unsigned char *buf = NULL;
+    size_t len = 0, cap = 0;
+    *out = NULL;
+    *out_len = 0;
+    if (!f) return xlstm__fail(err, XLSTM_ERR_IO, "%s: cannot open", path);
+    /* grow by doubling: works for pipes and needs no fseek/ftell past 2 GB */
+    for (;;) {
+        size_t got;
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 1 << 16;
+            unsigned char *nb;
+            if (ncap < cap) break;
+            nb = XLSTM__CAST(unsigned char *, xlstm__malloc(a, ncap + 1));
+            if (!nb) {
+                xlstm__free(a, buf);
+                fclose(f);
+                return xlstm__fail(err, XLSTM_ERR_NOMEM, "%s: out of memory reading the file", path);
+            }
+            if (buf) memcpy(nb, buf, len);
+            xlstm__free(a, buf);
+            buf = nb;
+            cap = ncap;
+        }
+        got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (got == 0) break;
+    }
+    if (ferror(f)) {
+        xlstm__free(a, buf);
+        fclose(f);
+        return xlstm__fail(err, XLSTM_ERR_IO, "%s: read error", path);
+    }
+    fclose(f);
+    buf[len] = 0;
+    *out = buf;
+    *out_len = len;
+    return XLSTM_OK;
+}
+
+XLSTMDEF xlstm_status xlstm_model_load(const char *path, const xlstm_model_params *params, xlstm_model **out_model,
+                                       xlstm_error *err) {
+    xlstm__alloc a;
+    unsigned char *st_buf = NULL, *cfg_buf = NULL;
+    size_t st_len = 0, cfg_len = 0, plen;
+    char *p;
+    xlstm_status s;
+    if (err) {
+        err->status = XLSTM_OK;
+        err->message[0] = 0;
+    }
+    if (!out_model) return xlstm__fail(err, XLSTM_ERR_ARG, "out_model is NULL");
+    *out_model = NULL;
+    if (!path) return xlstm__fail(err, XLSTM_ERR_ARG, "path is NULL");
+    memset(&a, 0, sizeof a);
+    if (params) {
+        a.alloc_fn = params->alloc_fn;
+        a.free_fn = params->free_fn;
+        a.user = params->alloc_user;
+        if ((a.alloc_fn == NULL) != (a.free_fn == NULL))
+            return xlstm__fail(err, XLSTM_ERR_ARG, "params: set both alloc_fn and free_fn, or neither");
+    }
+    plen = strlen(path);
+    p = XLSTM__CAST(char *, xlstm__malloc(&a, plen + 32));
+    if (!p) return xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory");
+    /* a directory is recognised by the config.json inside it */
+    snprintf(p, plen + 32, "%s/config.json", path);
+    s = xlstm__read_file(&a, p, &cfg_buf, &cfg_len, err);
+    if (s == XLSTM_OK) {
+        snprintf(p, plen + 32, "%s/model.safetensors", path);
+        s = xlstm__read_file(&a, p, &st_buf, &st_len, err);
+    } else if (s == XLSTM_ERR_IO) {
+        s = xlstm__read_file(&a, path, &st_buf, &st_len, err);
+        if (s == XLSTM_ERR_IO)
+            s = xlstm__fail(err, XLSTM_ERR_IO, "%s: cannot open (neither a model directory nor a .safetensors file)", path);
+    }
+    if (s == XLSTM_OK)
+        s = xlstm__load_impl(st_buf, st_len, XLSTM__CAST(const char *, cfg_buf), cfg_len, params, out_model, err);
+    xlstm__free(&a, p);
+    xlstm__free(&a, st_buf);
+    xlstm__free(&a, cfg_buf);
+    return s;
+}
+
+XLSTMDEF void xlstm_model_free(xlstm_model *m) {
+    xlstm__alloc a;
+    if (!m) return;
+    a = m->alloc;
+    xlstm__free(&a, m->arena);
+    xlstm__free(&a, m->blocks);
+    xlstm__free(&a, m);
+}
+
+XLSTMDEF const xlstm_config *xlstm_model_config(const xlstm_model *m) { return m ? &m->cfg : NULL; }
+XLSTMDEF size_t xlstm_model_n_params(const xlstm_model *m) { return m ? m->n_params : 0; }
+
+/* ---- kernels (plain scalar: the reference every faster kernel must match) -- */
+
+/* y = W x (+ b); W is (rows, cols) row-major. */
+static void xlstm__matvec(float *y, const float *W, const float *x, const float *b, int rows, int cols) {
+    int r, c;
+#ifdef _OPENMP
+#pragma omp parallel for if (rows * cols > 65536) private(c)
+#endif
+    for (r = 0; r < rows; r++) {
+        const float *w = W + XLSTM__CAST(size_t, r) * XLSTM__CAST(size_t, cols);
+        float acc = 0.0f;
+        for (c = 0; c < cols; c++) acc += w[c] * x[c];
+        y[r] = b ? acc + b[r] : acc;
+    }
+}
+
+/* Block-diagonal (headwise) projection: W is (nb, s, s); y[h*s+o] = sum_i W[h][o][i] x[h*s+i]. */
+static void xlstm__headwise(float *y, const float *W, const float *x, const float *b, int nb, int s) {
+    int h;
+    for (h = 0; h < nb; h++) {
+        size_t off = XLSTM__CAST(size_t, h) * XLSTM__CAST(size_t, s);
+        xlstm__matvec(y + off, W + off * XLSTM__CAST(size_t, s), x + off, b ? b + off : NULL, s, s);
+    }
+}
+
+/* LayerNorm without bias, weight stored as an offset (scale = 1 + w), eps 1e-5.
+   w may be NULL (no affine). Statistics in double: inputs can be large. */
+static void xlstm__layernorm(float *y, const float *x, const float *w, int n) {
+    double mean = 0, var = 0;
+    float inv;
+    int i;
+    for (i = 0; i < n; i++) mean += x[i];
+    mean /= n;
+    for (i = 0; i < n; i++) var += (x[i] - mean) * (x[i] - mean);
+    var /= n;
+    inv = XLSTM__CAST(float, 1.0 / sqrt(var + 1e-5));
+    for (i = 0; i < n; i++) {
+        float v = XLSTM__CAST(float, x[i] - mean) * inv;
+        y[i] = w ? v * (1.0f + w[i]) : v;
+    }
+}
+
+/* Multi-head norm: one group norm group per head, per-channel offset weight. */
+static void xlstm__groupnorm(float *y, const float *x, const float *w, int heads, int dh) {
+    int h;
+    for (h = 0; h < heads; h++) {
+        size_t off = XLSTM__CAST(size_t, h) * XLSTM__CAST(size_t, dh);
+        xlstm__layernorm(y + off, x + off, w ? w + off : NULL, dh);
+    }
+}
+
+static float xlstm__sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
+static float xlstm__silu(float x) { return x / (1.0f + expf(-x)); }
+/* log(sigmoid(x)) without overflow for large |x| */
+static float xlstm__logsigmoid(float x) { return (x < 0 ? x : 0.0f) - log1pf(expf(-fabsf(x))); }
+
+static float xlstm__act(int act, float x) {
+    switch (act) {
+    case XLSTM_ACT_GELU: return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
+    case XLSTM_ACT_SWISH: return xlstm__silu(x);
+    case XLSTM_ACT_RELU: return x > 0 ? x : 0.0f;
+    case XLSTM_ACT_RELU2: return x > 0 ? x * x : 0.0f;
+    case XLSTM_ACT_SIGMOID: return xlstm__sigmoid(x);
+    case XLSTM_ACT_SELU:
+        return 1.0507009873554804934f * (x > 0 ? x : 1.6732632423543772848f * expm1f(x));
+    }
+    return x;
+}
+
+/* Causal depthwise conv over the last K inputs, one step. hist is (K-1, C):
+   the previous inputs, oldest first; it is shifted to take x. */
+static void xlstm__conv_step(float *y, float *hist, const float *x, const float *w, const float *b, int C, int K) {
+    int c, k;
+    for (c = 0; c < C; c++) {
+        const float *wc = w + XLSTM__CAST(size_t, c) * XLSTM__CAST(size_t, K);
+        float acc = b[c] + wc[K - 1] * x[c];
+        for (k = 0; k < K - 1; k++) acc += wc[k] * hist[XLSTM__CAST(size_t, k) * C + c];
+        y[c] = acc;
+    }
+    if (K > 1) {
+        memmove(hist, hist + C, XLSTM__CAST(size_t, K - 2) * C * sizeof(float));
+        memcpy(hist + XLSTM__CAST(size_t, K - 2) * C, x, XLSTM__CAST(size_t, C) * sizeof(float));
+    }
+}
+
+/* ---- state ------------------------------------------------------------- */
+
+/* Per block recurrent state, as offsets into state->mem (floats):
+     mLSTM: conv (K-1, I); C (NH, DH, DH); n (NH, DH); m (NH)
+     sLSTM: conv (K-1, D); y, c, n, m (D each) */
+typedef struct xlstm__bstate {
+    float *conv, *C, *n, *m, *y, *c;
+} xlstm__bstate;
+
+struct xlstm_state {
+    const xlstm_model *model;
+    float *mem;      /* recurrent state: everything reset() zeroes */
+    size_t mem_len;  /* floats */
+    xlstm__bstate *bs;
+    /* scratch, sized for the largest block */
+    float *x, *xn, *up, *conv, *qkv, *h, *tmp, *gates, *logits;
+};
+
+static size_t xlstm__state_floats(const xlstm_config *c, int b) {
+    size_t D = XLSTM__CAST(size_t, c->embedding_dim);
+    if (c->block_kind[b] == XLSTM_BLOCK_MLSTM) {
+        size_t I = XLSTM__CAST(size_t, c->mlstm.inner_dim), NH = XLSTM__CAST(size_t, c->mlstm.num_heads);
+        size_t DH = XLSTM__CAST(size_t, c->mlstm.head_dim), K = XLSTM__CAST(size_t, c->mlstm.conv1d_kernel_size);
+        return (K > 1 ? (K - 1) * I : 0) + NH * DH * DH + NH * DH + NH;
+    } else {
+        size_t K = XLSTM__CAST(size_t, c->slstm.conv1d_kernel_size);
+        return (K > 1 ? (K - 1) * D : 0) + 4 * D;
+    }
+}
+
+XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state **out, xlstm_error *err) {
+    const xlstm_config *c;
+    xlstm_state *s;
+    size_t total = 0, scratch, D, I, P, V, i;
+    float *p;
+    int b;
+    if (!out) return xlstm__fail(err, XLSTM_ERR_ARG, "out_state is NULL");
+    *out = NULL;
+    if (!model) return xlstm__fail(err, XLSTM_ERR_ARG, "model is NULL");
+    c = &model->cfg;
+    /* sizes were bounded by the config caps; these products cannot overflow 64-bit */
+    for (b = 0; b < c->num_blocks; b++) total += xlstm__state_floats(c, b);
+    D = XLSTM__CAST(size_t, c->embedding_dim);
+    I = XLSTM__CAST(size_t, c->mlstm.inner_dim);
+    P = XLSTM__CAST(size_t, c->ffn.proj_up_dim);
+    V = XLSTM__CAST(size_t, c->vocab_size);
+    /* x, xn (D); up (2 max(I,P)); conv (max(I,D)); qkv (3I); h, tmp (max(I,D)); gates (4D + 2NH); logits (V) */
+    scratch = 2 * D + 2 * (I > P ? I : P) + (I > D ? I : D) + 3 * I + 2 * (I > D ? I : D) + 4 * D +
+              2 * XLSTM__CAST(size_t, c->mlstm.num_heads) + V;
+    s = XLSTM__CAST(xlstm_state *, xlstm__malloc(&model->alloc, sizeof *s));
+    if (!s) return xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory for the state");
+    memset(s, 0, sizeof *s);
+    s->model = model;
+    s->mem_len = total;
+    s->mem = XLSTM__CAST(float *, xlstm__malloc(&model->alloc, (total + scratch) * sizeof(float)));
+    s->bs = XLSTM__CAST(xlstm__bstate *, xlstm__malloc(&model->alloc, (XLSTM__CAST(size_t, c->num_blocks) + 1) * sizeof(xlstm__bstate)));
+    if (!s->mem || !s->bs) {
+        xlstm_state_free(s);
+        return xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory for the state");
+    }
+    p = s->mem;
+    for (b = 0; b < c->num_blocks; b++) {
+        xlstm__bstate *bs = &s->bs[b];
+        memset(bs, 0, sizeof *bs);
+        if (c->block_kind[b] == XLSTM_BLOCK_MLSTM) {
+            size_t NH = XLSTM__CAST(size_t, c->mlstm.num_heads), DH = XLSTM__CAST(size_t, c->mlstm.head_dim);
+            size_t K = XLSTM__CAST(size_t, c->mlstm.conv1d_kernel_size);
+            bs->conv = p;
+            p += K > 1 ? (K - 1) * I : 0;
+            bs->C = p, p += NH * DH * DH;
+            bs->n = p, p += NH * DH;
+            bs->m = p, p += NH;
+        } else {
+            size_t K = XLSTM__CAST(size_t, c->slstm.conv1d_kernel_size);
+            bs->conv = p;
+            p += K > 1 ? (K - 1) * D : 0;
+            bs->y = p, p += D;
+            bs->c = p, p += D;
+            bs->n = p, p += D;
+            bs->m = p, p += D;
+        }
+    }
+    i = (I > D ? I : D);
+    s->x = p, p += D;
+    s->xn = p, p += D;
+    s->up = p, p += 2 * (I > P ? I : P);
+    s->conv = p, p += i;
+    s->qkv = p, p += 3 * I;
+    s->h = p, p += i;
+    s->tmp = p, p += i;
+    s->gates = p, p += 4 * D + 2 * XLSTM__CAST(size_t, c->mlstm.num_heads);
+    s->logits = p;
+    xlstm_state_reset(s);
+    *out = s;
+    return XLSTM_OK;
+}
+
+XLSTMDEF void xlstm_state_reset(xlstm_state *s) {
+    if (!s) return;
+    /* the empty sequence: memories, normalisers, stabilisers and conv history all zero,
+       as the reference's step() starts them */
+    memset(s->mem, 0, s->mem_len * sizeof(float));
+    memset(s->logits, 0, XLSTM__CAST(size_t, s->model->cfg.vocab_size) * sizeof(float));
+}
+
+XLSTMDEF xlstm_status xlstm_state_copy(xlstm_state *dst, const xlstm_state *src) {
+    if (!dst || !src || dst->model != src->model) return XLSTM_ERR_ARG;
+    if (dst == src) return XLSTM_OK;
+    memcpy(dst->mem, src->mem, src->mem_len * sizeof(float));
+    memcpy(dst->logits, src->logits, XLSTM__CAST(size_t, src->model->cfg.vocab_size) * sizeof(float));
+    return XLSTM_OK;
+}
+
+XLSTMDEF void xlstm_state_free(xlstm_state *s) {
+    if (!s) return;
+    xlstm__free(&s->model->alloc, s->mem);
+    xlstm__free(&s->model->alloc, s->bs);
+    xlstm__free(&s->model->alloc, XLSTM__CAST(void *, s));
+}
+
+/* blob: "XLST" magic, u32 version, u64 model fingerprint, u64 float count, floats (little endian host order) */
+#define XLSTM__BLOB_MAGIC 0x54534C58u
+#define XLSTM__BLOB_VERSION 1u
+#define XLSTM__BLOB_HEADER 24
+
+XLSTMDEF size_t xlstm_state_blob_size(const xlstm_state *s) {
+    return s ? XLSTM__BLOB_HEADER + s->mem_len * sizeof(float) : 0;
+}
+
+XLSTMDEF xlstm_status xlstm_state_save(const xlstm_state *s, void *dst, size_t dst_size) {
+    unsigned char *p = XLSTM__CAST(unsigned char *, dst);
+    uint32_t magic = XLSTM__BLOB_MAGIC, version = XLSTM__BLOB_VERSION;
+    uint64_t count;
+    if (!s || !dst || dst_size < xlstm_state_blob_size(s)) return XLSTM_ERR_ARG;
+    count = s->mem_len;
+    memcpy(p, &magic, 4);
+    memcpy(p + 4, &version, 4);
+    memcpy(p + 8, &s->model->fingerprint, 8);
+    memcpy(p + 16, &count, 8);
+    memcpy(p + XLSTM__BLOB_HEADER, s->mem, s->mem_len * sizeof(float));
+    return XLSTM_OK;
+}
+
+XLSTMDEF xlstm_status xlstm_state_restore(xlstm_state *s, const void *src, size_t src_size) {
+    const unsigned char *p = XLSTM__CAST(const unsigned char *, src);
+    uint32_t magic, version;
+    uint64_t fp, count;
+    size_t i;
+    if (!s || !src) return XLSTM_ERR_ARG;
+    if (src_size < XLSTM__BLOB_HEADER) return XLSTM_ERR_TRUNCATED;
+    memcpy(&magic, p, 4);
+    memcpy(&version, p + 4, 4);
+    memcpy(&fp, p + 8, 8);
+    memcpy(&count, p + 16, 8);
+    if (magic != XLSTM__BLOB_MAGIC || version != XLSTM__BLOB_VERSION) return XLSTM_ERR_FORMAT;
+    if (fp != s->model->fingerprint || count != s->mem_len) return XLSTM_ERR_SHAPE;
+    if (src_size != xlstm_state_blob_size(s)) return XLSTM_ERR_TRUNCATED;
+    for (i = 0; i < s->mem_len; i++) {
+        float v;
+        memcpy(&v, p + XLSTM__BLOB_HEADER + i * sizeof(float), sizeof v);
+        if (!isfinite(v)) return XLSTM_ERR_VALUE;
+    }
+    memcpy(s->mem, p + XLSTM__BLOB_HEADER, s->mem_len * sizeof(float));
+    memset(s->logits, 0, XLSTM__CAST(size_t, s->model->cfg.vocab_size) * sizeof(float));
+    return XLSTM_OK;
+}
+
+/* ---- blocks ---------------------------------------------------------------- */
+
+/* mLSTM block (pre up-projection), one token; x (D) is updated in place. */
+static void xlstm__mlstm_block(xlstm_state *s, const xlstm__block *w, xlstm__bstate *st) {
+    const xlstm_config *c = &s->model->cfg;
+    const int D = c->embedding_dim, I = c->mlstm.inner_dim, NH = c->mlstm.num_heads, DH = c->mlstm.head_dim;
+    const int K = c->mlstm.conv1d_kernel_size, NB = c->mlstm.qkv_num_blocks, S = I / NB;
+    float *xm = s->up, *z = s->up + I; /* (I), (I): the two halves of the up-projection */
+    float *xc = s->conv;               /* (I) conv path, after SiLU */
+    float *q = s->qkv, *k = s->qkv + I, *v = s->qkv + 2 * I; /* (NH, DH) each */
+    float *h = s->h, *hn = s->tmp;     /* (NH, DH) */
+    float *ig = s->gates, *fg = s->gates + NH; /* (NH) gate pre-activations */
+    const float k_scale = 1.0f / sqrtf(XLSTM__CAST(float, DH));
+    int i, hd, a, b;
+
+    xlstm__layernorm(s->xn, s->x, w->norm_w, D);
+    xlstm__matvec(s->up, w->up_w, s->xn, w->up_b, 2 * I, D);
+    if (K > 0) xlstm__conv_step(xc, st->conv, xm, w->conv_w, w->conv_b, I, K);
+    else memcpy(xc, xm, XLSTM__CAST(size_t, I) * sizeof(float));
+    for (i = 0; i < I; i++) xc[i] = xlstm__silu(xc[i]);
+    xlstm__headwise(q, w->q_w, xc, w->q_b, NB, S);
+    xlstm__headwise(k, w->k_w, xc, w->k_b, NB, S);
+    xlstm__headwise(v, w->v_w, xm, w->v_b, NB, S);
+    /* gates read concat(q, k, v), which already sits contiguous in s->qkv */
+    xlstm__matvec(ig, w->ig_w, s->qkv, w->ig_b, NH, 3 * I);
+    xlstm__matvec(fg, w->fg_w, s->qkv, w->fg_b, NH, 3 * I);
+
+    for (hd = 0; hd < NH; hd++) {
+        float *C = st->C + XLSTM__CAST(size_t, hd) * DH * DH; /* (DH, DH): C[a][b] += k_a v_b */
+        float *n = st->n + XLSTM__CAST(size_t, hd) * DH;      /* (DH) */
+        const float *qh = q + hd * DH, *kh = k + hd * DH, *vh = v + hd * DH;
+        float *hh = h + hd * DH;
+        /* exponential input gate, sigmoid forget gate in log space; m keeps the
+           largest exponent seen so that exp() never overflows:
+             m_t = max(log f_t + m_{t-1}, i~_t)
+             f'  = exp(log f_t + m_{t-1} - m_t),  i' = exp(i~_t - m_t) */
+        float logf = xlstm__logsigmoid(fg[hd]);
+        float m_new = logf + st->m[hd] > ig[hd] ? logf + st->m[hd] : ig[hd];
+        float fa = expf(logf + st->m[hd] - m_new), ia = expf(ig[hd] - m_new);
+        float qn = 0.0f, denom;
+        st->m[hd] = m_new;
+        /* C_t = f' C_{t-1} + i' k v^T,  n_t = f' n_{t-1} + i' k  (k scaled by 1/sqrt(DH)) */
+        for (a = 0; a < DH; a++) {
+            float ka = ia * kh[a] * k_scale;
+            float *Ca = C + XLSTM__CAST(size_t, a) * DH;
+            for (b = 0; b < DH; b++) Ca[b] = fa * Ca[b] + ka * vh[b];
+            n[a] = fa * n[a] + ka;
+        }
+        /* h = C^T q / (max(|n.q|, exp(-m)) + eps): the exp(-m) floor is the
+           stabilised form of the paper's max(|n.q|, 1) */
+        for (b = 0; b < DH; b++) hh[b] = 0.0f;
+        for (a = 0; a < DH; a++) {
+            const float *Ca = C + XLSTM__CAST(size_t, a) * DH;
+            float qa = qh[a];
+            for (b = 0; b < DH; b++) hh[b] += qa * Ca[b];
+            qn += qa * n[a];
+        }
+        denom = fabsf(qn);
+        if (expf(-m_new) > denom) denom = expf(-m_new);
+        denom += 1e-6f;
+        for (b = 0; b < DH; b++) hh[b] /= denom;
+    }
+    xlstm__groupnorm(hn, h, w->outnorm_w, NH, DH);
+    /* learnable skip from the conv path, then the output gate SiLU(z) */
+    for (i = 0; i < I; i++) hn[i] = (hn[i] + w->skip[i] * xc[i]) * xlstm__silu(z[i]);
+    xlstm__matvec(s->xn, w->down_w, hn, w->down_b, D, I);
+    for (i = 0; i < D; i++) s->x[i] += s->xn[i];
+}
+
+/* sLSTM block (post up-projection): sLSTM layer, then gated feed-forward. */
+static void xlstm__slstm_block(xlstm_state *s, const xlstm__block *w, xlstm__bstate *st) {
+    const xlstm_config *c = &s->model->cfg;
+    const int D = c->embedding_dim, NH = c->slstm.num_heads, DH = c->slstm.head_dim;
+    const int K = c->slstm.conv1d_kernel_size;
+    float *xc = s->conv;  /* (D) conv path */
+    float *raw = s->qkv;  /* (4, D) gate pre-activations i, f, z, o */
+    float *out = s->h;    /* (D) */
+    int g, hd, j, d, all_n_zero = 1;
+
+    xlstm__layernorm(s->xn, s->x, w->norm_w, D);
+    if (K > 0) {
+        xlstm__conv_step(xc, st->conv, s->xn, w->conv_w, w->conv_b, D, K);
+        for (j = 0; j < D; j++) xc[j] = xlstm__silu(xc[j]);
+    } else {
+        memcpy(xc, s->xn, XLSTM__CAST(size_t, D) * sizeof(float));
+    }
+    /* input and forget gates see the conv path; cell input and output gate the raw input */
+    xlstm__headwise(raw, w->gate_w[0], xc, NULL, NH, DH);
+    xlstm__headwise(raw + D, w->gate_w[1], xc, NULL, NH, DH);
+    xlstm__headwise(raw + 2 * D, w->gate_w[2], s->xn, NULL, NH, DH);
+    xlstm__headwise(raw + 3 * D, w->gate_w[3], s->xn, NULL, NH, DH);
+    /* + recurrent R y_{t-1} (block-diagonal per head) + bias */
+    for (hd = 0; hd < NH; hd++) {
+        const float *yh = st->y + hd * DH;
+        for (g = 0; g < 4; g++) {
+            const float *R = w->rec + (XLSTM__CAST(size_t, hd) * 4 + g) * DH * DH; /* (DH_out, DH_in) */
+            for (j = 0; j < DH; j++) {
+                float acc = 0.0f;
+                for (d = 0; d < DH; d++) acc += R[XLSTM__CAST(size_t, j) * DH + d] * yh[d];
+                raw[g * D + hd * DH + j] += acc + w->gate_b[g * D + hd * DH + j];
+            }
+        }
+    }
+    if (c->slstm.function_lstm) { /* classic LSTM pointwise function: states y, c */
+        for (j = 0; j < D; j++) {
+            float ig = xlstm__sigmoid(raw[j]), fg = xlstm__sigmoid(raw[D + j]);
+            float zz = tanhf(raw[2 * D + j]), og = xlstm__sigmoid(raw[3 * D + j]);
+            st->c[j] = fg * st->c[j] + ig * zz;
+            st->y[j] = og * tanhf(st->c[j]);
+        }
+    } else {
+        /* the reference starts the stabiliser at i~ while the normaliser is all zero */
+        for (j = 0; j < D; j++)
+            if (st->n[j] != 0.0f) all_n_zero = 0;
+        for (j = 0; j < D; j++) {
+            float ir = raw[j], fr = raw[D + j], zr = raw[2 * D + j], orr = raw[3 * D + j];
+            /* m_t = max(i~, log f + m_{t-1}); gates exp(. - m_t), capped at 1 */
+            float logfm = st->m[j] + xlstm__logsigmoid(fr);
+            float m_new = all_n_zero ? ir : (ir > logfm ? ir : logfm);
+            float ig = expf(ir - m_new), fg = expf(logfm - m_new), og = xlstm__sigmoid(orr);
+            if (ig > 1.0f) ig = 1.0f;
+            if (fg > 1.0f) fg = 1.0f;
+            st->c[j] = fg * st->c[j] + ig * tanhf(zr);
+            st->n[j] = fg * st->n[j] + ig;
+            st->m[j] = m_new;
+            st->y[j] = og * st->c[j] / st->n[j];
+        }
+    }
+    xlstm__groupnorm(out, st->y, w->gn_w, NH, DH);
+    for (j = 0; j < D; j++) s->x[j] += out[j];
+
+    if (c->ffn.present) {
+        const int P = c->ffn.proj_up_dim;
+        xlstm__layernorm(s->xn, s->x, w->ffn_norm_w, D);
+        xlstm__matvec(s->up, w->ffn_up_w, s->xn, w->ffn_up_b, 2 * P, D);
+        /* gated: act(first half) * second half */
+        for (j = 0; j < P; j++) s->up[j] = xlstm__act(c->ffn.act_fn, s->up[j]) * s->up[P + j];
+        xlstm__matvec(s->xn, w->ffn_down_w, s->up, w->ffn_down_b, D, P);
+        for (j = 0; j < D; j++) s->x[j] += s->xn[j];
+    }
+}
+
+/* The whole model for one token. */
+static void xlstm__forward(xlstm_state *s, int32_t token) {
+    const xlstm_model *m = s->model;
+    const xlstm_config *c = &m->cfg;
+    int b;
+    memcpy(s->x, m->embedding + XLSTM__CAST(size_t, token) * c->embedding_dim,
+           XLSTM__CAST(size_t, c->embedding_dim) * sizeof(float));
+    for (b = 0; b < c->num_blocks; b++) {
+        if (m->blocks[b].kind == XLSTM_BLOCK_MLSTM) xlstm__mlstm_block(s, &m->blocks[b], &s->bs[b]);
+        else xlstm__slstm_block(s, &m->blocks[b], &s->bs[b]);
+    }
+    if (m->post_norm) xlstm__layernorm(s->xn, s->x, m->post_norm, c->embedding_dim);
+    else memcpy(s->xn, s->x, XLSTM__CAST(size_t, c->embedding_dim) * sizeof(float));
+    xlstm__matvec(s->logits, m->head, s->xn, NULL, c->vocab_size, c->embedding_dim);
+}
+
+XLSTMDEF xlstm_status xlstm_step(xlstm_state *s, int32_t token, const float **logits) {
+    if (!s) return XLSTM_ERR_ARG;
+    if (token < 0 || token >= s->model->cfg.vocab_size) return XLSTM_ERR_TOKEN;
+    xlstm__forward(s, token);
+    if (logits) *logits = s->logits;
+    return XLSTM_OK;
+}
+
+XLSTMDEF xlstm_status xlstm_prefill(xlstm_state *s, const int32_t *tokens, size_t n, float *all_logits,
+                                    const float **last_logits) {
+    size_t t, V;
+    if (!s || (n && !tokens)) return XLSTM_ERR_ARG;
+    V = XLSTM__CAST(size_t, s->model->cfg.vocab_size);
+    for (t = 0; t < n; t++)
+        if (tokens[t] < 0 || tokens[t] >= s->model->cfg.vocab_size) return XLSTM_ERR_TOKEN;
+    for (t = 0; t < n; t++) {
+        xlstm__forward(s, tokens[t]);
+        if (all_logits) memcpy(all_logits + t * V, s->logits, V * sizeof(float));
+    }
+    if (last_logits) *last_logits = s->logits;
+    return XLSTM_OK;
+}
+
+/* ---- sampling ------------------------------------------------------------ */
+
+XLSTMDEF int32_t xlstm_argmax(const float *logits, int32_t n) {
+    int32_t i, best = 0;
+    if (!logits || n <= 0) return -1;
+    for (i = 1; i < n; i++)
+        if (logits[i] > logits[best]) best = i;
+    return best;
+}
+
+#endif /* XLSTM_IMPLEMENTATION_DONE */
+#endif /* XLSTM_IMPLEMENTATION */
+
+/*
+MIT License
+
+Copyright (c) 2026 the xlstm.h authors
+
+Permission is hereby granted, free of charge, to any person obtaining a copy
+of this software and associated documentation files (the "Software"), to deal
+in the Software without restriction, including without limitation the rights
+to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+copies of the Software, and to permit persons to whom the Software is
+furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+SOFTWARE.
+*/
