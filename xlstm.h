@@ -67,7 +67,9 @@
 #define XLSTM_VERSION_STRING "0.1.0"
 
 #ifndef XLSTMDEF
-#ifdef XLSTM_STATIC
+#if defined(XLSTM_STATIC) && defined(__GNUC__)
+#define XLSTMDEF static __attribute__((unused)) /* unused API is no warning */
+#elif defined(XLSTM_STATIC)
 #define XLSTMDEF static
 #else
 #define XLSTMDEF extern
@@ -251,7 +253,9 @@ XLSTMDEF int32_t xlstm_argmax(const float *logits, int32_t n);
 
 #ifdef __cplusplus
 #define XLSTM__CAST(T, x) static_cast<T>(x)
+#define XLSTM__BYTES_AS_CHARS(x) reinterpret_cast<const char *>(x)
 #else
+#define XLSTM__BYTES_AS_CHARS(x) ((const char *)(x))
 #define XLSTM__CAST(T, x) ((T)(x))
 #endif
 
@@ -923,7 +927,7 @@ static xlstm_status xlstm__st_parse(xlstm__st *st, const xlstm__alloc *a, const 
     data = buf + 8 + hlen;
     data_size = size - 8 - XLSTM__CAST(size_t, hlen);
     /* trailing spaces pad the header to an alignment; JSON parsing skips them */
-    s = xlstm__json_parse(&st->hdr, a, XLSTM__CAST(const char *, buf + 8), XLSTM__CAST(size_t, hlen), "safetensors header", err);
+    s = xlstm__json_parse(&st->hdr, a, XLSTM__BYTES_AS_CHARS(buf + 8), XLSTM__CAST(size_t, hlen), "safetensors header", err);
     if (s) return s;
     if (st->hdr.tok[0].type != XLSTM__J_OBJ) {
         xlstm__st_free(st, a);
@@ -1506,7 +1510,7 @@ XLSTMDEF xlstm_status xlstm_model_load(const char *path, const xlstm_model_param
             s = xlstm__fail(err, XLSTM_ERR_IO, "%s: cannot open (neither a model directory nor a .safetensors file)", path);
     }
     if (s == XLSTM_OK)
-        s = xlstm__load_impl(st_buf, st_len, XLSTM__CAST(const char *, cfg_buf), cfg_len, params, out_model, err);
+        s = xlstm__load_impl(st_buf, st_len, XLSTM__BYTES_AS_CHARS(cfg_buf), cfg_len, params, out_model, err);
     xlstm__free(&a, p);
     xlstm__free(&a, st_buf);
     xlstm__free(&a, cfg_buf);

@@ -275,19 +275,18 @@ class CausalConv1d(nn.Module):
 
 
 def mlstm_parallel(q, k, v, ig, fg, eps=1e-6):
-    """Stabilised parallel mLSTM. q,k,v: (B, NH, S, DH); ig, fg: (B, NH, S) pre-activations."""
+    """Stabilised parallel mLSTM. q,k,v: (B, NH, S, DH); ig, fg: (B, NH, S) pre-activations.
+    h_t = sum_j C[t,j] v_j / (max(|sum_j C[t,j]|, exp(-m_t)) + eps),
+    C[t,j] = (q_t . k_j / sqrt(DH)) exp(logD[t,j] - m_t),  logD[t,j] = sum_{j<l<=t} log sigmoid(f_l) + i_j,
+    m_t = max_{j<=t} logD[t,j]   (row-wise stabiliser, as the reference's parallel form)."""
     B, NH, S, DH = q.shape
-    logf = F.logsigmoid(fg)
-    cs = torch.cumsum(logf, dim=-1)  # (B, NH, S)
-    # log D[t, j] = sum_{j<l<=t} log f_l + i_j   for j <= t
-    logD = cs.unsqueeze(-1) - cs.unsqueeze(-2) + ig.unsqueeze(-2)
-    mask = torch.ones(S, S, dtype=torch.bool, device=q.device).tril()
-    logD = logD.masked_fill(~mask, float("-inf"))
+    cs = torch.cumsum(F.logsigmoid(fg), dim=-1)  # (B, NH, S)
+    mask = torch.ones(S, S, dtype=torch.bool, device=q.device).triu(1)
+    logD = (cs.unsqueeze(-1) - (cs - ig).unsqueeze(-2)).masked_fill(mask, float("-inf"))
     mx = logD.amax(dim=-1, keepdim=True)  # (B, NH, S, 1)
-    D = torch.exp(logD - mx)
-    C = (q @ (k / math.sqrt(DH)).transpose(-1, -2)) * D
+    C = (q @ k.transpose(-1, -2)).mul_(1.0 / math.sqrt(DH)) * torch.exp(logD - mx)
     norm = torch.maximum(C.sum(dim=-1, keepdim=True).abs(), torch.exp(-mx)) + eps
-    return (C / norm) @ v
+    return (C @ v) / norm
 
 
 def mlstm_step(state, q, k, v, ig, fg, eps=1e-6):

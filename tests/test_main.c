@@ -1,0 +1,641 @@
+/* xlstm.h test runner: `build/test_xlstm [FILTER]` runs every test whose name
+   contains FILTER. Last line: "N passed, N failed"; exit 1 on any failure. */
+#define XLSTM_IMPLEMENTATION
+#include "../xlstm.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int g_failed_checks;
+#define CHECK(cond)                                                                \
+    do {                                                                           \
+        if (!(cond)) {                                                             \
+            printf("  %s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);      \
+            g_failed_checks++;                                                     \
+            return;                                                                \
+        }                                                                          \
+    } while (0)
+#define CHECK_EQ_INT(a, b)                                                         \
+    do {                                                                           \
+        long long a_ = (long long)(a), b_ = (long long)(b);                        \
+        if (a_ != b_) {                                                            \
+            printf("  %s:%d: %s = %lld, expected %lld\n", __FILE__, __LINE__, #a, a_, b_); \
+            g_failed_checks++;                                                     \
+            return;                                                                \
+        }                                                                          \
+    } while (0)
+#define CHECK_NEAR(a, b, tol)                                                      \
+    do {                                                                           \
+        double a_ = (a), b_ = (b);                                                 \
+        if (!(fabs(a_ - b_) <= (tol))) {                                           \
+            printf("  %s:%d: %s = %.9g, expected %.9g (tol %g)\n", __FILE__, __LINE__, #a, a_, b_, (double)(tol)); \
+            g_failed_checks++;                                                     \
+            return;                                                                \
+        }                                                                          \
+    } while (0)
+
+#define DATA "tests/data/"
+
+/* ---- helpers -------------------------------------------------------------- */
+
+static unsigned char *read_all(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    unsigned char *buf;
+    long n;
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = (unsigned char *)malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf) buf[n] = 0;
+    *len = (size_t)n;
+    return buf;
+}
+
+/* Counting allocator: proves that failures leak nothing. */
+typedef struct {
+    long live;
+    long total;
+    long fail_after; /* fail the Nth allocation when >= 0 */
+} counter;
+static void *count_alloc(size_t n, void *u) {
+    counter *c = (counter *)u;
+    if (c->fail_after >= 0 && c->total >= c->fail_after) return NULL;
+    c->total++;
+    c->live++;
+    return malloc(n);
+}
+static void count_free(void *p, void *u) {
+    ((counter *)u)->live--;
+    free(p);
+}
+static xlstm_model_params counting_params(counter *c) {
+    xlstm_model_params p = xlstm_model_default_params();
+    memset(c, 0, sizeof *c);
+    c->fail_after = -1;
+    p.alloc_fn = count_alloc;
+    p.free_fn = count_free;
+    p.alloc_user = c;
+    return p;
+}
+
+/* The reference logits of a golden model directory. */
+typedef struct {
+    unsigned char *file;
+    xlstm__st st;
+    int32_t *tokens;
+    size_t n;
+    const float *step, *forward; /* (n, vocab) */
+    size_t vocab;
+} expected;
+
+static int load_expected(const char *dir, expected *e) {
+    char path[512];
+    size_t len, i;
+    xlstm__alloc a;
+    xlstm__st_tensor *t, *ls, *lf;
+    memset(e, 0, sizeof *e);
+    memset(&a, 0, sizeof a);
+    snprintf(path, sizeof path, "%s/expected.safetensors", dir);
+    e->file = read_all(path, &len);
+    if (!e->file || xlstm__st_parse(&e->st, &a, e->file, len, NULL) != XLSTM_OK) return 0;
+    t = xlstm__st_find(&e->st, "tokens");
+    ls = xlstm__st_find(&e->st, "logits_step");
+    lf = xlstm__st_find(&e->st, "logits_forward");
+    if (!t || !ls || !lf || ls->ndim != 2) return 0;
+    e->n = t->nbytes / 4;
+    e->vocab = (size_t)ls->shape[1];
+    e->tokens = (int32_t *)malloc(e->n * sizeof(int32_t));
+    for (i = 0; i < e->n; i++) memcpy(&e->tokens[i], t->data + 4 * i, 4);
+    /* the data section is not guaranteed 4-aligned: copy */
+    e->step = (const float *)malloc(ls->nbytes);
+    e->forward = (const float *)malloc(lf->nbytes);
+    memcpy((void *)e->step, ls->data, ls->nbytes);
+    memcpy((void *)e->forward, lf->data, lf->nbytes);
+    return 1;
+}
+static void free_expected(expected *e) {
+    xlstm__alloc a;
+    memset(&a, 0, sizeof a);
+    xlstm__st_free(&e->st, &a);
+    free(e->file);
+    free(e->tokens);
+    free((void *)e->step);
+    free((void *)e->forward);
+}
+
+static double max_abs_diff(const float *a, const float *b, size_t n) {
+    double m = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - (double)b[i]);
+        if (!(d <= m)) m = d; /* NaN propagates as a failure */
+    }
+    return m;
+}
+
+/* ---- reference models ------------------------------------------------------- */
+
+/* Every model directory listed in tests/data/models.txt, through step and prefill. */
+static void test_reference_models(void) {
+    FILE *f = fopen(DATA "models.txt", "r");
+    char line[256];
+    int n_models = 0;
+    CHECK(f != NULL);
+    while (fgets(line, sizeof line, f)) {
+        char dir[400];
+        expected e;
+        xlstm_model *m;
+        xlstm_state *s;
+        xlstm_error err;
+        float *all;
+        size_t t, V;
+        double err_step = 0, err_prefill;
+        line[strcspn(line, "\r\n")] = 0;
+        if (!line[0] || line[0] == '#') continue;
+        snprintf(dir, sizeof dir, DATA "%s", line);
+        if (!load_expected(dir, &e)) {
+            printf("  %s: cannot read expected.safetensors\n", dir);
+            g_failed_checks++;
+            continue;
+        }
+        if (xlstm_model_load(dir, NULL, &m, &err) != XLSTM_OK) {
+            printf("  %s: load failed: %s\n", dir, err.message);
+            g_failed_checks++;
+            free_expected(&e);
+            continue;
+        }
+        V = (size_t)xlstm_model_config(m)->vocab_size;
+        xlstm_state_create(m, &s, NULL);
+        all = (float *)malloc(e.n * V * sizeof(float));
+        for (t = 0; t < e.n; t++) {
+            const float *lg = NULL;
+            double d;
+            xlstm_step(s, e.tokens[t], &lg);
+            d = max_abs_diff(lg, e.step + t * V, V);
+            if (!(d <= err_step)) err_step = d;
+        }
+        xlstm_state_reset(s);
+        xlstm_prefill(s, e.tokens, e.n, all, NULL);
+        err_prefill = max_abs_diff(all, e.forward, e.n * V);
+        printf("  %-28s %4lu tokens  step max err %.2e  prefill max err %.2e\n", line, (unsigned long)e.n, err_step,
+               err_prefill);
+        if (!(err_step <= 2e-4) || !(err_prefill <= 2e-4) || V != e.vocab) {
+            printf("  %s: FAILS the 2e-4 tolerance\n", line);
+            g_failed_checks++;
+        }
+        n_models++;
+        free(all);
+        xlstm_state_free(s);
+        xlstm_model_free(m);
+        free_expected(&e);
+    }
+    fclose(f);
+    CHECK(n_models >= 4);
+}
+
+/* ---- state semantics ---------------------------------------------------------- */
+
+static xlstm_model *load_or_null(const char *dir) {
+    xlstm_model *m = NULL;
+    xlstm_model_load(dir, NULL, &m, NULL);
+    return m;
+}
+
+static void test_prefill_equals_steps(void) {
+    xlstm_model *m = load_or_null(DATA "mixed");
+    xlstm_state *a, *b;
+    int32_t toks[20];
+    float *all;
+    const float *lg = NULL, *last = NULL;
+    size_t V, i;
+    CHECK(m != NULL);
+    V = (size_t)xlstm_model_config(m)->vocab_size;
+    for (i = 0; i < 20; i++) toks[i] = (int32_t)((i * 37 + 11) % V);
+    xlstm_state_create(m, &a, NULL);
+    xlstm_state_create(m, &b, NULL);
+    all = (float *)malloc(20 * V * sizeof(float));
+    CHECK_EQ_INT(xlstm_prefill(a, toks, 20, all, &last), XLSTM_OK);
+    for (i = 0; i < 20; i++) {
+        xlstm_step(b, toks[i], &lg);
+        CHECK(max_abs_diff(lg, all + i * V, V) <= 2e-4);
+    }
+    CHECK(max_abs_diff(lg, last, V) <= 2e-4);
+    /* an empty prefill is a no-op */
+    CHECK_EQ_INT(xlstm_prefill(a, toks, 0, NULL, NULL), XLSTM_OK);
+    free(all);
+    xlstm_state_free(a);
+    xlstm_state_free(b);
+    xlstm_model_free(m);
+}
+
+static void test_state_copy_and_reset(void) {
+    const char *dirs[2] = {DATA "mixed", DATA "slstm_only"};
+    int d;
+    for (d = 0; d < 2; d++) {
+        xlstm_model *m = load_or_null(dirs[d]);
+        xlstm_state *a, *b, *fresh;
+        const float *la = NULL, *lb = NULL;
+        float *first;
+        size_t V, i;
+        CHECK(m != NULL);
+        V = (size_t)xlstm_model_config(m)->vocab_size;
+        first = (float *)malloc(V * sizeof(float));
+        xlstm_state_create(m, &a, NULL);
+        xlstm_state_create(m, &b, NULL);
+        xlstm_state_create(m, &fresh, NULL);
+        xlstm_step(fresh, 3, &la);
+        memcpy(first, la, V * sizeof(float));
+        for (i = 0; i < 10; i++) xlstm_step(a, (int32_t)(i % V), &la);
+        CHECK_EQ_INT(xlstm_state_copy(b, a), XLSTM_OK);
+        for (i = 0; i < 10; i++) {
+            xlstm_step(a, (int32_t)((i * 7) % V), &la);
+            xlstm_step(b, (int32_t)((i * 7) % V), &lb);
+            CHECK(memcmp(la, lb, V * sizeof(float)) == 0);
+        }
+        xlstm_state_reset(a);
+        xlstm_step(a, 3, &la);
+        CHECK(memcmp(la, first, V * sizeof(float)) == 0);
+        free(first);
+        xlstm_state_free(a);
+        xlstm_state_free(b);
+        xlstm_state_free(fresh);
+        xlstm_model_free(m);
+    }
+}
+
+static void test_state_save_restore(void) {
+    xlstm_model *m = load_or_null(DATA "mixed"), *other = load_or_null(DATA "mlstm_only");
+    xlstm_state *a, *b, *o;
+    const float *la = NULL, *lb = NULL;
+    unsigned char *blob;
+    size_t n, V, i;
+    CHECK(m != NULL && other != NULL);
+    V = (size_t)xlstm_model_config(m)->vocab_size;
+    xlstm_state_create(m, &a, NULL);
+    xlstm_state_create(m, &b, NULL);
+    xlstm_state_create(other, &o, NULL);
+    for (i = 0; i < 7; i++) xlstm_step(a, (int32_t)i, &la);
+    n = xlstm_state_blob_size(a);
+    blob = (unsigned char *)malloc(n);
+    CHECK_EQ_INT(xlstm_state_save(a, blob, n - 1), XLSTM_ERR_ARG);
+    CHECK_EQ_INT(xlstm_state_save(a, blob, n), XLSTM_OK);
+    CHECK_EQ_INT(xlstm_state_restore(b, blob, n), XLSTM_OK);
+    xlstm_step(a, 5, &la);
+    xlstm_step(b, 5, &lb);
+    CHECK(memcmp(la, lb, V * sizeof(float)) == 0);
+    CHECK_EQ_INT(xlstm_state_restore(o, blob, n), XLSTM_ERR_SHAPE); /* another model */
+    CHECK_EQ_INT(xlstm_state_restore(b, blob, n - 4), XLSTM_ERR_TRUNCATED);
+    blob[0] ^= 1;
+    CHECK_EQ_INT(xlstm_state_restore(b, blob, n), XLSTM_ERR_FORMAT);
+    free(blob);
+    xlstm_state_free(a);
+    xlstm_state_free(b);
+    xlstm_state_free(o);
+    xlstm_model_free(m);
+    xlstm_model_free(other);
+}
+
+static void test_bad_tokens(void) {
+    xlstm_model *m = load_or_null(DATA "mlstm_only");
+    xlstm_state *s, *ref;
+    const float *lg = NULL, *lr = NULL;
+    int32_t toks[3] = {1, 101, 2};
+    int32_t V;
+    CHECK(m != NULL);
+    V = xlstm_model_config(m)->vocab_size;
+    xlstm_state_create(m, &s, NULL);
+    xlstm_state_create(m, &ref, NULL);
+    CHECK_EQ_INT(xlstm_step(s, -1, &lg), XLSTM_ERR_TOKEN);
+    CHECK_EQ_INT(xlstm_step(s, V, &lg), XLSTM_ERR_TOKEN);
+    CHECK_EQ_INT(xlstm_prefill(s, toks, 3, NULL, &lg), XLSTM_ERR_TOKEN);
+    CHECK_EQ_INT(xlstm_prefill(s, NULL, 3, NULL, &lg), XLSTM_ERR_ARG);
+    /* the rejected calls left the state empty */
+    xlstm_step(s, 4, &lg);
+    xlstm_step(ref, 4, &lr);
+    CHECK(memcmp(lg, lr, (size_t)V * sizeof(float)) == 0);
+    xlstm_state_free(s);
+    xlstm_state_free(ref);
+    xlstm_model_free(m);
+}
+
+/* ---- hostile files ---------------------------------------------------------- */
+
+typedef struct {
+    unsigned char *st;
+    size_t st_len;
+    char *cfg;
+    size_t cfg_len;
+} model_files;
+
+static int read_model_files(const char *dir, model_files *f) {
+    char path[400];
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    f->st = read_all(path, &f->st_len);
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    f->cfg = (char *)read_all(path, &f->cfg_len);
+    return f->st && f->cfg;
+}
+
+/* Replace the first occurrence of `from` with `to` (same length) inside the header. */
+static int patch_header(unsigned char *st, const char *from, const char *to) {
+    uint64_t hlen = xlstm__rd_u64le(st);
+    size_t n = strlen(from), i;
+    for (i = 8; i + n <= 8 + hlen; i++) {
+        if (memcmp(st + i, from, n) == 0) {
+            memcpy(st + i, to, n);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Load from memory with a counting allocator; check the status and that nothing leaked. */
+static xlstm_status load_counted(const unsigned char *st, size_t st_len, const char *cfg, size_t cfg_len, long *live,
+                                 xlstm_error *err) {
+    counter c;
+    xlstm_model_params p = counting_params(&c);
+    xlstm_model *m = NULL;
+    xlstm_status s = xlstm_model_load_from_memory(st, st_len, cfg, cfg_len, &p, &m, err);
+    if ((s == XLSTM_OK) != (m != NULL)) {
+        printf("  load returned %d but model pointer is %p\n", (int)s, (void *)m);
+        g_failed_checks++;
+    }
+    xlstm_model_free(m);
+    *live = c.live;
+    return s;
+}
+
+static void test_corrupt_files(void) {
+    model_files f;
+    xlstm_error err;
+    long live;
+    unsigned char *copy;
+    char *cfg;
+    CHECK(read_model_files(DATA "mixed", &f));
+    copy = (unsigned char *)malloc(f.st_len);
+
+    /* intact */
+    CHECK_EQ_INT(load_counted(f.st, f.st_len, f.cfg, f.cfg_len, &live, &err), XLSTM_OK);
+    CHECK_EQ_INT(live, 0);
+
+    /* truncated: the last tensor runs past the end */
+    CHECK_EQ_INT(load_counted(f.st, f.st_len - 100, f.cfg, f.cfg_len, &live, &err), XLSTM_ERR_TRUNCATED);
+    CHECK_EQ_INT(live, 0);
+    CHECK_EQ_INT(load_counted(f.st, 5, f.cfg, f.cfg_len, &live, &err), XLSTM_ERR_TRUNCATED);
+    CHECK_EQ_INT(load_counted(f.st, 20, f.cfg, f.cfg_len, &live, &err), XLSTM_ERR_TRUNCATED);
+
+    /* misshapen: lm_head's [101, 64] stored as [64, 101]; same byte count */
+    memcpy(copy, f.st, f.st_len);
+    CHECK(patch_header(copy, "\"lm_head.weight\":{\"dtype\":\"F32\",\"shape\":[101,64]",
+                       "\"lm_head.weight\":{\"dtype\":\"F32\",\"shape\":[64,101]"));
+    CHECK_EQ_INT(load_counted(copy, f.st_len, f.cfg, f.cfg_len, &live, &err), XLSTM_ERR_SHAPE);
+    CHECK(strstr(err.message, "lm_head.weight") != NULL);
+    CHECK_EQ_INT(live, 0);
+
+    /* missing: a tensor renamed away */
+    memcpy(copy, f.st, f.st_len);
+    CHECK(patch_header(copy, "\"xlstm_block_stack.blocks.2.xlstm.learnable_skip\"",
+                       "\"xlstm_block_stack.blocks.2.xlstm.learnable_skiX\""));
+    CHECK_EQ_INT(load_counted(copy, f.st_len, f.cfg, f.cfg_len, &live, &err), XLSTM_ERR_MISSING);
+    CHECK(strstr(err.message, "blocks.2.xlstm.learnable_skip") != NULL);
+    CHECK_EQ_INT(live, 0);
+
+    /* unexpected: the config has no post-blocks norm, the file does */
+    cfg = (char *)malloc(f.cfg_len + 1);
+    memcpy(cfg, f.cfg, f.cfg_len + 1);
+    {
+        char *p = strstr(cfg, "\"add_post_blocks_norm\": true");
+        CHECK(p != NULL);
+        memcpy(p, "\"add_post_blocks_norm\":false", 28);
+    }
+    CHECK_EQ_INT(load_counted(f.st, f.st_len, cfg, f.cfg_len, &live, &err), XLSTM_ERR_UNEXPECTED);
+    CHECK(strstr(err.message, "post_blocks_norm") != NULL);
+    CHECK_EQ_INT(live, 0);
+
+    /* wrong dtype */
+    memcpy(copy, f.st, f.st_len);
+    CHECK(patch_header(copy, "\"lm_head.weight\":{\"dtype\":\"F32\"", "\"lm_head.weight\":{\"dtype\":\"I32\""));
+    CHECK_EQ_INT(load_counted(copy, f.st_len, f.cfg, f.cfg_len, &live, &err), XLSTM_ERR_DTYPE);
+    CHECK_EQ_INT(live, 0);
+
+    /* malformed JSON: config and header */
+    CHECK_EQ_INT(load_counted(f.st, f.st_len, f.cfg, f.cfg_len - 3, &live, &err), XLSTM_ERR_JSON);
+    CHECK_EQ_INT(live, 0);
+    memcpy(copy, f.st, f.st_len);
+    copy[8] = '[';
+    CHECK_EQ_INT(load_counted(copy, f.st_len, f.cfg, f.cfg_len, &live, &err), XLSTM_ERR_JSON);
+    CHECK_EQ_INT(live, 0);
+
+    /* non-finite weight */
+    memcpy(copy, f.st, f.st_len);
+    {
+        uint64_t hlen = xlstm__rd_u64le(copy);
+        float inf = INFINITY;
+        memcpy(copy + 8 + hlen, &inf, 4);
+    }
+    CHECK_EQ_INT(load_counted(copy, f.st_len, f.cfg, f.cfg_len, &live, &err), XLSTM_ERR_VALUE);
+    CHECK_EQ_INT(live, 0);
+
+    /* bad config value */
+    memcpy(cfg, f.cfg, f.cfg_len + 1);
+    {
+        char *p = strstr(cfg, "\"vocab_size\": 101");
+        CHECK(p != NULL);
+        memcpy(p, "\"vocab_size\": -11", 17);
+    }
+    CHECK_EQ_INT(load_counted(f.st, f.st_len, cfg, f.cfg_len, &live, &err), XLSTM_ERR_CONFIG);
+    CHECK_EQ_INT(live, 0);
+
+    /* missing files */
+    CHECK_EQ_INT(xlstm_model_load(DATA "no-such-model", NULL, &(xlstm_model *){NULL}, &err), XLSTM_ERR_IO);
+    free(cfg);
+    free(copy);
+    free(f.st);
+    free(f.cfg);
+}
+
+/* Fail every allocation in turn: each must fail cleanly with no leak. */
+static void test_allocation_failures(void) {
+    model_files f;
+    long k;
+    CHECK(read_model_files(DATA "mixed", &f));
+    for (k = 0; k < 12; k++) {
+        counter c;
+        xlstm_model_params p = counting_params(&c);
+        xlstm_model *m = NULL;
+        xlstm_state *s = NULL;
+        xlstm_status st;
+        c.fail_after = k;
+        st = xlstm_model_load_from_memory(f.st, f.st_len, f.cfg, f.cfg_len, &p, &m, NULL);
+        if (st == XLSTM_OK) {
+            st = xlstm_state_create(m, &s, NULL);
+            if (st == XLSTM_OK) CHECK(s != NULL);
+            else CHECK(st == XLSTM_ERR_NOMEM && s == NULL);
+            xlstm_state_free(s);
+            xlstm_model_free(m);
+        } else {
+            CHECK(st == XLSTM_ERR_NOMEM && m == NULL);
+        }
+        CHECK_EQ_INT(c.live, 0);
+    }
+    free(f.st);
+    free(f.cfg);
+}
+
+/* The config carried in the safetensors __metadata__ ("xlstm_config"). */
+static void test_single_file_with_metadata(void) {
+    model_files f;
+    unsigned char *out;
+    char *hdr, *meta;
+    size_t mlen = 0, i, hlen_new, total;
+    uint64_t hlen;
+    xlstm_model *m;
+    xlstm_error err;
+    expected e;
+    xlstm_state *s;
+    float *all;
+    CHECK(read_model_files(DATA "mixed", &f));
+    CHECK(load_expected(DATA "mixed", &e));
+    hlen = xlstm__rd_u64le(f.st);
+    /* JSON-escape the config into a string value */
+    meta = (char *)malloc(2 * f.cfg_len + 64);
+    for (i = 0; i < f.cfg_len; i++) {
+        char c = f.cfg[i];
+        if (c == '"' || c == '\\') meta[mlen++] = '\\', meta[mlen++] = c;
+        else if (c == '\n') meta[mlen++] = '\\', meta[mlen++] = 'n';
+        else meta[mlen++] = c;
+    }
+    meta[mlen] = 0;
+    hdr = (char *)malloc(hlen + mlen + 64);
+    /* original header starts with '{': splice the metadata in front */
+    hlen_new = (size_t)sprintf(hdr, "{\"__metadata__\":{\"format\":\"pt\",\"xlstm_config\":\"%s\"},", meta);
+    memcpy(hdr + hlen_new, f.st + 9, hlen - 1);
+    hlen_new += hlen - 1;
+    total = 8 + hlen_new + (f.st_len - 8 - hlen);
+    out = (unsigned char *)malloc(total);
+    for (i = 0; i < 8; i++) out[i] = (unsigned char)((uint64_t)hlen_new >> (8 * i));
+    memcpy(out + 8, hdr, hlen_new);
+    memcpy(out + 8 + hlen_new, f.st + 8 + hlen, f.st_len - 8 - hlen);
+    CHECK_EQ_INT(xlstm_model_load_from_memory(out, total, NULL, 0, NULL, &m, &err), XLSTM_OK);
+    xlstm_state_create(m, &s, NULL);
+    all = (float *)malloc(e.n * e.vocab * sizeof(float));
+    xlstm_prefill(s, e.tokens, e.n, all, NULL);
+    CHECK(max_abs_diff(all, e.forward, e.n * e.vocab) <= 2e-4);
+    /* and from a file path */
+    {
+        FILE *fp = fopen("build/single_file_model.safetensors", "wb");
+        xlstm_model *m2;
+        CHECK(fp != NULL);
+        fwrite(out, 1, total, fp);
+        fclose(fp);
+        CHECK_EQ_INT(xlstm_model_load("build/single_file_model.safetensors", NULL, &m2, &err), XLSTM_OK);
+        xlstm_model_free(m2);
+    }
+    free(all);
+    xlstm_state_free(s);
+    xlstm_model_free(m);
+    /* no config anywhere */
+    CHECK_EQ_INT(xlstm_model_load_from_memory(f.st, f.st_len, NULL, 0, NULL, &m, &err), XLSTM_ERR_CONFIG);
+    free_expected(&e);
+    free(out);
+    free(hdr);
+    free(meta);
+    free(f.st);
+    free(f.cfg);
+}
+
+/* ---- JSON and config details ------------------------------------------------- */
+
+static void test_json_parser(void) {
+    xlstm__alloc a;
+    xlstm__json j;
+    char buf[64];
+    const char *ok = " {\"a\\u00e9\\n\": [1, -2.5e3, true, null, {\"b\": \"\\ud83d\\ude00\"}], \"c\": {}} ";
+    const char *bad[] = {"", "{", "{\"a\" 1}", "[1,]", "{\"a\":01x}", "\"\\x\"", "[1] 2", "{\"a\":tru}", "-", "1.",
+                         "\"abc"};
+    char deep[300];
+    size_t i;
+    uint32_t t;
+    double v;
+    memset(&a, 0, sizeof a);
+    CHECK_EQ_INT(xlstm__json_parse(&j, &a, ok, strlen(ok), "t", NULL), XLSTM_OK);
+    CHECK_EQ_INT(j.tok[0].count, 2);
+    t = xlstm__jget(&j, 0, "a\xc3\xa9\n");
+    CHECK(t != 0 && j.tok[t].type == XLSTM__J_ARR && j.tok[t].count == 5);
+    CHECK(xlstm__jnum(&j, t + 2, &v) && v == -2500.0);
+    t = xlstm__jget(&j, j.tok[t].next - 3, "b");
+    CHECK(t != 0);
+    CHECK(xlstm__jstr_decode(&j, t, buf, sizeof buf) == 4 && memcmp(buf, "\xf0\x9f\x98\x80", 4) == 0);
+    CHECK(xlstm__jget(&j, 0, "zz") == 0);
+    xlstm__free(&a, j.tok);
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK_EQ_INT(xlstm__json_parse(&j, &a, bad[i], strlen(bad[i]), "t", NULL), XLSTM_ERR_JSON);
+    /* nesting past the depth cap is rejected, not a stack overflow */
+    memset(deep, '[', sizeof deep);
+    CHECK_EQ_INT(xlstm__json_parse(&j, &a, deep, sizeof deep, "t", NULL), XLSTM_ERR_JSON);
+}
+
+static void test_config_rounding(void) {
+    /* proj_factor 1.3 * 64 = 83.2 -> up to 128, down to 64 (multiples of 64) */
+    CHECK_EQ_INT(xlstm__round_proj(1.3, 64, 64, 1), 128);
+    CHECK_EQ_INT(xlstm__round_proj(1.3, 64, 64, 0), 64);
+    CHECK_EQ_INT(xlstm__round_proj(2.0, 64, 64, 1), 128);
+    CHECK_EQ_INT(xlstm__round_proj(1.5, 48, 16, 0), 64);
+}
+
+static void test_status_strings(void) {
+    int s;
+    for (s = 0; s >= -14; s--) CHECK(strcmp(xlstm_status_string((xlstm_status)s), "unknown status") != 0);
+    CHECK(strcmp(xlstm_status_string((xlstm_status)-99), "unknown status") == 0);
+}
+
+/* ---- runner -------------------------------------------------------------------- */
+
+typedef struct {
+    const char *name;
+    void (*fn)(void);
+} test_case;
+
+static const test_case tests[] = {
+    {"reference_models", test_reference_models},
+    {"prefill_equals_steps", test_prefill_equals_steps},
+    {"state_copy_and_reset", test_state_copy_and_reset},
+    {"state_save_restore", test_state_save_restore},
+    {"bad_tokens", test_bad_tokens},
+    {"corrupt_files", test_corrupt_files},
+    {"allocation_failures", test_allocation_failures},
+    {"single_file_with_metadata", test_single_file_with_metadata},
+    {"json_parser", test_json_parser},
+    {"config_rounding", test_config_rounding},
+    {"status_strings", test_status_strings},
+};
+
+int main(int argc, char **argv) {
+    const char *filter = argc > 1 ? argv[1] : "";
+    int passed = 0, failed = 0;
+    size_t i;
+    for (i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+        int before = g_failed_checks;
+        if (!strstr(tests[i].name, filter)) continue;
+        printf("[ RUN  ] %s\n", tests[i].name);
+        fflush(stdout);
+        tests[i].fn();
+        if (g_failed_checks == before) {
+            printf("[  OK  ] %s\n", tests[i].name);
+            passed++;
+        } else {
+            printf("[ FAIL ] %s\n", tests[i].name);
+            failed++;
+        }
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
