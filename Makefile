@@ -9,9 +9,9 @@ ifeq ($(OPENMP),1)
 CFLAGS  += -fopenmp
 endif
 
-BINS := build/xlstm-logits build/test_xlstm build/minimal
+BINS := build/xlstm-logits build/xlstm-perplexity build/generate build/test_xlstm build/minimal
 
-.PHONY: all test check-compile clean install sanitize
+.PHONY: all test check-compile clean install sanitize run
 
 all: $(BINS)
 
@@ -20,6 +20,12 @@ build:
 
 build/xlstm-logits: tools/logits.c xlstm.h | build
 	$(CC) $(WARN) $(CFLAGS) -o $@ tools/logits.c $(LDLIBS)
+
+build/xlstm-perplexity: tools/perplexity.c xlstm.h | build
+	$(CC) $(WARN) $(CFLAGS) -o $@ tools/perplexity.c $(LDLIBS)
+
+build/generate: examples/generate.c xlstm.h | build
+	$(CC) $(WARN) $(CFLAGS) -o $@ examples/generate.c $(LDLIBS)
 
 build/test_xlstm: tests/test_main.c xlstm.h | build
 	$(CC) $(WARN) $(CFLAGS) -o $@ tests/test_main.c $(LDLIBS)
@@ -46,6 +52,10 @@ sanitize: | build
 	$(CC) $(WARN) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
 	  -o build/test_xlstm_asan tests/test_main.c $(LDLIBS)
 	./build/test_xlstm_asan
+
+# The bundled demo model completes a prompt.
+run: build/generate
+	./build/generate -m models/tiny-shakespeare -p "ROMEO:" -n 300 --seed 1
 
 install: xlstm.h
 	install -d $(DESTDIR)$(PREFIX)/include

@@ -214,7 +214,36 @@ XLSTMDEF xlstm_status xlstm_prefill(xlstm_state *state, const int32_t *tokens, s
                                     float *all_logits, const float **last_logits);
 
 /* ---- sampling ---------------------------------------------------------- */
+/* Index of the largest logit (the first on ties); -1 when n <= 0. */
 XLSTMDEF int32_t xlstm_argmax(const float *logits, int32_t n);
+
+/* A sampler is a plain value: settings plus its own RNG, so two samplers never
+   share randomness and a fixed seed replays the same sequence. Filters apply in
+   this order: repetition penalty, temperature, top-k, top-p, min-p. */
+typedef struct xlstm_sampler {
+    float temperature;     /* <= 0: greedy (argmax after the penalty)          */
+    int32_t top_k;         /* keep the k most likely tokens; <= 0: off          */
+    float top_p;           /* keep the smallest set with mass >= p; >= 1: off   */
+    float min_p;           /* drop tokens below min_p * max prob; <= 0: off     */
+    float repeat_penalty;  /* divide positive / multiply negative logits of
+                              recent tokens (CTRL-style); 1: off               */
+    int32_t repeat_last_n; /* how many recent tokens the penalty looks at      */
+    uint64_t rng;          /* RNG state; set by xlstm_sampler_init             */
+} xlstm_sampler;
+
+/* Defaults: temperature 0.8, top-k 40, top-p 0.95, min-p 0.05, repeat penalty
+   1.0 over the last 64 tokens, RNG seeded with seed. */
+XLSTMDEF xlstm_sampler xlstm_sampler_init(uint64_t seed);
+/* Bytes of scratch xlstm_sample needs for a vocabulary of n_vocab. */
+XLSTMDEF size_t xlstm_sampler_work_size(int32_t n_vocab);
+/* Draw a token from logits (never modified). recent (optional) holds the
+   n_recent previous tokens, oldest first, for the repetition penalty. work is
+   caller scratch of xlstm_sampler_work_size(n_vocab) bytes, so sampling never
+   allocates. Returns the token, or -1 on bad arguments. */
+XLSTMDEF int32_t xlstm_sample(xlstm_sampler *sampler, const float *logits, int32_t n_vocab, const int32_t *recent,
+                              size_t n_recent, void *work);
+/* Uniform float in [0, 1) from the sampler's RNG (PCG32). */
+XLSTMDEF float xlstm_sampler_uniform(xlstm_sampler *sampler);
 
 #ifdef __cplusplus
 }
@@ -1970,6 +1999,135 @@ XLSTMDEF int32_t xlstm_argmax(const float *logits, int32_t n) {
     for (i = 1; i < n; i++)
         if (logits[i] > logits[best]) best = i;
     return best;
+}
+
+XLSTMDEF xlstm_sampler xlstm_sampler_init(uint64_t seed) {
+    xlstm_sampler s;
+    s.temperature = 0.8f;
+    s.top_k = 40;
+    s.top_p = 0.95f;
+    s.min_p = 0.05f;
+    s.repeat_penalty = 1.0f;
+    s.repeat_last_n = 64;
+    /* PCG32 seeding: advance once so nearby seeds diverge at once */
+    s.rng = 0;
+    xlstm_sampler_uniform(&s);
+    s.rng += seed;
+    xlstm_sampler_uniform(&s);
+    return s;
+}
+
+XLSTMDEF float xlstm_sampler_uniform(xlstm_sampler *s) {
+    uint64_t old = s->rng;
+    uint32_t xorshifted, rot, r;
+    s->rng = old * 6364136223846793005ull + 1442695040888963407ull;
+    xorshifted = XLSTM__CAST(uint32_t, ((old >> 18) ^ old) >> 27);
+    rot = XLSTM__CAST(uint32_t, old >> 59);
+    r = (xorshifted >> rot) | (xorshifted << ((32 - rot) & 31));
+    return XLSTM__CAST(float, r >> 8) * (1.0f / 16777216.0f); /* 24 bits: exact in float */
+}
+
+XLSTMDEF size_t xlstm_sampler_work_size(int32_t n_vocab) {
+    return n_vocab > 0 ? XLSTM__CAST(size_t, n_vocab) * (sizeof(float) + sizeof(int32_t)) : 0;
+}
+
+/* Sort candidate indices by descending logit (heap sort: no recursion, no allocation). */
+static void xlstm__sift(int32_t *idx, const float *v, size_t start, size_t n) {
+    size_t root = start;
+    while (2 * root + 1 < n) {
+        size_t child = 2 * root + 1, swap = root;
+        /* min-heap on value, so the final array is descending */
+        if (v[idx[child]] < v[idx[swap]] || (v[idx[child]] == v[idx[swap]] && idx[child] > idx[swap])) swap = child;
+        if (child + 1 < n && (v[idx[child + 1]] < v[idx[swap]] ||
+                              (v[idx[child + 1]] == v[idx[swap]] && idx[child + 1] > idx[swap])))
+            swap = child + 1;
+        if (swap == root) return;
+        {
+            int32_t t = idx[root];
+            idx[root] = idx[swap];
+            idx[swap] = t;
+        }
+        root = swap;
+    }
+}
+static void xlstm__sort_desc(int32_t *idx, const float *v, size_t n) {
+    size_t i;
+    if (n < 2) return;
+    for (i = n / 2; i-- > 0;) xlstm__sift(idx, v, i, n);
+    for (i = n - 1; i > 0; i--) {
+        int32_t t = idx[0];
+        idx[0] = idx[i];
+        idx[i] = t;
+        xlstm__sift(idx, v, 0, i);
+    }
+}
+
+XLSTMDEF int32_t xlstm_sample(xlstm_sampler *s, const float *logits, int32_t n_vocab, const int32_t *recent,
+                              size_t n_recent, void *work) {
+    float *v = XLSTM__CAST(float *, work); /* (n_vocab) adjusted logits, then probabilities */
+    int32_t *idx;                          /* (n_vocab) candidate ids, best first */
+    size_t n, i, keep;
+    float maxv, sum, r, acc;
+    if (!s || !logits || n_vocab <= 0 || !work) return -1;
+    idx = XLSTM__CAST(int32_t *, XLSTM__CAST(void *, v + n_vocab));
+    memcpy(v, logits, XLSTM__CAST(size_t, n_vocab) * sizeof(float));
+    if (recent && s->repeat_penalty != 1.0f && s->repeat_penalty > 0 && s->repeat_last_n > 0) {
+        size_t from = n_recent > XLSTM__CAST(size_t, s->repeat_last_n) ? n_recent - XLSTM__CAST(size_t, s->repeat_last_n) : 0;
+        /* each distinct token once: mark penalised entries through idx */
+        for (i = 0; i < XLSTM__CAST(size_t, n_vocab); i++) idx[i] = 0;
+        for (i = from; i < n_recent; i++) {
+            int32_t t = recent[i];
+            if (t < 0 || t >= n_vocab || idx[t]) continue;
+            idx[t] = 1;
+            v[t] = v[t] > 0 ? v[t] / s->repeat_penalty : v[t] * s->repeat_penalty;
+        }
+    }
+    if (!(s->temperature > 0)) return xlstm_argmax(v, n_vocab);
+    for (i = 0; i < XLSTM__CAST(size_t, n_vocab); i++) v[i] /= s->temperature;
+    n = XLSTM__CAST(size_t, n_vocab);
+    maxv = v[xlstm_argmax(v, n_vocab)];
+    /* Candidates: top-k, or else everything within exp(-30) of the best, which
+       keeps the sort short without changing the distribution (float precision). */
+    keep = 0;
+    for (i = 0; i < n; i++)
+        if (v[i] >= maxv - 30.0f) idx[keep++] = XLSTM__CAST(int32_t, i);
+    xlstm__sort_desc(idx, v, keep);
+    if (s->top_k > 0 && XLSTM__CAST(size_t, s->top_k) < keep) keep = XLSTM__CAST(size_t, s->top_k);
+    /* probabilities over the candidates (stored back into v) */
+    sum = 0;
+    for (i = 0; i < keep; i++) {
+        float e = expf(v[idx[i]] - maxv);
+        v[idx[i]] = e;
+        sum += e;
+    }
+    for (i = 0; i < keep; i++) v[idx[i]] /= sum;
+    if (s->top_p < 1.0f && s->top_p > 0) {
+        acc = 0;
+        for (i = 0; i < keep; i++) {
+            acc += v[idx[i]];
+            if (acc >= s->top_p) {
+                keep = i + 1;
+                break;
+            }
+        }
+    }
+    if (s->min_p > 0) {
+        float floor_p = s->min_p * v[idx[0]];
+        for (i = 1; i < keep; i++)
+            if (v[idx[i]] < floor_p) {
+                keep = i;
+                break;
+            }
+    }
+    sum = 0;
+    for (i = 0; i < keep; i++) sum += v[idx[i]];
+    r = xlstm_sampler_uniform(s) * sum;
+    acc = 0;
+    for (i = 0; i < keep; i++) {
+        acc += v[idx[i]];
+        if (r < acc) return idx[i];
+    }
+    return idx[keep - 1]; /* r landed on the rounding slack at the end */
 }
 
 #endif /* XLSTM_IMPLEMENTATION_DONE */

@@ -597,6 +597,113 @@ static void test_status_strings(void) {
     CHECK(strcmp(xlstm_status_string((xlstm_status)-99), "unknown status") == 0);
 }
 
+
+/* ---- sampler ---------------------------------------------------------------------- */
+
+static void test_sampler_greedy(void) {
+    float logits[6] = {0.5f, 2.0f, -1.0f, 1.9f, 0.0f, 2.0f};
+    float copy[6];
+    unsigned char work[6 * 8];
+    xlstm_sampler s = xlstm_sampler_init(1);
+    int i;
+    memcpy(copy, logits, sizeof logits);
+    CHECK_EQ_INT(xlstm_argmax(logits, 6), 1); /* first of the tied maxima */
+    s.temperature = 0;
+    for (i = 0; i < 20; i++) CHECK_EQ_INT(xlstm_sample(&s, logits, 6, NULL, 0, work), 1);
+    s = xlstm_sampler_init(2);
+    s.top_k = 1;
+    s.top_p = 1;
+    s.min_p = 0;
+    for (i = 0; i < 20; i++) CHECK_EQ_INT(xlstm_sample(&s, logits, 6, NULL, 0, work), 1);
+    CHECK(memcmp(copy, logits, sizeof logits) == 0); /* never modified */
+    CHECK_EQ_INT(xlstm_sample(&s, NULL, 6, NULL, 0, work), -1);
+}
+
+/* softmax probs of a fixed logit vector */
+static void softmax(const float *l, double *p, int n, double temp) {
+    double m = l[0], sum = 0;
+    int i;
+    for (i = 1; i < n; i++)
+        if (l[i] > m) m = l[i];
+    for (i = 0; i < n; i++) sum += p[i] = exp((l[i] - m) / temp);
+    for (i = 0; i < n; i++) p[i] /= sum;
+}
+
+static void test_sampler_distribution(void) {
+    float logits[8] = {1.0f, 0.2f, -0.5f, 2.0f, 0.0f, 1.5f, -2.0f, 0.7f};
+    double p[8], count[8] = {0}, chi2 = 0;
+    unsigned char work[8 * 8];
+    xlstm_sampler s = xlstm_sampler_init(42);
+    const int N = 200000;
+    int i;
+    s.temperature = 0.7f;
+    s.top_k = 0;
+    s.top_p = 1;
+    s.min_p = 0;
+    softmax(logits, p, 8, 0.7);
+    for (i = 0; i < N; i++) count[xlstm_sample(&s, logits, 8, NULL, 0, work)]++;
+    for (i = 0; i < 8; i++) chi2 += (count[i] - N * p[i]) * (count[i] - N * p[i]) / (N * p[i]);
+    /* 7 degrees of freedom: chi2 > 24.3 has probability 0.001 */
+    printf("  chi2 = %.2f over 8 bins (%d draws)\n", chi2, N);
+    CHECK(chi2 < 24.3);
+}
+
+static void test_sampler_top_p_top_k_min_p(void) {
+    /* probabilities proportional to 1, 1/2, 1/4, ...: 0.508, 0.254, 0.127, 0.063, ... */
+    float logits[6];
+    unsigned char work[6 * 8];
+    int seen[6] = {0}, i;
+    xlstm_sampler s = xlstm_sampler_init(7);
+    for (i = 0; i < 6; i++) logits[i] = (float)(-i * log(2.0));
+    s.temperature = 1;
+    s.top_k = 0;
+    s.min_p = 0;
+    s.top_p = 0.75f; /* 0.508 + 0.254 reaches 0.75: exactly two tokens */
+    for (i = 0; i < 2000; i++) seen[xlstm_sample(&s, logits, 6, NULL, 0, work)]++;
+    CHECK(seen[0] > 0 && seen[1] > 0 && seen[2] == 0 && seen[3] == 0);
+    memset(seen, 0, sizeof seen);
+    s.top_p = 0.77f; /* 0.762 falls short: needs the third */
+    for (i = 0; i < 4000; i++) seen[xlstm_sample(&s, logits, 6, NULL, 0, work)]++;
+    CHECK(seen[2] > 0 && seen[3] == 0);
+    memset(seen, 0, sizeof seen);
+    s.top_p = 1;
+    s.top_k = 3;
+    for (i = 0; i < 4000; i++) seen[xlstm_sample(&s, logits, 6, NULL, 0, work)]++;
+    CHECK(seen[2] > 0 && seen[3] == 0 && seen[4] == 0);
+    memset(seen, 0, sizeof seen);
+    s.top_k = 0;
+    s.min_p = 0.2f; /* keeps p >= 0.2 * p0: ratios 1, 1/2, 1/4 */
+    for (i = 0; i < 4000; i++) seen[xlstm_sample(&s, logits, 6, NULL, 0, work)]++;
+    CHECK(seen[2] > 0 && seen[3] == 0);
+}
+
+static void test_sampler_seed_and_penalty(void) {
+    float logits[16];
+    unsigned char work[16 * 8];
+    int32_t a[50], b[50], c[50], recent[2] = {3, 3};
+    xlstm_sampler s1 = xlstm_sampler_init(123), s2 = xlstm_sampler_init(123), s3 = xlstm_sampler_init(124);
+    int i, same = 1;
+    for (i = 0; i < 16; i++) logits[i] = (float)((i * 7) % 5) * 0.3f;
+    s1.top_k = s2.top_k = s3.top_k = 0;
+    for (i = 0; i < 50; i++) {
+        a[i] = xlstm_sample(&s1, logits, 16, NULL, 0, work);
+        b[i] = xlstm_sample(&s2, logits, 16, NULL, 0, work);
+        c[i] = xlstm_sample(&s3, logits, 16, NULL, 0, work);
+        if (a[i] != c[i]) same = 0;
+    }
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    CHECK(!same);
+    /* the penalty turns a clear winner into a loser, once per distinct token */
+    memset(logits, 0, sizeof logits);
+    logits[3] = 1.0f;
+    logits[5] = 0.6f;
+    s1.temperature = 0;
+    s1.repeat_penalty = 2.0f;
+    CHECK_EQ_INT(xlstm_sample(&s1, logits, 16, recent, 2, work), 5);
+    s1.repeat_penalty = 1.0f;
+    CHECK_EQ_INT(xlstm_sample(&s1, logits, 16, recent, 2, work), 3);
+}
+
 /* ---- runner -------------------------------------------------------------------- */
 
 typedef struct {
@@ -616,6 +723,10 @@ static const test_case tests[] = {
     {"json_parser", test_json_parser},
     {"config_rounding", test_config_rounding},
     {"status_strings", test_status_strings},
+    {"sampler_greedy", test_sampler_greedy},
+    {"sampler_distribution", test_sampler_distribution},
+    {"sampler_top_p_top_k_min_p", test_sampler_top_p_top_k_min_p},
+    {"sampler_seed_and_penalty", test_sampler_seed_and_penalty},
 };
 
 int main(int argc, char **argv) {

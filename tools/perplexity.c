@@ -1,0 +1,134 @@
+/* xlstm-perplexity MODEL TEXT_FILE
+   Streams the whole file through one state and reports the mean next-token
+   loss. Last stdout line: loss_nats_per_token=X bits_per_byte=Y ppl=Z */
+#if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
+#define XLSTM_IMPLEMENTATION
+#include "../xlstm.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#if defined(__unix__) || defined(__APPLE__)
+#include <unistd.h>
+#define STDERR_IS_TTY() isatty(2)
+#else
+#define STDERR_IS_TTY() 0
+#endif
+
+#define CHUNK 256
+
+int main(int argc, char **argv) {
+    xlstm_model *model = NULL;
+    xlstm_state *state = NULL;
+    xlstm_error err;
+    FILE *f;
+    unsigned char *text = NULL;
+    size_t len = 0, cap = 0, got, pos, V;
+    int32_t *toks = NULL;
+    size_t n_tok = 0, t;
+    float *logits = NULL;
+    double total = 0;
+    size_t n_pred = 0;
+    int rc = 1, progress;
+    char path[4096];
+
+    if (argc != 3) {
+        fprintf(stderr, "usage: xlstm-perplexity MODEL TEXT_FILE\n");
+        return 2;
+    }
+    f = fopen(argv[2], "rb");
+    if (!f) {
+        fprintf(stderr, "xlstm-perplexity: %s: %s\n", argv[2], strerror(errno));
+        return 1;
+    }
+    do {
+        if (len == cap) {
+            unsigned char *nb;
+            cap = cap ? cap * 2 : 1 << 16;
+            nb = (unsigned char *)realloc(text, cap);
+            if (!nb) {
+                fprintf(stderr, "xlstm-perplexity: out of memory\n");
+                fclose(f);
+                free(text);
+                return 1;
+            }
+            text = nb;
+        }
+        got = fread(text + len, 1, cap - len, f);
+        len += got;
+    } while (got);
+    fclose(f);
+
+    if (xlstm_model_load(argv[1], NULL, &model, &err) != XLSTM_OK ||
+        xlstm_state_create(model, &state, &err) != XLSTM_OK) {
+        fprintf(stderr, "xlstm-perplexity: %s\n", err.message);
+        goto done;
+    }
+    V = (size_t)xlstm_model_config(model)->vocab_size;
+    snprintf(path, sizeof path, "%s/tokenizer.json", argv[1]);
+    f = fopen(path, "rb");
+    if (f || V != 256) {
+        if (f) fclose(f);
+        fprintf(stderr, "xlstm-perplexity: only byte-level models (vocab 256, no tokenizer.json) are supported so far\n");
+        goto done;
+    }
+    /* byte-level: one token per byte */
+    toks = (int32_t *)malloc((len + 1) * sizeof(int32_t));
+    logits = (float *)malloc(CHUNK * V * sizeof(float));
+    if (!toks || !logits) {
+        fprintf(stderr, "xlstm-perplexity: out of memory\n");
+        goto done;
+    }
+    for (t = 0; t < len; t++) toks[t] = text[t];
+    n_tok = len;
+    if (n_tok < 2) {
+        fprintf(stderr, "xlstm-perplexity: need at least 2 tokens\n");
+        goto done;
+    }
+    progress = STDERR_IS_TTY() && n_tok > 20000;
+    /* logits after token t predict token t+1 */
+    for (pos = 0; pos + 1 < n_tok; pos += CHUNK) {
+        size_t n = n_tok - 1 - pos < CHUNK ? n_tok - 1 - pos : CHUNK;
+        xlstm_status s = xlstm_prefill(state, toks + pos, n, logits, NULL);
+        if (s != XLSTM_OK) {
+            fprintf(stderr, "xlstm-perplexity: %s\n", xlstm_status_string(s));
+            goto done;
+        }
+        for (t = 0; t < n; t++) {
+            const float *l = logits + t * V;
+            double m = l[0], sum = 0;
+            size_t k;
+            for (k = 1; k < V; k++)
+                if (l[k] > m) m = l[k];
+            for (k = 0; k < V; k++) sum += exp((double)l[k] - m);
+            total += m + log(sum) - l[toks[pos + t + 1]];
+            n_pred++;
+        }
+        if (progress) {
+            int w = 40, filled = (int)((double)(pos + n) / (double)(n_tok - 1) * w), b;
+            fprintf(stderr, "\r[");
+            for (b = 0; b < w; b++) fputc(b < filled ? '#' : ' ', stderr);
+            fprintf(stderr, "] %lu/%lu  loss %.4f", (unsigned long)(pos + n), (unsigned long)(n_tok - 1), total / (double)n_pred);
+        }
+    }
+    if (progress) fprintf(stderr, "\n");
+    {
+        double mean = total / (double)n_pred;
+        /* bits per byte over the predicted bytes (byte-level: one byte per token) */
+        double bpb = total / log(2.0) / (double)n_pred;
+        printf("tokens=%lu predicted=%lu bytes=%lu\n", (unsigned long)n_tok, (unsigned long)n_pred, (unsigned long)len);
+        printf("loss_nats_per_token=%.6f bits_per_byte=%.6f ppl=%.6f\n", mean, bpb, exp(mean));
+    }
+    rc = 0;
+done:
+    free(text);
+    free(toks);
+    free(logits);
+    xlstm_state_free(state);
+    xlstm_model_free(model);
+    return rc;
+}
