@@ -163,11 +163,28 @@ typedef struct xlstm_config {
 } xlstm_config;
 
 /* ---- model ------------------------------------------------------------- */
+/* Compute kernels. AUTO picks the best the CPU supports at load time; the
+   others force a level (XLSTM_ERR_UNSUPPORTED if this CPU or build lacks it).
+   SCALAR is the plain-C reference every other level is tested against. */
+typedef enum xlstm_kernels {
+    XLSTM_KERNELS_AUTO = 0,
+    XLSTM_KERNELS_SCALAR,
+    XLSTM_KERNELS_SIMD,   /* portable vectors: SSE2 on x86-64, NEON on ARM, SIMD128 on wasm */
+    XLSTM_KERNELS_AVX2,   /* x86-64 with AVX2 + FMA */
+    XLSTM_KERNELS_AVX512  /* x86-64 with AVX-512 F/BW/VL */
+} xlstm_kernels;
+
 typedef struct xlstm_model_params {
     /* Run-time allocator; NULL uses XLSTM_MALLOC/XLSTM_FREE. */
     void *(*alloc_fn)(size_t size, void *user);
     void (*free_fn)(void *ptr, void *user);
     void *alloc_user;
+    xlstm_kernels kernels;
+    /* xlstm_model_load_from_memory only: 1 = use the caller's safetensors
+       buffer in place (it must outlive the model); 0 = copy it. */
+    int borrow_buffer;
+    /* 1 = skip the load-time scan for NaN/Inf weights (faster load). */
+    int skip_value_check;
 } xlstm_model_params;
 
 XLSTMDEF xlstm_model_params xlstm_model_default_params(void);
@@ -188,6 +205,10 @@ XLSTMDEF void xlstm_model_free(xlstm_model *model);
 XLSTMDEF const xlstm_config *xlstm_model_config(const xlstm_model *model);
 /* Number of parameters (tied embedding counted once). */
 XLSTMDEF size_t xlstm_model_n_params(const xlstm_model *model);
+/* Bytes of weights a decode step reads (every matrix once, in its stored type). */
+XLSTMDEF size_t xlstm_model_weight_bytes(const xlstm_model *model);
+/* Name of the kernel level in use: "scalar", "simd", "avx2" or "avx512". */
+XLSTMDEF const char *xlstm_model_kernels(const xlstm_model *model);
 
 /* ---- state ------------------------------------------------------------- */
 XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state **out_state, xlstm_error *err);
@@ -212,6 +233,14 @@ XLSTMDEF xlstm_status xlstm_step(xlstm_state *state, int32_t token, const float 
    (optional) the last position's. Every token is checked before any is fed. */
 XLSTMDEF xlstm_status xlstm_prefill(xlstm_state *state, const int32_t *tokens, size_t n,
                                     float *all_logits, const float **last_logits);
+/* Step n independent sequences at once, one token each, reading the weights
+   once for all of them (many NPCs, or a server's requests). states[i] must be
+   distinct states of one model; logits[i] (optional) receives states[i]'s
+   logits. Equal to xlstm_step on each. */
+XLSTMDEF xlstm_status xlstm_step_batch(xlstm_state *const *states, const int32_t *tokens, size_t n,
+                                       const float **logits);
+/* Bytes of recurrent state (what save/restore carries) and of the whole state object. */
+XLSTMDEF size_t xlstm_state_recurrent_bytes(const xlstm_state *state);
 
 /* ---- sampling ---------------------------------------------------------- */
 /* Index of the largest logit (the first on ties); -1 when n <= 0. */
@@ -283,8 +312,10 @@ XLSTMDEF float xlstm_sampler_uniform(xlstm_sampler *sampler);
 #ifdef __cplusplus
 #define XLSTM__CAST(T, x) static_cast<T>(x)
 #define XLSTM__BYTES_AS_CHARS(x) reinterpret_cast<const char *>(x)
+#define XLSTM__ADDR(p) reinterpret_cast<uintptr_t>(p)
 #else
 #define XLSTM__BYTES_AS_CHARS(x) ((const char *)(x))
+#define XLSTM__ADDR(p) ((uintptr_t)(const void *)(p))
 #define XLSTM__CAST(T, x) ((T)(x))
 #endif
 
@@ -906,11 +937,18 @@ static xlstm_status xlstm__parse_config(const xlstm__json *j, xlstm_config *cfg,
 
 /* ---- safetensors --------------------------------------------------------- */
 
-enum { XLSTM__DT_F32, XLSTM__DT_BF16, XLSTM__DT_F16 };
+/* Weight storage types. Quantized matrices come in blocks of XLSTM__QBLOCK
+   values along a row, each block with one f32 scale:
+     Q8: int8 values v, weight = v * scale
+     Q4: 16 bytes per block, byte j holding element j in its low nibble and
+         element j+16 in its high nibble; weight = (nibble - 8) * scale */
+enum { XLSTM__DT_F32, XLSTM__DT_BF16, XLSTM__DT_F16, XLSTM__DT_Q8, XLSTM__DT_Q4, XLSTM__DT_COUNT };
+enum { XLSTM__ST_I8 = 16, XLSTM__ST_U8 }; /* safetensors integer dtypes the loader reads */
+#define XLSTM__QBLOCK 32
 
 typedef struct xlstm__st_tensor {
     uint32_t name_tok; /* string token of the name in the header */
-    int dtype;         /* XLSTM__DT_*, or -1 when the dtype is not a float type */
+    int dtype;         /* XLSTM__DT_F32/BF16/F16, XLSTM__ST_I8/U8, or -1 for any other */
     int ndim;
     int64_t shape[8];
     const unsigned char *data;
@@ -1009,7 +1047,9 @@ static xlstm_status xlstm__st_parse(xlstm__st *st, const xlstm__alloc *a, const 
         else if (xlstm__jstr_eq(j, dt, "F64") || xlstm__jstr_eq(j, dt, "I64") || xlstm__jstr_eq(j, dt, "U64")) esize = 8;
         else if (xlstm__jstr_eq(j, dt, "I32") || xlstm__jstr_eq(j, dt, "U32")) esize = 4;
         else if (xlstm__jstr_eq(j, dt, "I16") || xlstm__jstr_eq(j, dt, "U16")) esize = 2;
-        else if (xlstm__jstr_eq(j, dt, "I8") || xlstm__jstr_eq(j, dt, "U8") || xlstm__jstr_eq(j, dt, "BOOL") ||
+        else if (xlstm__jstr_eq(j, dt, "I8")) t->dtype = XLSTM__ST_I8, esize = 1;
+        else if (xlstm__jstr_eq(j, dt, "U8")) t->dtype = XLSTM__ST_U8, esize = 1;
+        else if (xlstm__jstr_eq(j, dt, "BOOL") ||
                  xlstm__jstr_eq(j, dt, "F8_E4M3") || xlstm__jstr_eq(j, dt, "F8_E5M2")) esize = 1;
         if (!esize) {
             xlstm__st_free(st, a);
@@ -1086,84 +1126,122 @@ static float xlstm__f16_to_f32(uint16_t h) {
 
 /* ---- the model --------------------------------------------------------- */
 
-/* Weights of one block; every matrix is row-major (out, in) as in PyTorch.
-   Unused pointers stay NULL. */
+/* A weight matrix (rows, cols), row-major (out, in) as in PyTorch, kept in
+   its stored type. Quantized types carry one scale per block of a row. */
+typedef struct xlstm__mat {
+    const unsigned char *w;
+    const float *scale; /* (rows, cols / XLSTM__QBLOCK) for Q8/Q4, else NULL */
+    int32_t rows, cols;
+    int dtype;
+    size_t row_bytes;
+} xlstm__mat;
+
+/* Weights of one block. Matrices stay in their stored type; the small
+   vectors (norms, biases, conv, recurrent kernel) are f32 copies. */
 typedef struct xlstm__block {
     int kind;
     const float *norm_w; /* (D) pre-norm offset weight: scale = 1 + w */
     const float *conv_w; /* (C, K) depthwise causal conv; C = channels */
     const float *conv_b; /* (C) */
-    /* mLSTM, I = inner dim, NH heads, B = qkv blocks of size S = I/B */
-    const float *up_w, *up_b;           /* (2I, D), (2I) */
-    const float *q_w, *k_w, *v_w;       /* (B, S, S) block-diagonal */
+    /* mLSTM, I = inner dim, NH heads, NB = qkv blocks of size S = I/NB */
+    xlstm__mat up;                      /* (2I, D) */
+    const float *up_b;                  /* (2I) */
+    xlstm__mat q, k, v;                 /* (NB*S, S) block-diagonal */
     const float *q_b, *k_b, *v_b;       /* (I) */
-    const float *ig_w, *ig_b;           /* (NH, 3I), (NH) */
-    const float *fg_w, *fg_b;           /* (NH, 3I), (NH) */
+    xlstm__mat ig, fg;                  /* (NH, 3I) gate projections of concat(q, k, v) */
+    const float *ig_b, *fg_b;           /* (NH) */
     const float *outnorm_w;             /* (I) */
     const float *skip;                  /* (I) */
-    const float *down_w, *down_b;       /* (D, I), (D) */
+    xlstm__mat down;                    /* (D, I) */
+    const float *down_b;                /* (D) */
     /* sLSTM, NH heads of DH, gates in the cell's order i, f, z, o */
-    const float *gate_w[4];             /* (NH, DH, DH) block-diagonal */
+    xlstm__mat gate_w[4];               /* (NH*DH, DH) block-diagonal */
     const float *rec;                   /* (NH, 4, DH, DH): [h][g][out][in] */
     const float *gate_b;                /* (4, D): [g][h*DH + j] */
     const float *gn_w;                  /* (D) or NULL */
     const float *ffn_norm_w;            /* (D) */
-    const float *ffn_up_w, *ffn_up_b;   /* (2P, D), (2P) */
-    const float *ffn_down_w, *ffn_down_b; /* (D, P), (D) */
+    xlstm__mat ffn_up;                  /* (2P, D) */
+    const float *ffn_up_b;              /* (2P) */
+    xlstm__mat ffn_down;                /* (D, P) */
+    const float *ffn_down_b;            /* (D) */
 } xlstm__block;
+
+typedef struct xlstm__kern xlstm__kern;
 
 struct xlstm_model {
     xlstm_config cfg;
     xlstm__alloc alloc;
-    float *arena; /* every weight, f32 */
-    size_t n_params;
-    const float *embedding; /* (V, D) */
-    const float *head;      /* (V, D) */
-    const float *post_norm; /* (D) or NULL */
+    const xlstm__kern *kern;
+    unsigned char *file;     /* owned copy of the safetensors bytes, or NULL */
+    void *mapping;           /* owned mmap of the file, or NULL */
+    size_t mapping_size;
+    unsigned char *arena;    /* f32 vectors and any re-aligned matrices */
+    size_t n_params, weight_bytes;
+    xlstm__mat embedding;    /* (V, D) */
+    xlstm__mat head;         /* (V, D) */
+    const float *post_norm;  /* (D) or NULL */
     xlstm__block *blocks;
     uint64_t fingerprint;
 };
 
-/* One expected tensor: name, shape, where its f32 copy goes, how to lay it out. */
+/* One expected tensor: name, shape, and where it goes. VEC tensors become f32
+   copies (with a layout change for the cuda sLSTM tensors); MAT tensors stay
+   in their stored type, in place when aligned. */
 enum { XLSTM__LAY_PLAIN, XLSTM__LAY_REC_CUDA, XLSTM__LAY_BIAS_CUDA };
 typedef struct xlstm__spec {
     char name[96];
     int ndim;
     int64_t shape[3];
-    const float **dst;
+    int is_mat;
+    const float **vec; /* VEC destination */
+    xlstm__mat *mat;   /* MAT destination */
     int layout;
     int optional;
-    size_t offset; /* in floats, inside the arena */
+    /* filled while checking */
+    xlstm__st_tensor *t, *qscale;
+    int dtype;
+    size_t arena_off, arena_bytes; /* where a copy goes, if one is needed */
 } xlstm__spec;
 
 typedef struct xlstm__specs {
     xlstm__spec *v;
     size_t n, cap;
-    size_t total; /* floats */
     int overflow;
 } xlstm__specs;
 
-static void xlstm__want(xlstm__specs *s, const char *prefix, const char *name, const float **dst, int ndim, int64_t d0,
-                        int64_t d1, int64_t d2) {
+static xlstm__spec *xlstm__want(xlstm__specs *s, const char *prefix, const char *name, int ndim, int64_t d0,
+                                int64_t d1, int64_t d2) {
     xlstm__spec *p;
-    size_t n;
+    size_t lp, ln;
     if (s->n >= s->cap) {
         s->overflow = 1;
-        return;
+        return NULL;
+    }
+    lp = strlen(prefix);
+    ln = strlen(name);
+    if (lp + ln >= sizeof p->name) {
+        s->overflow = 1;
+        return NULL;
     }
     p = &s->v[s->n++];
     memset(p, 0, sizeof *p);
-    snprintf(p->name, sizeof p->name, "%s%s", prefix, name);
+    memcpy(p->name, prefix, lp);
+    memcpy(p->name + lp, name, ln + 1);
     p->ndim = ndim;
     p->shape[0] = d0;
     p->shape[1] = d1;
     p->shape[2] = d2;
-    p->dst = dst;
-    n = XLSTM__CAST(size_t, d0);
-    if (ndim > 1 && !xlstm__mul(n, XLSTM__CAST(size_t, d1), &n)) s->overflow = 1;
-    if (ndim > 2 && !xlstm__mul(n, XLSTM__CAST(size_t, d2), &n)) s->overflow = 1;
-    p->offset = s->total;
-    if (!xlstm__add(s->total, n, &s->total)) s->overflow = 1;
+    return p;
+}
+static void xlstm__want_vec(xlstm__specs *s, const char *prefix, const char *name, const float **dst, int ndim,
+                            int64_t d0, int64_t d1, int64_t d2) {
+    xlstm__spec *p = xlstm__want(s, prefix, name, ndim, d0, d1, d2);
+    if (p) p->vec = dst;
+}
+static void xlstm__want_mat(xlstm__specs *s, const char *prefix, const char *name, xlstm__mat *dst, int ndim,
+                            int64_t d0, int64_t d1, int64_t d2) {
+    xlstm__spec *p = xlstm__want(s, prefix, name, ndim, d0, d1, d2);
+    if (p) p->is_mat = 1, p->mat = dst;
 }
 
 static void xlstm__build_specs(xlstm_model *m, xlstm__specs *s) {
@@ -1175,69 +1253,69 @@ static void xlstm__build_specs(xlstm_model *m, xlstm__specs *s) {
         xlstm__block *blk = &m->blocks[b];
         blk->kind = c->block_kind[b];
         snprintf(pre, sizeof pre, "xlstm_block_stack.blocks.%d.", b);
-        xlstm__want(s, pre, "xlstm_norm.weight", &blk->norm_w, 1, D, 0, 0);
+        xlstm__want_vec(s, pre, "xlstm_norm.weight", &blk->norm_w, 1, D, 0, 0);
         if (blk->kind == XLSTM_BLOCK_MLSTM) {
             int64_t I = c->mlstm.inner_dim, NH = c->mlstm.num_heads, NB = c->mlstm.qkv_num_blocks, S = I / NB;
             int64_t K = c->mlstm.conv1d_kernel_size;
-            xlstm__want(s, pre, "xlstm.proj_up.weight", &blk->up_w, 2, 2 * I, D, 0);
-            if (c->bias) xlstm__want(s, pre, "xlstm.proj_up.bias", &blk->up_b, 1, 2 * I, 0, 0);
-            xlstm__want(s, pre, "xlstm.q_proj.weight", &blk->q_w, 3, NB, S, S);
-            xlstm__want(s, pre, "xlstm.k_proj.weight", &blk->k_w, 3, NB, S, S);
-            xlstm__want(s, pre, "xlstm.v_proj.weight", &blk->v_w, 3, NB, S, S);
+            xlstm__want_mat(s, pre, "xlstm.proj_up.weight", &blk->up, 2, 2 * I, D, 0);
+            if (c->bias) xlstm__want_vec(s, pre, "xlstm.proj_up.bias", &blk->up_b, 1, 2 * I, 0, 0);
+            xlstm__want_mat(s, pre, "xlstm.q_proj.weight", &blk->q, 3, NB, S, S);
+            xlstm__want_mat(s, pre, "xlstm.k_proj.weight", &blk->k, 3, NB, S, S);
+            xlstm__want_mat(s, pre, "xlstm.v_proj.weight", &blk->v, 3, NB, S, S);
             if (c->bias) {
-                xlstm__want(s, pre, "xlstm.q_proj.bias", &blk->q_b, 1, I, 0, 0);
-                xlstm__want(s, pre, "xlstm.k_proj.bias", &blk->k_b, 1, I, 0, 0);
-                xlstm__want(s, pre, "xlstm.v_proj.bias", &blk->v_b, 1, I, 0, 0);
+                xlstm__want_vec(s, pre, "xlstm.q_proj.bias", &blk->q_b, 1, I, 0, 0);
+                xlstm__want_vec(s, pre, "xlstm.k_proj.bias", &blk->k_b, 1, I, 0, 0);
+                xlstm__want_vec(s, pre, "xlstm.v_proj.bias", &blk->v_b, 1, I, 0, 0);
             }
             if (K > 0) {
-                xlstm__want(s, pre, "xlstm.conv1d.conv.weight", &blk->conv_w, 3, I, 1, K);
-                xlstm__want(s, pre, "xlstm.conv1d.conv.bias", &blk->conv_b, 1, I, 0, 0);
+                xlstm__want_vec(s, pre, "xlstm.conv1d.conv.weight", &blk->conv_w, 3, I, 1, K);
+                xlstm__want_vec(s, pre, "xlstm.conv1d.conv.bias", &blk->conv_b, 1, I, 0, 0);
             }
-            xlstm__want(s, pre, "xlstm.mlstm_cell.igate.weight", &blk->ig_w, 2, NH, 3 * I, 0);
-            xlstm__want(s, pre, "xlstm.mlstm_cell.igate.bias", &blk->ig_b, 1, NH, 0, 0);
-            xlstm__want(s, pre, "xlstm.mlstm_cell.fgate.weight", &blk->fg_w, 2, NH, 3 * I, 0);
-            xlstm__want(s, pre, "xlstm.mlstm_cell.fgate.bias", &blk->fg_b, 1, NH, 0, 0);
-            xlstm__want(s, pre, "xlstm.mlstm_cell.outnorm.weight", &blk->outnorm_w, 1, I, 0, 0);
-            xlstm__want(s, pre, "xlstm.learnable_skip", &blk->skip, 1, I, 0, 0);
-            xlstm__want(s, pre, "xlstm.proj_down.weight", &blk->down_w, 2, D, I, 0);
-            if (c->bias) xlstm__want(s, pre, "xlstm.proj_down.bias", &blk->down_b, 1, D, 0, 0);
+            xlstm__want_mat(s, pre, "xlstm.mlstm_cell.igate.weight", &blk->ig, 2, NH, 3 * I, 0);
+            xlstm__want_vec(s, pre, "xlstm.mlstm_cell.igate.bias", &blk->ig_b, 1, NH, 0, 0);
+            xlstm__want_mat(s, pre, "xlstm.mlstm_cell.fgate.weight", &blk->fg, 2, NH, 3 * I, 0);
+            xlstm__want_vec(s, pre, "xlstm.mlstm_cell.fgate.bias", &blk->fg_b, 1, NH, 0, 0);
+            xlstm__want_vec(s, pre, "xlstm.mlstm_cell.outnorm.weight", &blk->outnorm_w, 1, I, 0, 0);
+            xlstm__want_vec(s, pre, "xlstm.learnable_skip", &blk->skip, 1, I, 0, 0);
+            xlstm__want_mat(s, pre, "xlstm.proj_down.weight", &blk->down, 2, D, I, 0);
+            if (c->bias) xlstm__want_vec(s, pre, "xlstm.proj_down.bias", &blk->down_b, 1, D, 0, 0);
         } else {
             int64_t NH = c->slstm.num_heads, DH = c->slstm.head_dim, K = c->slstm.conv1d_kernel_size;
             if (K > 0) {
-                xlstm__want(s, pre, "xlstm.conv1d.conv.weight", &blk->conv_w, 3, D, 1, K);
-                xlstm__want(s, pre, "xlstm.conv1d.conv.bias", &blk->conv_b, 1, D, 0, 0);
+                xlstm__want_vec(s, pre, "xlstm.conv1d.conv.weight", &blk->conv_w, 3, D, 1, K);
+                xlstm__want_vec(s, pre, "xlstm.conv1d.conv.bias", &blk->conv_b, 1, D, 0, 0);
             }
             /* the reference's fgate computes the cell's input gate, its igate the forget gate */
-            xlstm__want(s, pre, "xlstm.fgate.weight", &blk->gate_w[0], 3, NH, DH, DH);
-            xlstm__want(s, pre, "xlstm.igate.weight", &blk->gate_w[1], 3, NH, DH, DH);
-            xlstm__want(s, pre, "xlstm.zgate.weight", &blk->gate_w[2], 3, NH, DH, DH);
-            xlstm__want(s, pre, "xlstm.ogate.weight", &blk->gate_w[3], 3, NH, DH, DH);
+            xlstm__want_mat(s, pre, "xlstm.fgate.weight", &blk->gate_w[0], 3, NH, DH, DH);
+            xlstm__want_mat(s, pre, "xlstm.igate.weight", &blk->gate_w[1], 3, NH, DH, DH);
+            xlstm__want_mat(s, pre, "xlstm.zgate.weight", &blk->gate_w[2], 3, NH, DH, DH);
+            xlstm__want_mat(s, pre, "xlstm.ogate.weight", &blk->gate_w[3], 3, NH, DH, DH);
             if (c->slstm.backend_cuda) {
-                xlstm__want(s, pre, "xlstm.slstm_cell._recurrent_kernel_", &blk->rec, 3, NH, DH, 4 * DH);
-                s->v[s->n - 1].layout = XLSTM__LAY_REC_CUDA;
-                xlstm__want(s, pre, "xlstm.slstm_cell._bias_", &blk->gate_b, 1, 4 * D, 0, 0);
-                s->v[s->n - 1].layout = XLSTM__LAY_BIAS_CUDA;
+                xlstm__want_vec(s, pre, "xlstm.slstm_cell._recurrent_kernel_", &blk->rec, 3, NH, DH, 4 * DH);
+                if (!s->overflow) s->v[s->n - 1].layout = XLSTM__LAY_REC_CUDA;
+                xlstm__want_vec(s, pre, "xlstm.slstm_cell._bias_", &blk->gate_b, 1, 4 * D, 0, 0);
+                if (!s->overflow) s->v[s->n - 1].layout = XLSTM__LAY_BIAS_CUDA;
             } else {
-                xlstm__want(s, pre, "xlstm.slstm_cell._recurrent_kernel_", &blk->rec, 3, NH, 4 * DH, DH);
-                xlstm__want(s, pre, "xlstm.slstm_cell._bias_", &blk->gate_b, 1, 4 * D, 0, 0);
+                xlstm__want_vec(s, pre, "xlstm.slstm_cell._recurrent_kernel_", &blk->rec, 3, NH, 4 * DH, DH);
+                xlstm__want_vec(s, pre, "xlstm.slstm_cell._bias_", &blk->gate_b, 1, 4 * D, 0, 0);
             }
-            if (c->slstm.group_norm_weight) xlstm__want(s, pre, "xlstm.group_norm.weight", &blk->gn_w, 1, D, 0, 0);
+            if (c->slstm.group_norm_weight) xlstm__want_vec(s, pre, "xlstm.group_norm.weight", &blk->gn_w, 1, D, 0, 0);
             if (c->ffn.present) {
                 int64_t P = c->ffn.proj_up_dim;
-                xlstm__want(s, pre, "ffn_norm.weight", &blk->ffn_norm_w, 1, D, 0, 0);
-                xlstm__want(s, pre, "ffn.proj_up.weight", &blk->ffn_up_w, 2, 2 * P, D, 0);
-                if (c->ffn.bias) xlstm__want(s, pre, "ffn.proj_up.bias", &blk->ffn_up_b, 1, 2 * P, 0, 0);
-                xlstm__want(s, pre, "ffn.proj_down.weight", &blk->ffn_down_w, 2, D, P, 0);
-                if (c->ffn.bias) xlstm__want(s, pre, "ffn.proj_down.bias", &blk->ffn_down_b, 1, D, 0, 0);
+                xlstm__want_vec(s, pre, "ffn_norm.weight", &blk->ffn_norm_w, 1, D, 0, 0);
+                xlstm__want_mat(s, pre, "ffn.proj_up.weight", &blk->ffn_up, 2, 2 * P, D, 0);
+                if (c->ffn.bias) xlstm__want_vec(s, pre, "ffn.proj_up.bias", &blk->ffn_up_b, 1, 2 * P, 0, 0);
+                xlstm__want_mat(s, pre, "ffn.proj_down.weight", &blk->ffn_down, 2, D, P, 0);
+                if (c->ffn.bias) xlstm__want_vec(s, pre, "ffn.proj_down.bias", &blk->ffn_down_b, 1, D, 0, 0);
             }
         }
     }
     if (c->add_post_blocks_norm)
-        xlstm__want(s, "", "xlstm_block_stack.post_blocks_norm.weight", &m->post_norm, 1, D, 0, 0);
-    xlstm__want(s, "", "token_embedding.weight", &m->embedding, 2, V, D, 0);
-    xlstm__want(s, "", "lm_head.weight", &m->head, 2, V, D, 0);
+        xlstm__want_vec(s, "", "xlstm_block_stack.post_blocks_norm.weight", &m->post_norm, 1, D, 0, 0);
+    xlstm__want_mat(s, "", "token_embedding.weight", &m->embedding, 2, V, D, 0);
+    xlstm__want_mat(s, "", "lm_head.weight", &m->head, 2, V, D, 0);
     /* a tied checkpoint may omit the head: the embedding serves both */
-    if (c->tie_weights) s->v[s->n - 1].optional = 1;
+    if (c->tie_weights && !s->overflow) s->v[s->n - 1].optional = 1;
 }
 
 static void xlstm__shape_str(char *buf, size_t cap, int ndim, const int64_t *shape) {
@@ -1249,19 +1327,22 @@ static void xlstm__shape_str(char *buf, size_t cap, int ndim, const int64_t *sha
     if (o < cap) snprintf(buf + o, cap - o, "]");
 }
 
-/* Copy one tensor into the f32 arena, converting dtype and layout. */
-static void xlstm__convert(const xlstm_config *c, const xlstm__spec *sp, const xlstm__st_tensor *t, float *dst) {
-    size_t n = t->nbytes / (t->dtype == XLSTM__DT_F32 ? 4 : 2), i;
-    const unsigned char *p = t->data;
-    for (i = 0; i < n; i++) {
+static float xlstm__load_elem(const unsigned char *p, int dtype, size_t i) {
+    if (dtype == XLSTM__DT_F32) {
         float v;
+        memcpy(&v, p + 4 * i, 4);
+        return v;
+    } else {
+        uint16_t h = XLSTM__CAST(uint16_t, p[2 * i] | (p[2 * i + 1] << 8));
+        return dtype == XLSTM__DT_BF16 ? xlstm__bf16_to_f32(h) : xlstm__f16_to_f32(h);
+    }
+}
+
+/* Copy one VEC tensor into f32, converting dtype and layout. */
+static void xlstm__convert_vec(const xlstm_config *c, const xlstm__spec *sp, const xlstm__st_tensor *t, float *dst) {
+    size_t n = t->nbytes / (t->dtype == XLSTM__DT_F32 ? 4 : 2), i;
+    for (i = 0; i < n; i++) {
         size_t o = i;
-        if (t->dtype == XLSTM__DT_F32) {
-            memcpy(&v, p + 4 * i, 4);
-        } else {
-            uint16_t h = XLSTM__CAST(uint16_t, p[2 * i] | (p[2 * i + 1] << 8));
-            v = t->dtype == XLSTM__DT_BF16 ? xlstm__bf16_to_f32(h) : xlstm__f16_to_f32(h);
-        }
         if (sp->layout == XLSTM__LAY_REC_CUDA) {
             /* cuda keeps (NH, DH_in, 4*DH_out); we want (NH, 4, DH_out, DH_in) */
             size_t DH = XLSTM__CAST(size_t, c->slstm.head_dim), G = 4 * DH;
@@ -1273,8 +1354,24 @@ static void xlstm__convert(const xlstm_config *c, const xlstm__spec *sp, const x
             size_t h = i / (4 * DH), g = (i / DH) % 4, jj = i % DH;
             o = g * NH * DH + h * DH + jj;
         }
-        dst[o] = v;
+        dst[o] = xlstm__load_elem(t->data, t->dtype, i);
     }
+}
+
+/* NaN/Inf anywhere in a stored matrix? Checked on the raw bits. */
+static int xlstm__mat_finite(const unsigned char *p, int dtype, size_t n) {
+    size_t i;
+    if (dtype == XLSTM__DT_F32) {
+        for (i = 0; i < n; i++)
+            if ((p[4 * i + 3] & 0x7F) == 0x7F && (p[4 * i + 2] & 0x80)) return 0;
+    } else if (dtype == XLSTM__DT_BF16) {
+        for (i = 0; i < n; i++)
+            if ((p[2 * i + 1] & 0x7F) == 0x7F && (p[2 * i] & 0x80)) return 0;
+    } else if (dtype == XLSTM__DT_F16) {
+        for (i = 0; i < n; i++)
+            if ((p[2 * i + 1] & 0x7C) == 0x7C) return 0;
+    }
+    return 1; /* int8/4-bit codes are always finite; their scales are checked as f32 */
 }
 
 static uint64_t xlstm__fnv(uint64_t h, const void *p, size_t n) {
@@ -1284,44 +1381,99 @@ static uint64_t xlstm__fnv(uint64_t h, const void *p, size_t n) {
     return h;
 }
 
-static xlstm_status xlstm__load_weights(xlstm_model *m, xlstm__st *st, xlstm_error *err) {
+static size_t xlstm__align64(size_t n) { return (n + 63) & ~XLSTM__CAST(size_t, 63); }
+
+/* Find the stored form of a MAT spec: plain float, or NAME.q8 / NAME.q4 with
+   NAME.q8_scale / NAME.q4_scale. Returns a status; sets sp->t, qscale, dtype. */
+static xlstm_status xlstm__find_mat(xlstm__st *st, xlstm__spec *sp, xlstm_error *err) {
+    char qn[128], sn[128];
+    int64_t rows = sp->shape[0], cols = sp->shape[sp->ndim - 1];
+    int q;
+    if (sp->ndim == 3) rows *= sp->shape[1];
+    for (q = 0; q < 2; q++) {
+        const char *tag = q == 0 ? "q8" : "q4";
+        xlstm__st_tensor *t, *sc;
+        int64_t want_cols = q == 0 ? cols : cols / 2, nblk = cols / XLSTM__QBLOCK;
+        snprintf(qn, sizeof qn, "%s.%s", sp->name, tag);
+        snprintf(sn, sizeof sn, "%s.%s_scale", sp->name, tag);
+        t = xlstm__st_find(st, qn);
+        sc = xlstm__st_find(st, sn);
+        if (!t && !sc) continue;
+        if (!t || !sc)
+            return xlstm__fail(err, XLSTM_ERR_MISSING, "tensor %s: missing its %s", sp->name, t ? sn : qn);
+        t->used = sc->used = 1;
+        if (t->dtype != (q == 0 ? XLSTM__ST_I8 : XLSTM__ST_U8) || sc->dtype != XLSTM__DT_F32)
+            return xlstm__fail(err, XLSTM_ERR_DTYPE, "tensor %s: %s must be %s with F32 scales", qn, tag,
+                               q == 0 ? "I8" : "U8");
+        if (cols % XLSTM__QBLOCK || t->ndim != 2 || t->shape[0] != rows || t->shape[1] != want_cols ||
+            sc->ndim != 2 || sc->shape[0] != rows || sc->shape[1] != nblk)
+            return xlstm__fail(err, XLSTM_ERR_SHAPE, "tensor %s: quantized shape does not match [%lld,%lld]", qn,
+                               XLSTM__CAST(long long, rows), XLSTM__CAST(long long, cols));
+        if (xlstm__st_find(st, sp->name))
+            return xlstm__fail(err, XLSTM_ERR_UNEXPECTED, "tensor %s: stored both plain and quantized", sp->name);
+        sp->t = t;
+        sp->qscale = sc;
+        sp->dtype = q == 0 ? XLSTM__DT_Q8 : XLSTM__DT_Q4;
+        return XLSTM_OK;
+    }
+    return XLSTM_ERR_MISSING; /* not quantized: the caller looks for the plain name */
+}
+
+static xlstm_status xlstm__check_plain(xlstm__st *st, xlstm__spec *sp, xlstm_error *err) {
+    xlstm__st_tensor *t = xlstm__st_find(st, sp->name);
+    int d, same;
+    if (!t) {
+        if (sp->optional) return XLSTM_OK;
+        return xlstm__fail(err, XLSTM_ERR_MISSING, "tensor %s: missing from the checkpoint", sp->name);
+    }
+    t->used = 1;
+    if (t->dtype != XLSTM__DT_F32 && t->dtype != XLSTM__DT_BF16 && t->dtype != XLSTM__DT_F16)
+        return xlstm__fail(err, XLSTM_ERR_DTYPE, "tensor %s: dtype is not F32, BF16 or F16", sp->name);
+    same = t->ndim == sp->ndim;
+    for (d = 0; same && d < sp->ndim; d++) same = t->shape[d] == sp->shape[d];
+    if (!same) {
+        char got[96], want[96];
+        xlstm__shape_str(got, sizeof got, t->ndim, t->shape);
+        xlstm__shape_str(want, sizeof want, sp->ndim, sp->shape);
+        return xlstm__fail(err, XLSTM_ERR_SHAPE, "tensor %s: shape %s, config wants %s", sp->name, got, want);
+    }
+    sp->t = t;
+    sp->dtype = t->dtype;
+    return XLSTM_OK;
+}
+
+static size_t xlstm__row_bytes(int dtype, int32_t cols) {
+    size_t c = XLSTM__CAST(size_t, cols);
+    switch (dtype) {
+    case XLSTM__DT_F32: return 4 * c;
+    case XLSTM__DT_BF16:
+    case XLSTM__DT_F16: return 2 * c;
+    case XLSTM__DT_Q8: return c;
+    default: return c / 2;
+    }
+}
+
+static xlstm_status xlstm__load_weights(xlstm_model *m, xlstm__st *st, int check_values, xlstm_error *err) {
     xlstm__specs s;
-    size_t i, bytes;
+    size_t i, arena = 0;
     uint32_t k;
     xlstm_status status = XLSTM_OK;
+    const xlstm_config *c = &m->cfg;
     memset(&s, 0, sizeof s);
-    s.cap = XLSTM__CAST(size_t, m->cfg.num_blocks) * 24 + 8;
+    s.cap = XLSTM__CAST(size_t, c->num_blocks) * 24 + 8;
     s.v = XLSTM__CAST(xlstm__spec *, xlstm__malloc(&m->alloc, s.cap * sizeof(xlstm__spec)));
     if (!s.v) return xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory for the tensor table");
     xlstm__build_specs(m, &s);
-    if (s.overflow || !xlstm__mul(s.total, sizeof(float), &bytes)) {
+    if (s.overflow) {
         status = xlstm__fail(err, XLSTM_ERR_CONFIG, "config: model too large");
         goto done;
     }
-    /* check everything before allocating the arena */
+    /* 1. find and check every tensor before allocating anything big */
     for (i = 0; i < s.n; i++) {
         xlstm__spec *sp = &s.v[i];
-        xlstm__st_tensor *t = xlstm__st_find(st, sp->name);
-        int d, same;
-        if (!t) {
-            if (sp->optional) continue;
-            status = xlstm__fail(err, XLSTM_ERR_MISSING, "tensor %s: missing from the checkpoint", sp->name);
-            goto done;
-        }
-        t->used = 1;
-        if (t->dtype < 0) {
-            status = xlstm__fail(err, XLSTM_ERR_DTYPE, "tensor %s: dtype is not F32, BF16 or F16", sp->name);
-            goto done;
-        }
-        same = t->ndim == sp->ndim;
-        for (d = 0; same && d < sp->ndim; d++) same = t->shape[d] == sp->shape[d];
-        if (!same) {
-            char got[96], want[96];
-            xlstm__shape_str(got, sizeof got, t->ndim, t->shape);
-            xlstm__shape_str(want, sizeof want, sp->ndim, sp->shape);
-            status = xlstm__fail(err, XLSTM_ERR_SHAPE, "tensor %s: shape %s, config wants %s", sp->name, got, want);
-            goto done;
-        }
+        status = sp->is_mat ? xlstm__find_mat(st, sp, err) : XLSTM_ERR_MISSING;
+        if (status == XLSTM_ERR_MISSING && !sp->t) status = xlstm__check_plain(st, sp, err);
+        if (status) goto done;
     }
     for (k = 0; k < st->n; k++) {
         if (!st->t[k].used) {
@@ -1331,37 +1483,89 @@ static xlstm_status xlstm__load_weights(xlstm_model *m, xlstm__st *st, xlstm_err
             goto done;
         }
     }
-    m->arena = XLSTM__CAST(float *, xlstm__malloc(&m->alloc, bytes));
-    if (!m->arena) {
-        status = xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory for %lu bytes of weights", XLSTM__CAST(unsigned long, bytes));
-        goto done;
-    }
-    m->fingerprint = 14695981039346656037ull;
+    /* 2. plan the arena: f32 copies of vectors, copies of misaligned matrices */
     for (i = 0; i < s.n; i++) {
         xlstm__spec *sp = &s.v[i];
-        xlstm__st_tensor *t = xlstm__st_find(st, sp->name);
-        size_t j, n = t ? t->nbytes / (t->dtype == XLSTM__DT_F32 ? 4 : 2) : 0;
-        float *dst = m->arena + sp->offset;
-        m->fingerprint = xlstm__fnv(m->fingerprint, sp->name, strlen(sp->name));
-        m->fingerprint = xlstm__fnv(m->fingerprint, sp->shape, sizeof sp->shape);
-        if (!t) continue;
-        xlstm__convert(&m->cfg, sp, t, dst);
-        for (j = 0; j < n; j++) {
-            if (!isfinite(dst[j])) {
-                status = xlstm__fail(err, XLSTM_ERR_VALUE, "tensor %s: non-finite value at element %lu", sp->name,
-                                     XLSTM__CAST(unsigned long, j));
-                goto done;
-            }
-        }
-        *sp->dst = dst;
-        m->n_params += n;
-    }
-    if (m->cfg.tie_weights) {
-        if (m->head) { /* both stored: the reference loads lm_head last into the shared tensor */
-            m->embedding = m->head;
-            m->n_params -= XLSTM__CAST(size_t, m->cfg.vocab_size) * XLSTM__CAST(size_t, m->cfg.embedding_dim);
+        size_t bytes = 0;
+        if (!sp->t) continue;
+        if (!sp->is_mat) {
+            bytes = sp->t->nbytes / (sp->t->dtype == XLSTM__DT_F32 ? 4 : 2) * sizeof(float);
         } else {
-            m->head = m->embedding;
+            size_t align = sp->dtype == XLSTM__DT_F32 ? 4 : sp->dtype <= XLSTM__DT_F16 ? 2 : 1;
+            int misaligned = XLSTM__ADDR(sp->t->data) % align != 0 ||
+                             (sp->qscale && XLSTM__ADDR(sp->qscale->data) % 4 != 0);
+            if (misaligned) bytes = xlstm__align64(sp->t->nbytes) + (sp->qscale ? sp->qscale->nbytes : 0);
+        }
+        sp->arena_off = arena;
+        sp->arena_bytes = bytes;
+        if (!xlstm__add(arena, xlstm__align64(bytes), &arena)) {
+            status = xlstm__fail(err, XLSTM_ERR_CONFIG, "config: model too large");
+            goto done;
+        }
+    }
+    m->arena = XLSTM__CAST(unsigned char *, xlstm__malloc(&m->alloc, arena + 64));
+    if (!m->arena) {
+        status = xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory for %lu bytes of weights", XLSTM__CAST(unsigned long, arena));
+        goto done;
+    }
+    {   /* align the arena base to 64 bytes */
+        size_t mis = XLSTM__CAST(size_t, XLSTM__ADDR(m->arena) % 64);
+        unsigned char *base = m->arena + (mis ? 64 - mis : 0);
+        m->fingerprint = 14695981039346656037ull;
+        /* 3. place every tensor */
+        for (i = 0; i < s.n; i++) {
+            xlstm__spec *sp = &s.v[i];
+            m->fingerprint = xlstm__fnv(m->fingerprint, sp->name, strlen(sp->name));
+            m->fingerprint = xlstm__fnv(m->fingerprint, sp->shape, sizeof sp->shape);
+            m->fingerprint = xlstm__fnv(m->fingerprint, &sp->dtype, sizeof sp->dtype);
+            if (!sp->t) continue;
+            if (!sp->is_mat) {
+                float *dst = XLSTM__CAST(float *, XLSTM__CAST(void *, base + sp->arena_off));
+                size_t j, n = sp->t->nbytes / (sp->t->dtype == XLSTM__DT_F32 ? 4 : 2);
+                xlstm__convert_vec(c, sp, sp->t, dst);
+                for (j = 0; j < n; j++) {
+                    if (!isfinite(dst[j])) {
+                        status = xlstm__fail(err, XLSTM_ERR_VALUE, "tensor %s: non-finite value at element %lu",
+                                             sp->name, XLSTM__CAST(unsigned long, j));
+                        goto done;
+                    }
+                }
+                if (sp->vec) *sp->vec = dst;
+                m->n_params += n;
+            } else {
+                xlstm__mat *mt = sp->mat;
+                const unsigned char *w = sp->t->data, *scale = sp->qscale ? sp->qscale->data : NULL;
+                size_t n_el;
+                if (sp->arena_bytes) { /* misaligned in the file: copy */
+                    unsigned char *dst = base + sp->arena_off;
+                    memcpy(dst, w, sp->t->nbytes);
+                    w = dst;
+                    if (scale) {
+                        memcpy(dst + xlstm__align64(sp->t->nbytes), scale, sp->qscale->nbytes);
+                        scale = dst + xlstm__align64(sp->t->nbytes);
+                    }
+                }
+                mt->w = w;
+                mt->scale = XLSTM__CAST(const float *, XLSTM__CAST(const void *, scale));
+                mt->dtype = sp->dtype;
+                mt->cols = XLSTM__CAST(int32_t, sp->shape[sp->ndim - 1]);
+                mt->rows = XLSTM__CAST(int32_t, sp->ndim == 3 ? sp->shape[0] * sp->shape[1] : sp->shape[0]);
+                mt->row_bytes = xlstm__row_bytes(mt->dtype, mt->cols);
+                n_el = XLSTM__CAST(size_t, mt->rows) * XLSTM__CAST(size_t, mt->cols);
+                if (check_values) {
+                    int ok = xlstm__mat_finite(w, mt->dtype, n_el);
+                    if (ok && scale) {
+                        size_t j, nb = n_el / XLSTM__QBLOCK;
+                        for (j = 0; j < nb && ok; j++) ok = isfinite(mt->scale[j]) != 0;
+                    }
+                    if (!ok) {
+                        status = xlstm__fail(err, XLSTM_ERR_VALUE, "tensor %s: non-finite value", sp->name);
+                        goto done;
+                    }
+                }
+                m->n_params += n_el;
+                m->weight_bytes += sp->t->nbytes + (sp->qscale ? sp->qscale->nbytes : 0);
+            }
         }
     }
 done:
@@ -1369,77 +1573,126 @@ done:
     return status;
 }
 
+static const xlstm__kern *xlstm__pick_kernels(xlstm_kernels want);
+
 XLSTMDEF xlstm_model_params xlstm_model_default_params(void) {
     xlstm_model_params p;
     memset(&p, 0, sizeof p);
     return p;
 }
 
+/* Build a model over safetensors bytes that stay valid for the model's life
+   (the model takes ownership of `owned`/`mapping` when given). */
 static xlstm_status xlstm__load_impl(const unsigned char *st_buf, size_t st_size, const char *cfg_json,
-                                     size_t cfg_len, const xlstm_model_params *params, xlstm_model **out,
+                                     size_t cfg_len, const xlstm__alloc *a, const xlstm_model_params *params,
+                                     unsigned char *owned, void *mapping, size_t mapping_size, xlstm_model **out,
+                                     xlstm_error *err);
+
+XLSTMDEF void xlstm_model_free(xlstm_model *m);
+
+static xlstm_status xlstm__alloc_from_params(const xlstm_model_params *params, xlstm__alloc *a, xlstm_error *err) {
+    memset(a, 0, sizeof *a);
+    if (params) {
+        if ((params->alloc_fn == NULL) != (params->free_fn == NULL))
+            return xlstm__fail(err, XLSTM_ERR_ARG, "params: set both alloc_fn and free_fn, or neither");
+        a->alloc_fn = params->alloc_fn;
+        a->free_fn = params->free_fn;
+        a->user = params->alloc_user;
+    }
+    return XLSTM_OK;
+}
+
+#if defined(XLSTM_MMAP)
+static void xlstm__unmap(void *p, size_t n);
+#endif
+
+static xlstm_status xlstm__load_impl(const unsigned char *st_buf, size_t st_size, const char *cfg_json,
+                                     size_t cfg_len, const xlstm__alloc *a, const xlstm_model_params *params,
+                                     unsigned char *owned, void *mapping, size_t mapping_size, xlstm_model **out,
                                      xlstm_error *err) {
-    xlstm__alloc a;
-    xlstm_model *m;
+    xlstm_model *m = NULL;
     xlstm__st st;
     xlstm__json cj;
     xlstm_status s;
     char *meta_cfg = NULL;
-    memset(&a, 0, sizeof a);
-    if (params) {
-        if ((params->alloc_fn == NULL) != (params->free_fn == NULL))
-            return xlstm__fail(err, XLSTM_ERR_ARG, "params: set both alloc_fn and free_fn, or neither");
-        a.alloc_fn = params->alloc_fn;
-        a.free_fn = params->free_fn;
-        a.user = params->alloc_user;
-    }
-    s = xlstm__st_parse(&st, &a, st_buf, st_size, err);
-    if (s) return s;
+    xlstm_kernels want = params ? params->kernels : XLSTM_KERNELS_AUTO;
+    memset(&cj, 0, sizeof cj);
+    *out = NULL;
+    s = xlstm__st_parse(&st, a, st_buf, st_size, err);
+    if (s) goto fail_early;
     if (!cfg_json) { /* config from __metadata__["xlstm_config"] */
         uint32_t t = st.meta_tok ? xlstm__jget(&st.hdr, st.meta_tok, "xlstm_config") : 0;
         long n;
         size_t cap;
         if (!t || st.hdr.tok[t].type != XLSTM__J_STR) {
-            xlstm__st_free(&st, &a);
-            return xlstm__fail(err, XLSTM_ERR_CONFIG, "no config: no config.json and no __metadata__ key xlstm_config");
+            s = xlstm__fail(err, XLSTM_ERR_CONFIG, "no config: no config.json and no __metadata__ key xlstm_config");
+            goto out;
         }
         cap = st.hdr.tok[t].end - st.hdr.tok[t].start + 1;
-        meta_cfg = XLSTM__CAST(char *, xlstm__malloc(&a, cap));
+        meta_cfg = XLSTM__CAST(char *, xlstm__malloc(a, cap));
         if (!meta_cfg) {
-            xlstm__st_free(&st, &a);
-            return xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory");
+            s = xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory");
+            goto out;
         }
         n = xlstm__jstr_decode(&st.hdr, t, meta_cfg, cap);
         cfg_json = meta_cfg;
         cfg_len = n < 0 ? 0 : XLSTM__CAST(size_t, n);
     }
-    s = xlstm__json_parse(&cj, &a, cfg_json, cfg_len, "config", err);
-    if (s) {
-        xlstm__free(&a, meta_cfg);
-        xlstm__st_free(&st, &a);
-        return s;
-    }
-    m = XLSTM__CAST(xlstm_model *, xlstm__malloc(&a, sizeof *m));
+    s = xlstm__json_parse(&cj, a, cfg_json, cfg_len, "config", err);
+    if (s) goto out;
+    m = XLSTM__CAST(xlstm_model *, xlstm__malloc(a, sizeof *m));
     if (!m) {
         s = xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory");
         goto out;
     }
     memset(m, 0, sizeof *m);
-    m->alloc = a;
+    m->alloc = *a;
+    m->file = owned;
+    m->mapping = mapping;
+    m->mapping_size = mapping_size;
+    owned = NULL;
+    mapping = NULL;
+    m->kern = xlstm__pick_kernels(want);
+    if (!m->kern) {
+        s = xlstm__fail(err, XLSTM_ERR_UNSUPPORTED, "kernels: level %d is not available on this CPU or build", XLSTM__CAST(int, want));
+        goto out;
+    }
     s = xlstm__parse_config(&cj, &m->cfg, err);
     if (!s) {
-        m->blocks = XLSTM__CAST(xlstm__block *, xlstm__malloc(&a, (XLSTM__CAST(size_t, m->cfg.num_blocks) + 1) * sizeof(xlstm__block)));
+        size_t nb = (XLSTM__CAST(size_t, m->cfg.num_blocks) + 1) * sizeof(xlstm__block);
+        m->blocks = XLSTM__CAST(xlstm__block *, xlstm__malloc(a, nb));
         if (!m->blocks) s = xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory");
-        else memset(m->blocks, 0, (XLSTM__CAST(size_t, m->cfg.num_blocks) + 1) * sizeof(xlstm__block));
+        else memset(m->blocks, 0, nb);
     }
-    if (!s) s = xlstm__load_weights(m, &st, err);
-    if (s) {
-        xlstm_model_free(m);
-        m = NULL;
+    if (!s) s = xlstm__load_weights(m, &st, !(params && params->skip_value_check), err);
+    if (!s && m->cfg.tie_weights) {
+        if (m->head.w) { /* both stored: the reference loads lm_head last into the shared tensor */
+            m->embedding = m->head;
+            m->n_params -= XLSTM__CAST(size_t, m->cfg.vocab_size) * XLSTM__CAST(size_t, m->cfg.embedding_dim);
+            m->weight_bytes -= m->head.row_bytes * XLSTM__CAST(size_t, m->cfg.vocab_size);
+        } else {
+            m->head = m->embedding;
+        }
+    }
+    if (!s) {
+        /* the embedding is read one row per token, not as a whole matrix */
+        m->weight_bytes -= m->embedding.row_bytes * XLSTM__CAST(size_t, m->cfg.vocab_size);
+        m->weight_bytes += m->embedding.row_bytes;
+        if (m->cfg.tie_weights) m->weight_bytes += m->head.row_bytes * XLSTM__CAST(size_t, m->cfg.vocab_size);
     }
 out:
-    xlstm__free(&a, cj.tok);
-    xlstm__free(&a, meta_cfg);
-    xlstm__st_free(&st, &a);
+    xlstm__free(a, cj.tok);
+    xlstm__free(a, meta_cfg);
+    xlstm__st_free(&st, a);
+fail_early:
+    if (s) {
+        if (m) xlstm_model_free(m);
+        m = NULL;
+        xlstm__free(a, owned);
+#if defined(XLSTM_MMAP)
+        if (mapping) xlstm__unmap(mapping, mapping_size);
+#endif
+    }
     *out = m;
     return s;
 }
@@ -1448,6 +1701,10 @@ XLSTMDEF xlstm_status xlstm_model_load_from_memory(const void *safetensors, size
                                                    const char *config_json, size_t config_json_size,
                                                    const xlstm_model_params *params, xlstm_model **out_model,
                                                    xlstm_error *err) {
+    xlstm__alloc a;
+    unsigned char *copy = NULL;
+    const unsigned char *buf = XLSTM__CAST(const unsigned char *, safetensors);
+    xlstm_status s;
     if (err) {
         err->status = XLSTM_OK;
         err->message[0] = 0;
@@ -1455,9 +1712,42 @@ XLSTMDEF xlstm_status xlstm_model_load_from_memory(const void *safetensors, size
     if (!out_model) return xlstm__fail(err, XLSTM_ERR_ARG, "out_model is NULL");
     *out_model = NULL;
     if (!safetensors) return xlstm__fail(err, XLSTM_ERR_ARG, "safetensors buffer is NULL");
-    return xlstm__load_impl(XLSTM__CAST(const unsigned char *, safetensors), safetensors_size, config_json,
-                            config_json_size, params, out_model, err);
+    if ((s = xlstm__alloc_from_params(params, &a, err)) != XLSTM_OK) return s;
+    if (!(params && params->borrow_buffer)) {
+        copy = XLSTM__CAST(unsigned char *, xlstm__malloc(&a, safetensors_size + 1));
+        if (!copy) return xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory copying the model");
+        memcpy(copy, safetensors, safetensors_size);
+        buf = copy;
+    }
+    return xlstm__load_impl(buf, safetensors_size, config_json, config_json_size, &a, params, copy, NULL, 0,
+                            out_model, err);
 }
+
+#if defined(XLSTM_MMAP)
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+static void xlstm__unmap(void *p, size_t n) { munmap(p, n); }
+/* Map a whole file read-only; 1 on success. Pages load lazily, so resident
+   memory grows only with what is read. */
+static int xlstm__map_file(const char *path, void **out, size_t *len) {
+    struct stat sb;
+    void *p;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return 0;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size <= 0) {
+        close(fd);
+        return 0;
+    }
+    p = mmap(NULL, XLSTM__CAST(size_t, sb.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED) return 0;
+    *out = p;
+    *len = XLSTM__CAST(size_t, sb.st_size);
+    return 1;
+}
+#endif
 
 /* Read a whole file; returns XLSTM_ERR_IO if it cannot be opened. */
 static xlstm_status xlstm__read_file(const xlstm__alloc *a, const char *path, unsigned char **out, size_t *out_len,
@@ -1502,10 +1792,22 @@ static xlstm_status xlstm__read_file(const xlstm__alloc *a, const char *path, un
     return XLSTM_OK;
 }
 
+/* Open the weights file: mmap when enabled, else read into memory. */
+static xlstm_status xlstm__open_weights(const xlstm__alloc *a, const char *path, unsigned char **owned, void **mapping,
+                                        size_t *len, xlstm_error *err) {
+    *owned = NULL;
+    *mapping = NULL;
+#if defined(XLSTM_MMAP)
+    if (xlstm__map_file(path, mapping, len)) return XLSTM_OK;
+#endif
+    return xlstm__read_file(a, path, owned, len, err);
+}
+
 XLSTMDEF xlstm_status xlstm_model_load(const char *path, const xlstm_model_params *params, xlstm_model **out_model,
                                        xlstm_error *err) {
     xlstm__alloc a;
     unsigned char *st_buf = NULL, *cfg_buf = NULL;
+    void *mapping = NULL;
     size_t st_len = 0, cfg_len = 0, plen;
     char *p;
     xlstm_status s;
@@ -1516,14 +1818,7 @@ XLSTMDEF xlstm_status xlstm_model_load(const char *path, const xlstm_model_param
     if (!out_model) return xlstm__fail(err, XLSTM_ERR_ARG, "out_model is NULL");
     *out_model = NULL;
     if (!path) return xlstm__fail(err, XLSTM_ERR_ARG, "path is NULL");
-    memset(&a, 0, sizeof a);
-    if (params) {
-        a.alloc_fn = params->alloc_fn;
-        a.free_fn = params->free_fn;
-        a.user = params->alloc_user;
-        if ((a.alloc_fn == NULL) != (a.free_fn == NULL))
-            return xlstm__fail(err, XLSTM_ERR_ARG, "params: set both alloc_fn and free_fn, or neither");
-    }
+    if ((s = xlstm__alloc_from_params(params, &a, err)) != XLSTM_OK) return s;
     plen = strlen(path);
     p = XLSTM__CAST(char *, xlstm__malloc(&a, plen + 32));
     if (!p) return xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory");
@@ -1532,16 +1827,20 @@ XLSTMDEF xlstm_status xlstm_model_load(const char *path, const xlstm_model_param
     s = xlstm__read_file(&a, p, &cfg_buf, &cfg_len, err);
     if (s == XLSTM_OK) {
         snprintf(p, plen + 32, "%s/model.safetensors", path);
-        s = xlstm__read_file(&a, p, &st_buf, &st_len, err);
+        s = xlstm__open_weights(&a, p, &st_buf, &mapping, &st_len, err);
     } else if (s == XLSTM_ERR_IO) {
-        s = xlstm__read_file(&a, path, &st_buf, &st_len, err);
+        s = xlstm__open_weights(&a, path, &st_buf, &mapping, &st_len, err);
         if (s == XLSTM_ERR_IO)
             s = xlstm__fail(err, XLSTM_ERR_IO, "%s: cannot open (neither a model directory nor a .safetensors file)", path);
     }
-    if (s == XLSTM_OK)
-        s = xlstm__load_impl(st_buf, st_len, XLSTM__BYTES_AS_CHARS(cfg_buf), cfg_len, params, out_model, err);
     xlstm__free(&a, p);
-    xlstm__free(&a, st_buf);
+    if (s == XLSTM_OK) {
+        const unsigned char *bytes = mapping ? XLSTM__CAST(const unsigned char *, mapping) : st_buf;
+        s = xlstm__load_impl(bytes, st_len, XLSTM__BYTES_AS_CHARS(cfg_buf), cfg_len, &a, params, st_buf, mapping,
+                             mapping ? st_len : 0, out_model, err);
+    } else {
+        xlstm__free(&a, st_buf);
+    }
     xlstm__free(&a, cfg_buf);
     return s;
 }
@@ -1550,6 +1849,10 @@ XLSTMDEF void xlstm_model_free(xlstm_model *m) {
     xlstm__alloc a;
     if (!m) return;
     a = m->alloc;
+#if defined(XLSTM_MMAP)
+    if (m->mapping) xlstm__unmap(m->mapping, m->mapping_size);
+#endif
+    xlstm__free(&a, m->file);
     xlstm__free(&a, m->arena);
     xlstm__free(&a, m->blocks);
     xlstm__free(&a, m);
@@ -1557,31 +1860,465 @@ XLSTMDEF void xlstm_model_free(xlstm_model *m) {
 
 XLSTMDEF const xlstm_config *xlstm_model_config(const xlstm_model *m) { return m ? &m->cfg : NULL; }
 XLSTMDEF size_t xlstm_model_n_params(const xlstm_model *m) { return m ? m->n_params : 0; }
+XLSTMDEF size_t xlstm_model_weight_bytes(const xlstm_model *m) { return m ? m->weight_bytes : 0; }
 
-/* ---- kernels (plain scalar: the reference every faster kernel must match) -- */
+/* ---- kernels ---------------------------------------------------------------
+   Every hot loop has a plain scalar version (the oracle the tests compare
+   against, and the fallback on unknown compilers) and one vector version
+   written once with GCC/Clang vector extensions. The vector body is compiled
+   for several targets (baseline, AVX2, AVX-512) and the best one the CPU
+   supports is picked at load time, so one binary runs everywhere. No
+   intrinsics headers are needed. */
 
-/* y = W x (+ b); W is (rows, cols) row-major. */
-static void xlstm__matvec(float *y, const float *W, const float *x, const float *b, int rows, int cols) {
-    int r, c;
-#ifdef _OPENMP
-#pragma omp parallel for if (rows * cols > 65536) private(c)
+struct xlstm__kern {
+    const char *name;
+    /* dot product of one stored row (n values) with x */
+    float (*dot[XLSTM__DT_COUNT])(const unsigned char *row, const float *scale, const float *x, int n);
+    /* one stored row to f32 */
+    void (*dequant[XLSTM__DT_COUNT])(float *out, const unsigned char *row, const float *scale, int n);
+    /* y[j][r] = W[r] . x[j] for a tile of nr <= 4 f32 rows (stride n) and nx vectors */
+    void (*tile)(const float *W, int nr, int n, const float *X, size_t ldx, int nx, float *const *Y, int r0);
+    /* one head of the mLSTM step: C = f C + (i k) v^T, n = f n + i k, h = C^T q, returns q.n */
+    float (*mlstm_head)(float *C, float *nv, const float *q, const float *k, const float *v, float f, float i,
+                        int dh, float *h);
+};
+
+/* -- scalar ------------------------------------------------------------------ */
+
+static float xlstm__dot_f32_scalar(const unsigned char *row, const float *scale, const float *x, int n) {
+    const float *w = XLSTM__CAST(const float *, XLSTM__CAST(const void *, row));
+    float acc = 0.0f;
+    int i;
+    (void)scale;
+    for (i = 0; i < n; i++) acc += w[i] * x[i];
+    return acc;
+}
+static float xlstm__dot_bf16_scalar(const unsigned char *row, const float *scale, const float *x, int n) {
+    float acc = 0.0f;
+    int i;
+    (void)scale;
+    for (i = 0; i < n; i++) acc += xlstm__bf16_to_f32(XLSTM__CAST(uint16_t, row[2 * i] | (row[2 * i + 1] << 8))) * x[i];
+    return acc;
+}
+static float xlstm__dot_f16_scalar(const unsigned char *row, const float *scale, const float *x, int n) {
+    float acc = 0.0f;
+    int i;
+    (void)scale;
+    for (i = 0; i < n; i++) acc += xlstm__f16_to_f32(XLSTM__CAST(uint16_t, row[2 * i] | (row[2 * i + 1] << 8))) * x[i];
+    return acc;
+}
+static float xlstm__dot_q8_scalar(const unsigned char *row, const float *scale, const float *x, int n) {
+    const signed char *q = XLSTM__CAST(const signed char *, XLSTM__CAST(const void *, row));
+    float acc = 0.0f;
+    int b, i;
+    for (b = 0; b < n / XLSTM__QBLOCK; b++) {
+        float s = 0.0f;
+        for (i = 0; i < XLSTM__QBLOCK; i++) s += XLSTM__CAST(float, q[b * XLSTM__QBLOCK + i]) * x[b * XLSTM__QBLOCK + i];
+        acc += scale[b] * s;
+    }
+    return acc;
+}
+static float xlstm__dot_q4_scalar(const unsigned char *row, const float *scale, const float *x, int n) {
+    float acc = 0.0f;
+    int b, i;
+    for (b = 0; b < n / XLSTM__QBLOCK; b++) {
+        const unsigned char *q = row + b * (XLSTM__QBLOCK / 2);
+        const float *xb = x + b * XLSTM__QBLOCK;
+        float s = 0.0f;
+        for (i = 0; i < XLSTM__QBLOCK / 2; i++)
+            s += XLSTM__CAST(float, (q[i] & 15) - 8) * xb[i] + XLSTM__CAST(float, (q[i] >> 4) - 8) * xb[i + 16];
+        acc += scale[b] * s;
+    }
+    return acc;
+}
+
+static void xlstm__deq_f32_scalar(float *out, const unsigned char *row, const float *scale, int n) {
+    (void)scale;
+    memcpy(out, row, XLSTM__CAST(size_t, n) * sizeof(float));
+}
+static void xlstm__deq_bf16_scalar(float *out, const unsigned char *row, const float *scale, int n) {
+    int i;
+    (void)scale;
+    for (i = 0; i < n; i++) out[i] = xlstm__bf16_to_f32(XLSTM__CAST(uint16_t, row[2 * i] | (row[2 * i + 1] << 8)));
+}
+static void xlstm__deq_f16_scalar(float *out, const unsigned char *row, const float *scale, int n) {
+    int i;
+    (void)scale;
+    for (i = 0; i < n; i++) out[i] = xlstm__f16_to_f32(XLSTM__CAST(uint16_t, row[2 * i] | (row[2 * i + 1] << 8)));
+}
+static void xlstm__deq_q8_scalar(float *out, const unsigned char *row, const float *scale, int n) {
+    const signed char *q = XLSTM__CAST(const signed char *, XLSTM__CAST(const void *, row));
+    int i;
+    for (i = 0; i < n; i++) out[i] = XLSTM__CAST(float, q[i]) * scale[i / XLSTM__QBLOCK];
+}
+static void xlstm__deq_q4_scalar(float *out, const unsigned char *row, const float *scale, int n) {
+    int b, i;
+    for (b = 0; b < n / XLSTM__QBLOCK; b++) {
+        const unsigned char *q = row + b * (XLSTM__QBLOCK / 2);
+        for (i = 0; i < XLSTM__QBLOCK / 2; i++) {
+            out[b * XLSTM__QBLOCK + i] = XLSTM__CAST(float, (q[i] & 15) - 8) * scale[b];
+            out[b * XLSTM__QBLOCK + i + 16] = XLSTM__CAST(float, (q[i] >> 4) - 8) * scale[b];
+        }
+    }
+}
+
+static void xlstm__tile_scalar(const float *W, int nr, int n, const float *X, size_t ldx, int nx, float *const *Y,
+                               int r0) {
+    int r, j;
+    for (j = 0; j < nx; j++)
+        for (r = 0; r < nr; r++)
+            Y[j][r0 + r] = xlstm__dot_f32_scalar(XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, W + XLSTM__CAST(size_t, r) * n)),
+                                                 NULL, X + j * ldx, n);
+}
+
+static float xlstm__mlstm_head_scalar(float *C, float *nv, const float *q, const float *k, const float *v, float f,
+                                      float i, int dh, float *h) {
+    float qn = 0.0f;
+    int a, b;
+    for (b = 0; b < dh; b++) h[b] = 0.0f;
+    for (a = 0; a < dh; a++) {
+        float ka = i * k[a], qa = q[a];
+        float *Ca = C + XLSTM__CAST(size_t, a) * dh;
+        for (b = 0; b < dh; b++) {
+            Ca[b] = f * Ca[b] + ka * v[b];
+            h[b] += qa * Ca[b];
+        }
+        nv[a] = f * nv[a] + ka;
+        qn += qa * nv[a];
+    }
+    return qn;
+}
+
+static const xlstm__kern xlstm__kern_scalar = {
+    "scalar",
+    {xlstm__dot_f32_scalar, xlstm__dot_bf16_scalar, xlstm__dot_f16_scalar, xlstm__dot_q8_scalar, xlstm__dot_q4_scalar},
+    {xlstm__deq_f32_scalar, xlstm__deq_bf16_scalar, xlstm__deq_f16_scalar, xlstm__deq_q8_scalar, xlstm__deq_q4_scalar},
+    xlstm__tile_scalar,
+    xlstm__mlstm_head_scalar,
+};
+
+/* -- vectors ------------------------------------------------------------------ */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(XLSTM_NO_SIMD)
+#define XLSTM__HAVE_VEC 1
+
+typedef float xlstm__v16f __attribute__((vector_size(64)));
+typedef uint32_t xlstm__v16u __attribute__((vector_size(64)));
+typedef uint16_t xlstm__v16h __attribute__((vector_size(32)));
+typedef int8_t xlstm__v16b __attribute__((vector_size(16)));
+typedef uint8_t xlstm__v16ub __attribute__((vector_size(16)));
+#define XLSTM__VI static inline __attribute__((always_inline))
+
+/* Helpers pass vectors by pointer: no vector ever crosses a call boundary, so
+   no ABI question arises when a body is compiled for several targets. */
+XLSTM__VI void xlstm__vld(xlstm__v16f *v, const float *p) { memcpy(v, p, sizeof *v); }
+XLSTM__VI void xlstm__vst(float *p, const xlstm__v16f *v) { memcpy(p, v, sizeof *v); }
+XLSTM__VI void xlstm__vzero(xlstm__v16f *v) { memset(v, 0, sizeof *v); }
+XLSTM__VI float xlstm__vsum(const xlstm__v16f *v) {
+    float s = 0.0f;
+    int i;
+    for (i = 0; i < 16; i++) s += (*v)[i];
+    return s;
+}
+XLSTM__VI void xlstm__vld_f32b(xlstm__v16f *v, const unsigned char *p) { memcpy(v, p, sizeof *v); }
+/* 16 bf16 values: the top half of an f32 */
+XLSTM__VI void xlstm__vld_bf16(xlstm__v16f *v, const unsigned char *p) {
+    xlstm__v16h h;
+    xlstm__v16u u;
+    memcpy(&h, p, sizeof h);
+    u = __builtin_convertvector(h, xlstm__v16u) << 16;
+    memcpy(v, &u, sizeof *v);
+}
+/* 16 f16 values: shift exponent and mantissa into place and rescale by 2^112,
+   which also handles subnormals (NaN/Inf never reach here: rejected at load) */
+XLSTM__VI void xlstm__vld_f16(xlstm__v16f *v, const unsigned char *p) {
+    xlstm__v16h h;
+    xlstm__v16u u, sign, mb;
+    xlstm__v16f mag;
+    memcpy(&h, p, sizeof h);
+    u = __builtin_convertvector(h, xlstm__v16u);
+    sign = (u & 0x8000u) << 16;
+    mb = (u & 0x7FFFu) << 13;
+    memcpy(&mag, &mb, sizeof mag);
+    mag *= 5.192296858534828e33f; /* 2^112 */
+    memcpy(&mb, &mag, sizeof mb);
+    mb |= sign;
+    memcpy(v, &mb, sizeof *v);
+}
+XLSTM__VI void xlstm__vld_i8(xlstm__v16f *v, const unsigned char *p) {
+    xlstm__v16b b;
+    memcpy(&b, p, sizeof b);
+    *v = __builtin_convertvector(b, xlstm__v16f);
+}
+XLSTM__VI void xlstm__q4_unpack(const unsigned char *q, xlstm__v16f *lo, xlstm__v16f *hi) {
+    xlstm__v16ub b;
+    memcpy(&b, q, sizeof b);
+    *lo = __builtin_convertvector(b & 15, xlstm__v16f) - 8.0f;
+    *hi = __builtin_convertvector(b >> 4, xlstm__v16f) - 8.0f;
+}
+
+#define XLSTM__DOT_LOOP(LOAD, ESIZE)                                                       \
+    xlstm__v16f a0, a1, w0, w1, x0, x1;                                                    \
+    float s;                                                                               \
+    int i = 0;                                                                             \
+    xlstm__vzero(&a0);                                                                     \
+    xlstm__vzero(&a1);                                                                     \
+    for (; i + 32 <= n; i += 32) {                                                         \
+        LOAD(&w0, row + (size_t)i * ESIZE);                                                \
+        LOAD(&w1, row + (size_t)(i + 16) * ESIZE);                                         \
+        xlstm__vld(&x0, x + i);                                                            \
+        xlstm__vld(&x1, x + i + 16);                                                       \
+        a0 += w0 * x0;                                                                     \
+        a1 += w1 * x1;                                                                     \
+    }                                                                                      \
+    for (; i + 16 <= n; i += 16) {                                                         \
+        LOAD(&w0, row + (size_t)i * ESIZE);                                                \
+        xlstm__vld(&x0, x + i);                                                            \
+        a0 += w0 * x0;                                                                     \
+    }                                                                                      \
+    a0 += a1;                                                                              \
+    s = xlstm__vsum(&a0);
+
+XLSTM__VI float xlstm__dot_f32_v(const unsigned char *row, const float *scale, const float *x, int n) {
+    XLSTM__DOT_LOOP(xlstm__vld_f32b, 4)
+    (void)scale;
+    for (; i < n; i++) s += xlstm__dot_f32_scalar(row + 4 * (size_t)i, NULL, x + i, 1);
+    return s;
+}
+XLSTM__VI float xlstm__dot_bf16_v(const unsigned char *row, const float *scale, const float *x, int n) {
+    XLSTM__DOT_LOOP(xlstm__vld_bf16, 2)
+    (void)scale;
+    for (; i < n; i++) s += xlstm__dot_bf16_scalar(row + 2 * (size_t)i, NULL, x + i, 1);
+    return s;
+}
+XLSTM__VI float xlstm__dot_f16_v(const unsigned char *row, const float *scale, const float *x, int n) {
+    XLSTM__DOT_LOOP(xlstm__vld_f16, 2)
+    (void)scale;
+    for (; i < n; i++) s += xlstm__dot_f16_scalar(row + 2 * (size_t)i, NULL, x + i, 1);
+    return s;
+}
+XLSTM__VI float xlstm__dot_q8_v(const unsigned char *row, const float *scale, const float *x, int n) {
+    xlstm__v16f acc, w0, w1, x0, x1;
+    int b;
+    xlstm__vzero(&acc);
+    for (b = 0; b < n / XLSTM__QBLOCK; b++) {
+        const unsigned char *q = row + (size_t)b * XLSTM__QBLOCK;
+        const float *xb = x + (size_t)b * XLSTM__QBLOCK;
+        xlstm__vld_i8(&w0, q);
+        xlstm__vld_i8(&w1, q + 16);
+        xlstm__vld(&x0, xb);
+        xlstm__vld(&x1, xb + 16);
+        acc += scale[b] * (w0 * x0 + w1 * x1);
+    }
+    return xlstm__vsum(&acc);
+}
+XLSTM__VI float xlstm__dot_q4_v(const unsigned char *row, const float *scale, const float *x, int n) {
+    xlstm__v16f acc, lo, hi, x0, x1;
+    int b;
+    xlstm__vzero(&acc);
+    for (b = 0; b < n / XLSTM__QBLOCK; b++) {
+        const float *xb = x + (size_t)b * XLSTM__QBLOCK;
+        xlstm__q4_unpack(row + (size_t)b * (XLSTM__QBLOCK / 2), &lo, &hi);
+        xlstm__vld(&x0, xb);
+        xlstm__vld(&x1, xb + 16);
+        acc += scale[b] * (lo * x0 + hi * x1);
+    }
+    return xlstm__vsum(&acc);
+}
+
+#define XLSTM__DEQ_LOOP(LOAD, ESIZE, SCALAR)                                               \
+    xlstm__v16f v;                                                                         \
+    int i = 0;                                                                             \
+    (void)scale;                                                                           \
+    for (; i + 16 <= n; i += 16) {                                                         \
+        LOAD(&v, row + (size_t)i * ESIZE);                                                 \
+        xlstm__vst(out + i, &v);                                                           \
+    }                                                                                      \
+    if (i < n) SCALAR(out + i, row + (size_t)i * ESIZE, NULL, n - i);
+
+XLSTM__VI void xlstm__deq_f32_v(float *out, const unsigned char *row, const float *scale, int n) {
+    XLSTM__DEQ_LOOP(xlstm__vld_f32b, 4, xlstm__deq_f32_scalar)
+}
+XLSTM__VI void xlstm__deq_bf16_v(float *out, const unsigned char *row, const float *scale, int n) {
+    XLSTM__DEQ_LOOP(xlstm__vld_bf16, 2, xlstm__deq_bf16_scalar)
+}
+XLSTM__VI void xlstm__deq_f16_v(float *out, const unsigned char *row, const float *scale, int n) {
+    XLSTM__DEQ_LOOP(xlstm__vld_f16, 2, xlstm__deq_f16_scalar)
+}
+XLSTM__VI void xlstm__deq_q8_v(float *out, const unsigned char *row, const float *scale, int n) {
+    xlstm__v16f v;
+    int b;
+    for (b = 0; b < n / XLSTM__QBLOCK; b++) {
+        const unsigned char *q = row + (size_t)b * XLSTM__QBLOCK;
+        xlstm__vld_i8(&v, q);
+        v *= scale[b];
+        xlstm__vst(out + (size_t)b * XLSTM__QBLOCK, &v);
+        xlstm__vld_i8(&v, q + 16);
+        v *= scale[b];
+        xlstm__vst(out + (size_t)b * XLSTM__QBLOCK + 16, &v);
+    }
+}
+XLSTM__VI void xlstm__deq_q4_v(float *out, const unsigned char *row, const float *scale, int n) {
+    xlstm__v16f lo, hi;
+    int b;
+    for (b = 0; b < n / XLSTM__QBLOCK; b++) {
+        xlstm__q4_unpack(row + (size_t)b * (XLSTM__QBLOCK / 2), &lo, &hi);
+        lo *= scale[b];
+        hi *= scale[b];
+        xlstm__vst(out + (size_t)b * XLSTM__QBLOCK, &lo);
+        xlstm__vst(out + (size_t)b * XLSTM__QBLOCK + 16, &hi);
+    }
+}
+
+/* f32 tile: up to 4 weight rows against nx vectors; each x chunk is loaded once
+   for 4 rows, and the rows stay in L1 across the vectors. */
+XLSTM__VI void xlstm__tile_v(const float *W, int nr, int n, const float *X, size_t ldx, int nx, float *const *Y, int r0) {
+    int j, r, i;
+    if (nr < 4) {
+        for (j = 0; j < nx; j++)
+            for (r = 0; r < nr; r++)
+                Y[j][r0 + r] = xlstm__dot_f32_v(XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, W + (size_t)r * n)),
+                                                NULL, X + j * ldx, n);
+        return;
+    }
+    for (j = 0; j < nx; j++) {
+        const float *x = X + j * ldx;
+        const float *w0 = W, *w1 = W + n, *w2 = W + 2 * (size_t)n, *w3 = W + 3 * (size_t)n;
+        xlstm__v16f a0, a1, a2, a3, xv, t;
+        float s0, s1, s2, s3;
+        xlstm__vzero(&a0), xlstm__vzero(&a1), xlstm__vzero(&a2), xlstm__vzero(&a3);
+        for (i = 0; i + 16 <= n; i += 16) {
+            xlstm__vld(&xv, x + i);
+            xlstm__vld(&t, w0 + i), a0 += t * xv;
+            xlstm__vld(&t, w1 + i), a1 += t * xv;
+            xlstm__vld(&t, w2 + i), a2 += t * xv;
+            xlstm__vld(&t, w3 + i), a3 += t * xv;
+        }
+        s0 = xlstm__vsum(&a0), s1 = xlstm__vsum(&a1), s2 = xlstm__vsum(&a2), s3 = xlstm__vsum(&a3);
+        for (; i < n; i++) {
+            s0 += w0[i] * x[i];
+            s1 += w1[i] * x[i];
+            s2 += w2[i] * x[i];
+            s3 += w3[i] * x[i];
+        }
+        Y[j][r0] = s0, Y[j][r0 + 1] = s1, Y[j][r0 + 2] = s2, Y[j][r0 + 3] = s3;
+    }
+}
+
+XLSTM__VI float xlstm__mlstm_head_v(float *C, float *nv, const float *q, const float *k, const float *v, float f,
+                                    float i, int dh, float *h) {
+    float qn = 0.0f;
+    int a, b;
+    if (dh % 16) return xlstm__mlstm_head_scalar(C, nv, q, k, v, f, i, dh, h);
+    for (b = 0; b < dh; b++) h[b] = 0.0f;
+    for (a = 0; a < dh; a++) {
+        float ka = i * k[a], qa = q[a];
+        float *Ca = C + (size_t)a * dh;
+        for (b = 0; b < dh; b += 16) {
+            xlstm__v16f c, vb, hb;
+            xlstm__vld(&c, Ca + b);
+            xlstm__vld(&vb, v + b);
+            xlstm__vld(&hb, h + b);
+            c = f * c + ka * vb;
+            hb += qa * c;
+            xlstm__vst(Ca + b, &c);
+            xlstm__vst(h + b, &hb);
+        }
+        nv[a] = f * nv[a] + ka;
+        qn += qa * nv[a];
+    }
+    return qn;
+}
+
+/* Instantiate the vector bodies for one target. */
+#define XLSTM__VEC_KERNELS(SUF, ATTR)                                                                              \
+    ATTR static float xlstm__dot_f32_##SUF(const unsigned char *r, const float *s, const float *x, int n) {       \
+        return xlstm__dot_f32_v(r, s, x, n);                                                                       \
+    }                                                                                                              \
+    ATTR static float xlstm__dot_bf16_##SUF(const unsigned char *r, const float *s, const float *x, int n) {      \
+        return xlstm__dot_bf16_v(r, s, x, n);                                                                      \
+    }                                                                                                              \
+    ATTR static float xlstm__dot_f16_##SUF(const unsigned char *r, const float *s, const float *x, int n) {       \
+        return xlstm__dot_f16_v(r, s, x, n);                                                                       \
+    }                                                                                                              \
+    ATTR static float xlstm__dot_q8_##SUF(const unsigned char *r, const float *s, const float *x, int n) {        \
+        return xlstm__dot_q8_v(r, s, x, n);                                                                        \
+    }                                                                                                              \
+    ATTR static float xlstm__dot_q4_##SUF(const unsigned char *r, const float *s, const float *x, int n) {        \
+        return xlstm__dot_q4_v(r, s, x, n);                                                                        \
+    }                                                                                                              \
+    ATTR static void xlstm__deq_f32_##SUF(float *o, const unsigned char *r, const float *s, int n) {              \
+        xlstm__deq_f32_v(o, r, s, n);                                                                              \
+    }                                                                                                              \
+    ATTR static void xlstm__deq_bf16_##SUF(float *o, const unsigned char *r, const float *s, int n) {             \
+        xlstm__deq_bf16_v(o, r, s, n);                                                                             \
+    }                                                                                                              \
+    ATTR static void xlstm__deq_f16_##SUF(float *o, const unsigned char *r, const float *s, int n) {              \
+        xlstm__deq_f16_v(o, r, s, n);                                                                              \
+    }                                                                                                              \
+    ATTR static void xlstm__deq_q8_##SUF(float *o, const unsigned char *r, const float *s, int n) {               \
+        xlstm__deq_q8_v(o, r, s, n);                                                                               \
+    }                                                                                                              \
+    ATTR static void xlstm__deq_q4_##SUF(float *o, const unsigned char *r, const float *s, int n) {               \
+        xlstm__deq_q4_v(o, r, s, n);                                                                               \
+    }                                                                                                              \
+    ATTR static void xlstm__tile_##SUF(const float *W, int nr, int n, const float *X, size_t ldx, int nx,         \
+                                       float *const *Y, int r0) {                                                  \
+        xlstm__tile_v(W, nr, n, X, ldx, nx, Y, r0);                                                                \
+    }                                                                                                              \
+    ATTR static float xlstm__mlstm_head_##SUF(float *C, float *nv, const float *q, const float *k, const float *v, \
+                                              float f, float i, int dh, float *h) {                                \
+        return xlstm__mlstm_head_v(C, nv, q, k, v, f, i, dh, h);                                                   \
+    }                                                                                                              \
+    static const xlstm__kern xlstm__kern_##SUF = {                                                                 \
+        #SUF,                                                                                                      \
+        {xlstm__dot_f32_##SUF, xlstm__dot_bf16_##SUF, xlstm__dot_f16_##SUF, xlstm__dot_q8_##SUF,                   \
+         xlstm__dot_q4_##SUF},                                                                                     \
+        {xlstm__deq_f32_##SUF, xlstm__deq_bf16_##SUF, xlstm__deq_f16_##SUF, xlstm__deq_q8_##SUF,                   \
+         xlstm__deq_q4_##SUF},                                                                                     \
+        xlstm__tile_##SUF,                                                                                         \
+        xlstm__mlstm_head_##SUF,                                                                                   \
+    };
+
+XLSTM__VEC_KERNELS(simd, )
+#if defined(__x86_64__) || defined(__i386__)
+#define XLSTM__HAVE_X86 1
+XLSTM__VEC_KERNELS(avx2, __attribute__((target("avx2,fma"))))
+XLSTM__VEC_KERNELS(avx512, __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma"))))
 #endif
-    for (r = 0; r < rows; r++) {
-        const float *w = W + XLSTM__CAST(size_t, r) * XLSTM__CAST(size_t, cols);
-        float acc = 0.0f;
-        for (c = 0; c < cols; c++) acc += w[c] * x[c];
-        y[r] = b ? acc + b[r] : acc;
+#endif /* vectors */
+
+static const xlstm__kern *xlstm__pick_kernels(xlstm_kernels want) {
+#if defined(XLSTM__HAVE_X86)
+    int has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    int has_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                     __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+#endif
+    switch (want) {
+    case XLSTM_KERNELS_SCALAR: return &xlstm__kern_scalar;
+#if defined(XLSTM__HAVE_VEC)
+    case XLSTM_KERNELS_SIMD: return &xlstm__kern_simd;
+#endif
+#if defined(XLSTM__HAVE_X86)
+    case XLSTM_KERNELS_AVX2: return has_avx2 ? &xlstm__kern_avx2 : NULL;
+    case XLSTM_KERNELS_AVX512: return has_avx512 ? &xlstm__kern_avx512 : NULL;
+#endif
+    case XLSTM_KERNELS_AUTO:
+#if defined(XLSTM__HAVE_X86)
+        if (has_avx512) return &xlstm__kern_avx512;
+        if (has_avx2) return &xlstm__kern_avx2;
+#endif
+#if defined(XLSTM__HAVE_VEC)
+        return &xlstm__kern_simd;
+#else
+        return &xlstm__kern_scalar;
+#endif
+    default: return NULL;
     }
 }
 
-/* Block-diagonal (headwise) projection: W is (nb, s, s); y[h*s+o] = sum_i W[h][o][i] x[h*s+i]. */
-static void xlstm__headwise(float *y, const float *W, const float *x, const float *b, int nb, int s) {
-    int h;
-    for (h = 0; h < nb; h++) {
-        size_t off = XLSTM__CAST(size_t, h) * XLSTM__CAST(size_t, s);
-        xlstm__matvec(y + off, W + off * XLSTM__CAST(size_t, s), x + off, b ? b + off : NULL, s, s);
-    }
-}
+XLSTMDEF const char *xlstm_model_kernels(const xlstm_model *m) { return m ? m->kern->name : ""; }
+
+/* ---- small pointwise kernels ------------------------------------------------- */
 
 /* LayerNorm without bias, weight stored as an offset (scale = 1 + w), eps 1e-5.
    w may be NULL (no affine). Statistics in double: inputs can be large. */
@@ -1645,20 +2382,33 @@ static void xlstm__conv_step(float *y, float *hist, const float *x, const float 
 
 /* ---- state ------------------------------------------------------------- */
 
-/* Per block recurrent state, as offsets into state->mem (floats):
+#ifndef XLSTM_PREFILL_ROWS
+#define XLSTM_PREFILL_ROWS 32 /* tokens per prefill chunk; also the largest batch per pass */
+#endif
+
+/* Per block recurrent state, pointers into state->mem:
      mLSTM: conv (K-1, I); C (NH, DH, DH); n (NH, DH); m (NH)
      sLSTM: conv (K-1, D); y, c, n, m (D each) */
 typedef struct xlstm__bstate {
     float *conv, *C, *n, *m, *y, *c;
 } xlstm__bstate;
 
+/* Scratch rows: one row per token of a prefill chunk, or per sequence of a batch. */
 struct xlstm_state {
     const xlstm_model *model;
-    float *mem;      /* recurrent state: everything reset() zeroes */
-    size_t mem_len;  /* floats */
+    float *mem;     /* recurrent state: everything reset() zeroes */
+    size_t mem_len; /* floats */
     xlstm__bstate *bs;
-    /* scratch, sized for the largest block */
-    float *x, *xn, *up, *conv, *qkv, *h, *tmp, *gates, *logits;
+    float *logits;  /* (V) */
+    /* scratch, XLSTM_PREFILL_ROWS rows each */
+    float *x, *xn, *up, *conv, *qkv, *h, *raw, *gates;
+    size_t ld_up, ld_wide; /* row strides of up (2 max(I,P)) and conv/h (max(I,D)) */
+    float *chunk;          /* chunkwise mLSTM: (R, R) weights + (4, R) vectors */
+    float *deq;            /* per-thread dequantised weight tiles: (threads, 4, max_cols) */
+    size_t deq_stride;
+    int n_threads;
+    float **yptr;              /* (R) output row pointers */
+    xlstm_state **owner;       /* (R) whose recurrent state each row uses */
 };
 
 static size_t xlstm__state_floats(const xlstm_config *c, int b) {
@@ -1673,33 +2423,50 @@ static size_t xlstm__state_floats(const xlstm_config *c, int b) {
     }
 }
 
+XLSTMDEF void xlstm_state_free(xlstm_state *s);
+
 XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state **out, xlstm_error *err) {
     const xlstm_config *c;
     xlstm_state *s;
-    size_t total = 0, scratch, D, I, P, V, i;
+    size_t total = 0, D, I, P, V, NH, R = XLSTM_PREFILL_ROWS, wide, cols, scratch, i;
     float *p;
     int b;
     if (!out) return xlstm__fail(err, XLSTM_ERR_ARG, "out_state is NULL");
     *out = NULL;
     if (!model) return xlstm__fail(err, XLSTM_ERR_ARG, "model is NULL");
     c = &model->cfg;
-    /* sizes were bounded by the config caps; these products cannot overflow 64-bit */
+    /* sizes were bounded by the config caps (dims <= 2^20, blocks <= 1024), so
+       these products fit in 64 bits */
     for (b = 0; b < c->num_blocks; b++) total += xlstm__state_floats(c, b);
     D = XLSTM__CAST(size_t, c->embedding_dim);
     I = XLSTM__CAST(size_t, c->mlstm.inner_dim);
     P = XLSTM__CAST(size_t, c->ffn.proj_up_dim);
     V = XLSTM__CAST(size_t, c->vocab_size);
-    /* x, xn (D); up (2 max(I,P)); conv (max(I,D)); qkv (3I); h, tmp (max(I,D)); gates (4D + 2NH); logits (V) */
-    scratch = 2 * D + 2 * (I > P ? I : P) + (I > D ? I : D) + 3 * I + 2 * (I > D ? I : D) + 4 * D +
-              2 * XLSTM__CAST(size_t, c->mlstm.num_heads) + V;
+    NH = XLSTM__CAST(size_t, c->mlstm.num_heads);
+    wide = I > D ? I : D;
+    cols = 3 * I > wide ? 3 * I : wide;
+    if (P > cols) cols = P;
     s = XLSTM__CAST(xlstm_state *, xlstm__malloc(&model->alloc, sizeof *s));
     if (!s) return xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory for the state");
     memset(s, 0, sizeof *s);
     s->model = model;
     s->mem_len = total;
+    s->n_threads = 1;
+#ifdef _OPENMP
+    s->n_threads = omp_get_max_threads();
+    if (s->n_threads < 1) s->n_threads = 1;
+    if (s->n_threads > 256) s->n_threads = 256;
+#endif
+    s->ld_up = 2 * (I > P ? I : P);
+    s->ld_wide = wide;
+    s->deq_stride = 4 * cols;
+    scratch = V + R * (2 * D + s->ld_up + 2 * wide + 3 * I + (4 * D > wide ? 4 * D : wide) + 2 * NH) + R * R + 4 * R +
+              XLSTM__CAST(size_t, s->n_threads) * s->deq_stride + 64;
     s->mem = XLSTM__CAST(float *, xlstm__malloc(&model->alloc, (total + scratch) * sizeof(float)));
     s->bs = XLSTM__CAST(xlstm__bstate *, xlstm__malloc(&model->alloc, (XLSTM__CAST(size_t, c->num_blocks) + 1) * sizeof(xlstm__bstate)));
-    if (!s->mem || !s->bs) {
+    s->yptr = XLSTM__CAST(float **, xlstm__malloc(&model->alloc, R * sizeof(float *)));
+    s->owner = XLSTM__CAST(xlstm_state **, xlstm__malloc(&model->alloc, R * sizeof(xlstm_state *)));
+    if (!s->mem || !s->bs || !s->yptr || !s->owner) {
         xlstm_state_free(s);
         return xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory for the state");
     }
@@ -1708,8 +2475,7 @@ XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state *
         xlstm__bstate *bs = &s->bs[b];
         memset(bs, 0, sizeof *bs);
         if (c->block_kind[b] == XLSTM_BLOCK_MLSTM) {
-            size_t NH = XLSTM__CAST(size_t, c->mlstm.num_heads), DH = XLSTM__CAST(size_t, c->mlstm.head_dim);
-            size_t K = XLSTM__CAST(size_t, c->mlstm.conv1d_kernel_size);
+            size_t DH = XLSTM__CAST(size_t, c->mlstm.head_dim), K = XLSTM__CAST(size_t, c->mlstm.conv1d_kernel_size);
             bs->conv = p;
             p += K > 1 ? (K - 1) * I : 0;
             bs->C = p, p += NH * DH * DH;
@@ -1725,16 +2491,18 @@ XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state *
             bs->m = p, p += D;
         }
     }
-    i = (I > D ? I : D);
-    s->x = p, p += D;
-    s->xn = p, p += D;
-    s->up = p, p += 2 * (I > P ? I : P);
-    s->conv = p, p += i;
-    s->qkv = p, p += 3 * I;
-    s->h = p, p += i;
-    s->tmp = p, p += i;
-    s->gates = p, p += 4 * D + 2 * XLSTM__CAST(size_t, c->mlstm.num_heads);
-    s->logits = p;
+    s->logits = p, p += V;
+    s->x = p, p += R * D;
+    s->xn = p, p += R * D;
+    s->up = p, p += R * s->ld_up;
+    s->conv = p, p += R * wide;
+    s->h = p, p += R * wide;
+    s->qkv = p, p += R * 3 * I;
+    s->raw = p, p += R * (4 * D > wide ? 4 * D : wide);
+    s->gates = p, p += R * 2 * NH;
+    s->chunk = p, p += R * R + 4 * R;
+    i = XLSTM__CAST(size_t, XLSTM__ADDR(p) % 64) / sizeof(float); /* 64-byte align the tiles */
+    s->deq = p + (i ? 16 - i : 0);
     xlstm_state_reset(s);
     *out = s;
     return XLSTM_OK;
@@ -1742,8 +2510,8 @@ XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state *
 
 XLSTMDEF void xlstm_state_reset(xlstm_state *s) {
     if (!s) return;
-    /* the empty sequence: memories, normalisers, stabilisers and conv history all zero,
-       as the reference's step() starts them */
+    /* the empty sequence: memories, normalisers, stabilisers and conv history
+       all zero, as the reference's step() starts them */
     memset(s->mem, 0, s->mem_len * sizeof(float));
     memset(s->logits, 0, XLSTM__CAST(size_t, s->model->cfg.vocab_size) * sizeof(float));
 }
@@ -1760,10 +2528,14 @@ XLSTMDEF void xlstm_state_free(xlstm_state *s) {
     if (!s) return;
     xlstm__free(&s->model->alloc, s->mem);
     xlstm__free(&s->model->alloc, s->bs);
+    xlstm__free(&s->model->alloc, XLSTM__CAST(void *, s->yptr));
+    xlstm__free(&s->model->alloc, XLSTM__CAST(void *, s->owner));
     xlstm__free(&s->model->alloc, XLSTM__CAST(void *, s));
 }
 
-/* blob: "XLST" magic, u32 version, u64 model fingerprint, u64 float count, floats (little endian host order) */
+XLSTMDEF size_t xlstm_state_recurrent_bytes(const xlstm_state *s) { return s ? s->mem_len * sizeof(float) : 0; }
+
+/* blob: "XLST" magic, u32 version, u64 model fingerprint, u64 float count, floats (host byte order) */
 #define XLSTM__BLOB_MAGIC 0x54534C58u
 #define XLSTM__BLOB_VERSION 1u
 #define XLSTM__BLOB_HEADER 24
@@ -1810,184 +2582,412 @@ XLSTMDEF xlstm_status xlstm_state_restore(xlstm_state *s, const void *src, size_
     return XLSTM_OK;
 }
 
-/* ---- blocks ---------------------------------------------------------------- */
+/* ---- matrix products ------------------------------------------------------------ */
 
-/* mLSTM block (pre up-projection), one token; x (D) is updated in place. */
-static void xlstm__mlstm_block(xlstm_state *s, const xlstm__block *w, xlstm__bstate *st) {
-    const xlstm_config *c = &s->model->cfg;
-    const int D = c->embedding_dim, I = c->mlstm.inner_dim, NH = c->mlstm.num_heads, DH = c->mlstm.head_dim;
-    const int K = c->mlstm.conv1d_kernel_size, NB = c->mlstm.qkv_num_blocks, S = I / NB;
-    float *xm = s->up, *z = s->up + I; /* (I), (I): the two halves of the up-projection */
-    float *xc = s->conv;               /* (I) conv path, after SiLU */
-    float *q = s->qkv, *k = s->qkv + I, *v = s->qkv + 2 * I; /* (NH, DH) each */
-    float *h = s->h, *hn = s->tmp;     /* (NH, DH) */
-    float *ig = s->gates, *fg = s->gates + NH; /* (NH) gate pre-activations */
-    const float k_scale = 1.0f / sqrtf(XLSTM__CAST(float, DH));
-    int i, hd, a, b;
-
-    xlstm__layernorm(s->xn, s->x, w->norm_w, D);
-    xlstm__matvec(s->up, w->up_w, s->xn, w->up_b, 2 * I, D);
-    if (K > 0) xlstm__conv_step(xc, st->conv, xm, w->conv_w, w->conv_b, I, K);
-    else memcpy(xc, xm, XLSTM__CAST(size_t, I) * sizeof(float));
-    for (i = 0; i < I; i++) xc[i] = xlstm__silu(xc[i]);
-    xlstm__headwise(q, w->q_w, xc, w->q_b, NB, S);
-    xlstm__headwise(k, w->k_w, xc, w->k_b, NB, S);
-    xlstm__headwise(v, w->v_w, xm, w->v_b, NB, S);
-    /* gates read concat(q, k, v), which already sits contiguous in s->qkv */
-    xlstm__matvec(ig, w->ig_w, s->qkv, w->ig_b, NH, 3 * I);
-    xlstm__matvec(fg, w->fg_w, s->qkv, w->fg_b, NH, 3 * I);
-
-    for (hd = 0; hd < NH; hd++) {
-        float *C = st->C + XLSTM__CAST(size_t, hd) * DH * DH; /* (DH, DH): C[a][b] += k_a v_b */
-        float *n = st->n + XLSTM__CAST(size_t, hd) * DH;      /* (DH) */
-        const float *qh = q + hd * DH, *kh = k + hd * DH, *vh = v + hd * DH;
-        float *hh = h + hd * DH;
-        /* exponential input gate, sigmoid forget gate in log space; m keeps the
-           largest exponent seen so that exp() never overflows:
-             m_t = max(log f_t + m_{t-1}, i~_t)
-             f'  = exp(log f_t + m_{t-1} - m_t),  i' = exp(i~_t - m_t) */
-        float logf = xlstm__logsigmoid(fg[hd]);
-        float m_new = logf + st->m[hd] > ig[hd] ? logf + st->m[hd] : ig[hd];
-        float fa = expf(logf + st->m[hd] - m_new), ia = expf(ig[hd] - m_new);
-        float qn = 0.0f, denom;
-        st->m[hd] = m_new;
-        /* C_t = f' C_{t-1} + i' k v^T,  n_t = f' n_{t-1} + i' k  (k scaled by 1/sqrt(DH)) */
-        for (a = 0; a < DH; a++) {
-            float ka = ia * kh[a] * k_scale;
-            float *Ca = C + XLSTM__CAST(size_t, a) * DH;
-            for (b = 0; b < DH; b++) Ca[b] = fa * Ca[b] + ka * vh[b];
-            n[a] = fa * n[a] + ka;
-        }
-        /* h = C^T q / (max(|n.q|, exp(-m)) + eps): the exp(-m) floor is the
-           stabilised form of the paper's max(|n.q|, 1) */
-        for (b = 0; b < DH; b++) hh[b] = 0.0f;
-        for (a = 0; a < DH; a++) {
-            const float *Ca = C + XLSTM__CAST(size_t, a) * DH;
-            float qa = qh[a];
-            for (b = 0; b < DH; b++) hh[b] += qa * Ca[b];
-            qn += qa * n[a];
-        }
-        denom = fabsf(qn);
-        if (expf(-m_new) > denom) denom = expf(-m_new);
-        denom += 1e-6f;
-        for (b = 0; b < DH; b++) hh[b] /= denom;
+/* Y[j] = W x_j (+ bias) for the nx row vectors of X (stride ldx). Output rows
+   go to Y + j*ldy, or to Yrows[j] when Yrows is given. One vector: a fused
+   dot per weight row, reading each weight once. Several: tiles of 4 rows
+   dequantised to f32 once and reused for every vector. */
+static void xlstm__matmul(xlstm_state *s, const xlstm__mat *m, const float *X, size_t ldx, int nx, float *Y,
+                          size_t ldy, float *const *Yrows, const float *bias) {
+    const xlstm__kern *k = s->model->kern;
+    float *const *yp = Yrows;
+    int r, j, rows = m->rows, cols = m->cols;
+    size_t nblk = XLSTM__CAST(size_t, cols) / XLSTM__QBLOCK;
+    if (!yp) {
+        for (j = 0; j < nx; j++) s->yptr[j] = Y + XLSTM__CAST(size_t, j) * ldy;
+        yp = s->yptr;
     }
-    xlstm__groupnorm(hn, h, w->outnorm_w, NH, DH);
-    /* learnable skip from the conv path, then the output gate SiLU(z) */
-    for (i = 0; i < I; i++) hn[i] = (hn[i] + w->skip[i] * xc[i]) * xlstm__silu(z[i]);
-    xlstm__matvec(s->xn, w->down_w, hn, w->down_b, D, I);
-    for (i = 0; i < D; i++) s->x[i] += s->xn[i];
+    if (nx == 1) {
+        float *y = yp[0];
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, rows) * XLSTM__CAST(size_t, cols) > 32768)
+#endif
+        for (r = 0; r < rows; r++)
+            y[r] = k->dot[m->dtype](m->w + XLSTM__CAST(size_t, r) * m->row_bytes, m->scale ? m->scale + XLSTM__CAST(size_t, r) * nblk : NULL, X, cols);
+    } else {
+        int tiles = (rows + 3) / 4;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, rows) * XLSTM__CAST(size_t, cols) * XLSTM__CAST(size_t, nx) > 32768)
+#endif
+        for (r = 0; r < tiles; r++) {
+            int r0 = 4 * r, nr = rows - r0 < 4 ? rows - r0 : 4, t, tid = 0;
+            const float *W;
+#ifdef _OPENMP
+            tid = omp_get_thread_num();
+#endif
+            if (m->dtype == XLSTM__DT_F32) {
+                W = XLSTM__CAST(const float *, XLSTM__CAST(const void *, m->w + XLSTM__CAST(size_t, r0) * m->row_bytes));
+            } else {
+                float *tile = s->deq + XLSTM__CAST(size_t, tid) * s->deq_stride;
+                for (t = 0; t < nr; t++)
+                    k->dequant[m->dtype](tile + XLSTM__CAST(size_t, t) * cols, m->w + XLSTM__CAST(size_t, r0 + t) * m->row_bytes,
+                                         m->scale ? m->scale + XLSTM__CAST(size_t, r0 + t) * nblk : NULL, cols);
+                W = tile;
+            }
+            k->tile(W, nr, cols, X, ldx, nx, yp, r0);
+        }
+    }
+    if (bias)
+        for (j = 0; j < nx; j++)
+            for (r = 0; r < rows; r++) yp[j][r] += bias[r];
+}
+
+/* Block-diagonal (headwise) projection: m is (nb*bs, bs); output r reads the
+   input block r / bs: y[r] = W[r] . x[(r/bs)*bs .. +bs]. */
+static void xlstm__headwise(xlstm_state *s, const xlstm__mat *m, const float *X, size_t ldx, int nx, float *Y,
+                            size_t ldy, const float *bias) {
+    const xlstm__kern *k = s->model->kern;
+    int j, r, bs = m->cols;
+    size_t nblk = XLSTM__CAST(size_t, bs) / XLSTM__QBLOCK;
+    for (j = 0; j < nx; j++) {
+        const float *x = X + XLSTM__CAST(size_t, j) * ldx;
+        float *y = Y + XLSTM__CAST(size_t, j) * ldy;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, m->rows) * XLSTM__CAST(size_t, bs) > 65536)
+#endif
+        for (r = 0; r < m->rows; r++)
+            y[r] = k->dot[m->dtype](m->w + XLSTM__CAST(size_t, r) * m->row_bytes, m->scale ? m->scale + XLSTM__CAST(size_t, r) * nblk : NULL,
+                                    x + XLSTM__CAST(size_t, r / bs) * XLSTM__CAST(size_t, bs), bs) +
+                   (bias ? bias[r] : 0.0f);
+    }
+}
+
+/* ---- blocks ---------------------------------------------------------------- */
+/* Each block works on n rows of s->x (D each). Row t uses the recurrent state
+   of s->owner[t]: the same state for all rows of a prefill chunk (tokens in
+   order), or one state per row in a batched step. */
+
+/* The mLSTM cell over a chunk of L tokens of one sequence, per head, in closed
+   form. With b_t the running sum of log forget gates and g_t = b_t + m_0, the
+   step recurrence unrolls to
+     m_t = max(g_t, max_{s<=t} b_t - b_s + i_s)
+     h_t ~ exp(g_t - m_t) q_t C_0 + sum_{s<=t} exp(b_t - b_s + i_s - m_t) (q_t.k_s) v_s
+   which is the same function as L steps, computed with matrix products. */
+static void xlstm__mlstm_chunk(xlstm_state *s, xlstm__bstate *st, int L) {
+    const xlstm_config *c = &s->model->cfg;
+    const int I = c->mlstm.inner_dim, NH = c->mlstm.num_heads, DH = c->mlstm.head_dim;
+    const size_t q3 = XLSTM__CAST(size_t, 3) * I, ldh = s->ld_wide;
+    const float k_scale = 1.0f / sqrtf(XLSTM__CAST(float, DH));
+    float *Wm = s->chunk;                                 /* (L, L): exp(D_ts - m_t) * (q_t.k_s) */
+    float *cum = Wm + XLSTM_PREFILL_ROWS * XLSTM_PREFILL_ROWS; /* (L) b_t */
+    float *mt = cum + XLSTM_PREFILL_ROWS;                 /* (L) m_t */
+    float *alpha = mt + XLSTM_PREFILL_ROWS;               /* (L) exp(g_t - m_t) */
+    float *wl = alpha + XLSTM_PREFILL_ROWS;               /* (L) last row's exp(D_Ls - m_L), times k_scale */
+    int hd, t, u, a, b;
+    for (hd = 0; hd < NH; hd++) {
+        float *C = st->C + XLSTM__CAST(size_t, hd) * DH * DH, *nv = st->n + XLSTM__CAST(size_t, hd) * DH;
+        const float m0 = st->m[hd];
+        float run = 0.0f;
+        for (t = 0; t < L; t++) {
+            run += xlstm__logsigmoid(s->gates[XLSTM__CAST(size_t, t) * 2 * NH + NH + hd]);
+            cum[t] = run;
+        }
+        for (t = 0; t < L; t++) {
+            const float *qt = s->qkv + XLSTM__CAST(size_t, t) * q3 + XLSTM__CAST(size_t, hd) * DH;
+            float m = cum[t] + m0, qn = 0.0f, denom;
+            float *ht = s->h + XLSTM__CAST(size_t, t) * ldh + XLSTM__CAST(size_t, hd) * DH;
+            for (u = 0; u <= t; u++) {
+                float d = cum[t] - cum[u] + s->gates[XLSTM__CAST(size_t, u) * 2 * NH + hd];
+                if (d > m) m = d;
+            }
+            mt[t] = m;
+            alpha[t] = expf(cum[t] + m0 - m);
+            for (u = 0; u <= t; u++) {
+                const float *ku = s->qkv + XLSTM__CAST(size_t, u) * q3 + I + XLSTM__CAST(size_t, hd) * DH;
+                float d = cum[t] - cum[u] + s->gates[XLSTM__CAST(size_t, u) * 2 * NH + hd], qk = 0.0f;
+                for (a = 0; a < DH; a++) qk += qt[a] * ku[a];
+                Wm[t * L + u] = expf(d - m) * qk * k_scale;
+            }
+            /* inter-chunk part: alpha_t q_t C_0 and alpha_t q_t.n_0 */
+            for (b = 0; b < DH; b++) ht[b] = 0.0f;
+            for (a = 0; a < DH; a++) {
+                const float *Ca = C + XLSTM__CAST(size_t, a) * DH;
+                float qa = qt[a];
+                for (b = 0; b < DH; b++) ht[b] += qa * Ca[b];
+                qn += qa * nv[a];
+            }
+            for (b = 0; b < DH; b++) ht[b] *= alpha[t];
+            qn *= alpha[t];
+            /* intra-chunk part */
+            for (u = 0; u <= t; u++) {
+                const float *vu = s->qkv + XLSTM__CAST(size_t, u) * q3 + 2 * XLSTM__CAST(size_t, I) + XLSTM__CAST(size_t, hd) * DH;
+                float w = Wm[t * L + u];
+                for (b = 0; b < DH; b++) ht[b] += w * vu[b];
+                qn += w;
+            }
+            /* same normaliser as the step: max(|q.n|, exp(-m)) + eps */
+            denom = fabsf(qn);
+            if (expf(-m) > denom) denom = expf(-m);
+            denom += 1e-6f;
+            for (b = 0; b < DH; b++) ht[b] /= denom;
+        }
+        /* carry the state to the chunk's end: C = alpha_L C_0 + sum_s w_s k_s v_s^T */
+        for (u = 0; u < L; u++)
+            wl[u] = expf(cum[L - 1] - cum[u] + s->gates[XLSTM__CAST(size_t, u) * 2 * NH + hd] - mt[L - 1]) * k_scale;
+        for (a = 0; a < DH; a++) {
+            float *Ca = C + XLSTM__CAST(size_t, a) * DH;
+            float na = alpha[L - 1] * nv[a];
+            for (b = 0; b < DH; b++) Ca[b] *= alpha[L - 1];
+            for (u = 0; u < L; u++) {
+                const float *ku = s->qkv + XLSTM__CAST(size_t, u) * q3 + I + XLSTM__CAST(size_t, hd) * DH;
+                const float *vu = ku + I;
+                float w = wl[u] * ku[a];
+                for (b = 0; b < DH; b++) Ca[b] += w * vu[b];
+                na += w;
+            }
+            nv[a] = na;
+        }
+        st->m[hd] = mt[L - 1];
+    }
+}
+
+/* mLSTM block (pre up-projection). */
+static void xlstm__mlstm_block(xlstm_state *s, int bi, int n, int one_sequence) {
+    const xlstm_model *mdl = s->model;
+    const xlstm_config *c = &mdl->cfg;
+    const xlstm__block *w = &mdl->blocks[bi];
+    const int D = c->embedding_dim, I = c->mlstm.inner_dim, NH = c->mlstm.num_heads, DH = c->mlstm.head_dim;
+    const int K = c->mlstm.conv1d_kernel_size, S = I / c->mlstm.qkv_num_blocks;
+    const size_t q3 = XLSTM__CAST(size_t, 3) * I, ldw = s->ld_wide, ldu = s->ld_up;
+    const float k_scale = 1.0f / sqrtf(XLSTM__CAST(float, DH));
+    int t, i, hd;
+
+    for (t = 0; t < n; t++)
+        xlstm__layernorm(s->xn + XLSTM__CAST(size_t, t) * D, s->x + XLSTM__CAST(size_t, t) * D, w->norm_w, D);
+    /* up-projection: rows hold (x_mlstm | z), I each */
+    xlstm__matmul(s, &w->up, s->xn, XLSTM__CAST(size_t, D), n, s->up, ldu, NULL, w->up_b);
+    for (t = 0; t < n; t++) { /* causal conv + SiLU on the mLSTM path, in token order */
+        float *xm = s->up + XLSTM__CAST(size_t, t) * ldu, *xc = s->conv + XLSTM__CAST(size_t, t) * ldw;
+        if (K > 0) xlstm__conv_step(xc, s->owner[t]->bs[bi].conv, xm, w->conv_w, w->conv_b, I, K);
+        else memcpy(xc, xm, XLSTM__CAST(size_t, I) * sizeof(float));
+        for (i = 0; i < I; i++) xc[i] = xlstm__silu(xc[i]);
+    }
+    /* q, k from the conv path, v from the plain path; rows hold (q | k | v) */
+    xlstm__headwise(s, &w->q, s->conv, ldw, n, s->qkv, q3, w->q_b);
+    xlstm__headwise(s, &w->k, s->conv, ldw, n, s->qkv + I, q3, w->k_b);
+    xlstm__headwise(s, &w->v, s->up, ldu, n, s->qkv + 2 * I, q3, w->v_b);
+    /* gate pre-activations from concat(q, k, v): rows hold (i~ | f~), NH each */
+    xlstm__matmul(s, &w->ig, s->qkv, q3, n, s->gates, XLSTM__CAST(size_t, 2) * NH, NULL, w->ig_b);
+    xlstm__matmul(s, &w->fg, s->qkv, q3, n, s->gates + NH, XLSTM__CAST(size_t, 2) * NH, NULL, w->fg_b);
+
+    if (one_sequence && n > 1) {
+        xlstm__mlstm_chunk(s, &s->owner[0]->bs[bi], n);
+    } else {
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, n) * NH * DH * DH > 65536)
+#endif
+        for (i = 0; i < n * NH; i++) {
+            xlstm__bstate *st = &s->owner[i / NH]->bs[bi];
+            const float *row = s->qkv + XLSTM__CAST(size_t, i / NH) * q3;
+            const float ig = s->gates[XLSTM__CAST(size_t, i / NH) * 2 * NH + i % NH];
+            const float fg = s->gates[XLSTM__CAST(size_t, i / NH) * 2 * NH + NH + i % NH];
+            int h = i % NH, b;
+            float *hh = s->h + XLSTM__CAST(size_t, i / NH) * ldw + XLSTM__CAST(size_t, h) * DH;
+            /* exponential input gate, sigmoid forget gate in log space; m keeps
+               the largest exponent seen so exp() never overflows:
+                 m_t = max(log f_t + m_{t-1}, i~_t)
+                 f' = exp(log f_t + m_{t-1} - m_t),  i' = exp(i~_t - m_t)
+               then C = f' C + i' k v^T, n = f' n + i' k (k scaled by 1/sqrt(DH)) */
+            float logf = xlstm__logsigmoid(fg), m_old = st->m[h];
+            float m_new = logf + m_old > ig ? logf + m_old : ig;
+            float fa = expf(logf + m_old - m_new), ia = expf(ig - m_new), qn, denom;
+            st->m[h] = m_new;
+            qn = mdl->kern->mlstm_head(st->C + XLSTM__CAST(size_t, h) * DH * DH, st->n + XLSTM__CAST(size_t, h) * DH,
+                                       row + XLSTM__CAST(size_t, h) * DH, row + I + XLSTM__CAST(size_t, h) * DH,
+                                       row + 2 * XLSTM__CAST(size_t, I) + XLSTM__CAST(size_t, h) * DH, fa, ia * k_scale, DH, hh);
+            /* h = C^T q / (max(|n.q|, exp(-m)) + eps): the exp(-m) floor is the
+               stabilised form of the paper's max(|n.q|, 1) */
+            denom = fabsf(qn);
+            if (expf(-m_new) > denom) denom = expf(-m_new);
+            denom += 1e-6f;
+            for (b = 0; b < DH; b++) hh[b] /= denom;
+        }
+        (void)hd;
+    }
+    for (t = 0; t < n; t++) {
+        float *h = s->h + XLSTM__CAST(size_t, t) * ldw, *hn = s->raw + XLSTM__CAST(size_t, t) * ldw;
+        const float *xc = s->conv + XLSTM__CAST(size_t, t) * ldw, *z = s->up + XLSTM__CAST(size_t, t) * ldu + I;
+        xlstm__groupnorm(hn, h, w->outnorm_w, NH, DH);
+        /* learnable skip from the conv path, then the output gate SiLU(z) */
+        for (i = 0; i < I; i++) hn[i] = (hn[i] + w->skip[i] * xc[i]) * xlstm__silu(z[i]);
+    }
+    xlstm__matmul(s, &w->down, s->raw, ldw, n, s->xn, XLSTM__CAST(size_t, D), NULL, w->down_b);
+    for (i = 0; i < n * D; i++) s->x[i] += s->xn[i];
+    (void)S;
 }
 
 /* sLSTM block (post up-projection): sLSTM layer, then gated feed-forward. */
-static void xlstm__slstm_block(xlstm_state *s, const xlstm__block *w, xlstm__bstate *st) {
-    const xlstm_config *c = &s->model->cfg;
+static void xlstm__slstm_block(xlstm_state *s, int bi, int n) {
+    const xlstm_model *mdl = s->model;
+    const xlstm_config *c = &mdl->cfg;
+    const xlstm__block *w = &mdl->blocks[bi];
     const int D = c->embedding_dim, NH = c->slstm.num_heads, DH = c->slstm.head_dim;
     const int K = c->slstm.conv1d_kernel_size;
-    float *xc = s->conv;  /* (D) conv path */
-    float *raw = s->qkv;  /* (4, D) gate pre-activations i, f, z, o */
-    float *out = s->h;    /* (D) */
-    int g, hd, j, d, all_n_zero = 1;
+    const size_t ldw = s->ld_wide, ldr = XLSTM__CAST(size_t, 4) * D;
+    int t, g, hd, j, d;
 
-    xlstm__layernorm(s->xn, s->x, w->norm_w, D);
-    if (K > 0) {
-        xlstm__conv_step(xc, st->conv, s->xn, w->conv_w, w->conv_b, D, K);
-        for (j = 0; j < D; j++) xc[j] = xlstm__silu(xc[j]);
-    } else {
-        memcpy(xc, s->xn, XLSTM__CAST(size_t, D) * sizeof(float));
+    for (t = 0; t < n; t++) {
+        float *xn = s->xn + XLSTM__CAST(size_t, t) * D, *xc = s->conv + XLSTM__CAST(size_t, t) * ldw;
+        xlstm__layernorm(xn, s->x + XLSTM__CAST(size_t, t) * D, w->norm_w, D);
+        if (K > 0) {
+            xlstm__conv_step(xc, s->owner[t]->bs[bi].conv, xn, w->conv_w, w->conv_b, D, K);
+            for (j = 0; j < D; j++) xc[j] = xlstm__silu(xc[j]);
+        } else {
+            memcpy(xc, xn, XLSTM__CAST(size_t, D) * sizeof(float));
+        }
     }
-    /* input and forget gates see the conv path; cell input and output gate the raw input */
-    xlstm__headwise(raw, w->gate_w[0], xc, NULL, NH, DH);
-    xlstm__headwise(raw + D, w->gate_w[1], xc, NULL, NH, DH);
-    xlstm__headwise(raw + 2 * D, w->gate_w[2], s->xn, NULL, NH, DH);
-    xlstm__headwise(raw + 3 * D, w->gate_w[3], s->xn, NULL, NH, DH);
-    /* + recurrent R y_{t-1} (block-diagonal per head) + bias */
-    for (hd = 0; hd < NH; hd++) {
-        const float *yh = st->y + hd * DH;
-        for (g = 0; g < 4; g++) {
-            const float *R = w->rec + (XLSTM__CAST(size_t, hd) * 4 + g) * DH * DH; /* (DH_out, DH_in) */
-            for (j = 0; j < DH; j++) {
-                float acc = 0.0f;
-                for (d = 0; d < DH; d++) acc += R[XLSTM__CAST(size_t, j) * DH + d] * yh[d];
-                raw[g * D + hd * DH + j] += acc + w->gate_b[g * D + hd * DH + j];
+    /* input and forget gates see the conv path; cell input and output gate the
+       raw input; rows hold (i | f | z | o), D each */
+    xlstm__headwise(s, &w->gate_w[0], s->conv, ldw, n, s->raw, ldr, NULL);
+    xlstm__headwise(s, &w->gate_w[1], s->conv, ldw, n, s->raw + D, ldr, NULL);
+    xlstm__headwise(s, &w->gate_w[2], s->xn, XLSTM__CAST(size_t, D), n, s->raw + 2 * D, ldr, NULL);
+    xlstm__headwise(s, &w->gate_w[3], s->xn, XLSTM__CAST(size_t, D), n, s->raw + 3 * D, ldr, NULL);
+    for (t = 0; t < n; t++) { /* the recurrence, in token order */
+        xlstm__bstate *st = &s->owner[t]->bs[bi];
+        float *raw = s->raw + XLSTM__CAST(size_t, t) * ldr;
+        int all_n_zero = 1;
+        /* + R y_{t-1} (block-diagonal per head) + bias */
+        for (hd = 0; hd < NH; hd++) {
+            const float *yh = st->y + hd * DH;
+            for (g = 0; g < 4; g++) {
+                const float *R = w->rec + (XLSTM__CAST(size_t, hd) * 4 + g) * DH * DH; /* (DH_out, DH_in) */
+                for (j = 0; j < DH; j++) {
+                    float acc = 0.0f;
+                    for (d = 0; d < DH; d++) acc += R[XLSTM__CAST(size_t, j) * DH + d] * yh[d];
+                    raw[g * D + hd * DH + j] += acc + w->gate_b[g * D + hd * DH + j];
+                }
             }
         }
-    }
-    if (c->slstm.function_lstm) { /* classic LSTM pointwise function: states y, c */
-        for (j = 0; j < D; j++) {
-            float ig = xlstm__sigmoid(raw[j]), fg = xlstm__sigmoid(raw[D + j]);
-            float zz = tanhf(raw[2 * D + j]), og = xlstm__sigmoid(raw[3 * D + j]);
-            st->c[j] = fg * st->c[j] + ig * zz;
-            st->y[j] = og * tanhf(st->c[j]);
+        if (c->slstm.function_lstm) { /* classic LSTM pointwise function: states y, c */
+            for (j = 0; j < D; j++) {
+                float ig = xlstm__sigmoid(raw[j]), fg = xlstm__sigmoid(raw[D + j]);
+                float zz = tanhf(raw[2 * D + j]), og = xlstm__sigmoid(raw[3 * D + j]);
+                st->c[j] = fg * st->c[j] + ig * zz;
+                st->y[j] = og * tanhf(st->c[j]);
+            }
+        } else {
+            /* the reference starts the stabiliser at i~ while the normaliser is all zero */
+            for (j = 0; j < D; j++)
+                if (st->n[j] != 0.0f) all_n_zero = 0;
+            for (j = 0; j < D; j++) {
+                float ir = raw[j], fr = raw[D + j], zr = raw[2 * D + j], orr = raw[3 * D + j];
+                /* m_t = max(i~, log f + m_{t-1}); gates exp(. - m_t), capped at 1 */
+                float logfm = st->m[j] + xlstm__logsigmoid(fr);
+                float m_new = all_n_zero ? ir : (ir > logfm ? ir : logfm);
+                float ig = expf(ir - m_new), fg = expf(logfm - m_new), og = xlstm__sigmoid(orr);
+                if (ig > 1.0f) ig = 1.0f;
+                if (fg > 1.0f) fg = 1.0f;
+                st->c[j] = fg * st->c[j] + ig * tanhf(zr);
+                st->n[j] = fg * st->n[j] + ig;
+                st->m[j] = m_new;
+                st->y[j] = og * st->c[j] / st->n[j];
+            }
         }
-    } else {
-        /* the reference starts the stabiliser at i~ while the normaliser is all zero */
-        for (j = 0; j < D; j++)
-            if (st->n[j] != 0.0f) all_n_zero = 0;
-        for (j = 0; j < D; j++) {
-            float ir = raw[j], fr = raw[D + j], zr = raw[2 * D + j], orr = raw[3 * D + j];
-            /* m_t = max(i~, log f + m_{t-1}); gates exp(. - m_t), capped at 1 */
-            float logfm = st->m[j] + xlstm__logsigmoid(fr);
-            float m_new = all_n_zero ? ir : (ir > logfm ? ir : logfm);
-            float ig = expf(ir - m_new), fg = expf(logfm - m_new), og = xlstm__sigmoid(orr);
-            if (ig > 1.0f) ig = 1.0f;
-            if (fg > 1.0f) fg = 1.0f;
-            st->c[j] = fg * st->c[j] + ig * tanhf(zr);
-            st->n[j] = fg * st->n[j] + ig;
-            st->m[j] = m_new;
-            st->y[j] = og * st->c[j] / st->n[j];
-        }
+        xlstm__groupnorm(s->h + XLSTM__CAST(size_t, t) * ldw, st->y, w->gn_w, NH, DH);
+        for (j = 0; j < D; j++) s->x[XLSTM__CAST(size_t, t) * D + j] += s->h[XLSTM__CAST(size_t, t) * ldw + j];
     }
-    xlstm__groupnorm(out, st->y, w->gn_w, NH, DH);
-    for (j = 0; j < D; j++) s->x[j] += out[j];
 
     if (c->ffn.present) {
         const int P = c->ffn.proj_up_dim;
-        xlstm__layernorm(s->xn, s->x, w->ffn_norm_w, D);
-        xlstm__matvec(s->up, w->ffn_up_w, s->xn, w->ffn_up_b, 2 * P, D);
-        /* gated: act(first half) * second half */
-        for (j = 0; j < P; j++) s->up[j] = xlstm__act(c->ffn.act_fn, s->up[j]) * s->up[P + j];
-        xlstm__matvec(s->xn, w->ffn_down_w, s->up, w->ffn_down_b, D, P);
-        for (j = 0; j < D; j++) s->x[j] += s->xn[j];
+        const size_t ldu = s->ld_up;
+        for (t = 0; t < n; t++)
+            xlstm__layernorm(s->xn + XLSTM__CAST(size_t, t) * D, s->x + XLSTM__CAST(size_t, t) * D, w->ffn_norm_w, D);
+        xlstm__matmul(s, &w->ffn_up, s->xn, XLSTM__CAST(size_t, D), n, s->up, ldu, NULL, w->ffn_up_b);
+        for (t = 0; t < n; t++) { /* gated: act(first half) * second half */
+            float *u = s->up + XLSTM__CAST(size_t, t) * ldu;
+            for (j = 0; j < P; j++) u[j] = xlstm__act(c->ffn.act_fn, u[j]) * u[P + j];
+        }
+        xlstm__matmul(s, &w->ffn_down, s->up, ldu, n, s->xn, XLSTM__CAST(size_t, D), NULL, w->ffn_down_b);
+        for (j = 0; j < n * D; j++) s->x[j] += s->xn[j];
     }
 }
 
-/* The whole model for one token. */
-static void xlstm__forward(xlstm_state *s, int32_t token) {
+/* n rows through the model. Row t is token tokens[t] of sequence s->owner[t]
+   (one sequence: tokens in order). logit_rows[t] receives row t's logits, or
+   is NULL when they are not needed. */
+static void xlstm__forward_rows(xlstm_state *s, const int32_t *tokens, int n, int one_sequence, float *const *logit_rows) {
     const xlstm_model *m = s->model;
     const xlstm_config *c = &m->cfg;
-    int b;
-    memcpy(s->x, m->embedding + XLSTM__CAST(size_t, token) * c->embedding_dim,
-           XLSTM__CAST(size_t, c->embedding_dim) * sizeof(float));
+    const int D = c->embedding_dim;
+    int b, t, nl = 0;
+    float *lrows[XLSTM_PREFILL_ROWS];
+    for (t = 0; t < n; t++)
+        m->kern->dequant[m->embedding.dtype](s->x + XLSTM__CAST(size_t, t) * D,
+                                              m->embedding.w + XLSTM__CAST(size_t, tokens[t]) * m->embedding.row_bytes,
+                                              m->embedding.scale ? m->embedding.scale + XLSTM__CAST(size_t, tokens[t]) * (XLSTM__CAST(size_t, D) / XLSTM__QBLOCK) : NULL,
+                                              D);
     for (b = 0; b < c->num_blocks; b++) {
-        if (m->blocks[b].kind == XLSTM_BLOCK_MLSTM) xlstm__mlstm_block(s, &m->blocks[b], &s->bs[b]);
-        else xlstm__slstm_block(s, &m->blocks[b], &s->bs[b]);
+        if (m->blocks[b].kind == XLSTM_BLOCK_MLSTM) xlstm__mlstm_block(s, b, n, one_sequence);
+        else xlstm__slstm_block(s, b, n);
     }
-    if (m->post_norm) xlstm__layernorm(s->xn, s->x, m->post_norm, c->embedding_dim);
-    else memcpy(s->xn, s->x, XLSTM__CAST(size_t, c->embedding_dim) * sizeof(float));
-    xlstm__matvec(s->logits, m->head, s->xn, NULL, c->vocab_size, c->embedding_dim);
+    /* only the rows whose logits are wanted go through the head */
+    for (t = 0; t < n; t++) {
+        if (!logit_rows[t]) continue;
+        if (m->post_norm) xlstm__layernorm(s->xn + XLSTM__CAST(size_t, nl) * D, s->x + XLSTM__CAST(size_t, t) * D, m->post_norm, D);
+        else memcpy(s->xn + XLSTM__CAST(size_t, nl) * D, s->x + XLSTM__CAST(size_t, t) * D, XLSTM__CAST(size_t, D) * sizeof(float));
+        lrows[nl++] = logit_rows[t];
+    }
+    if (nl) xlstm__matmul(s, &m->head, s->xn, XLSTM__CAST(size_t, D), nl, NULL, 0, lrows, NULL);
 }
 
 XLSTMDEF xlstm_status xlstm_step(xlstm_state *s, int32_t token, const float **logits) {
+    float *out;
     if (!s) return XLSTM_ERR_ARG;
     if (token < 0 || token >= s->model->cfg.vocab_size) return XLSTM_ERR_TOKEN;
-    xlstm__forward(s, token);
+    s->owner[0] = s;
+    out = s->logits;
+    xlstm__forward_rows(s, &token, 1, 1, &out);
     if (logits) *logits = s->logits;
     return XLSTM_OK;
 }
 
 XLSTMDEF xlstm_status xlstm_prefill(xlstm_state *s, const int32_t *tokens, size_t n, float *all_logits,
                                     const float **last_logits) {
-    size_t t, V;
+    size_t t, V, pos;
+    float *rows[XLSTM_PREFILL_ROWS];
     if (!s || (n && !tokens)) return XLSTM_ERR_ARG;
     V = XLSTM__CAST(size_t, s->model->cfg.vocab_size);
     for (t = 0; t < n; t++)
         if (tokens[t] < 0 || tokens[t] >= s->model->cfg.vocab_size) return XLSTM_ERR_TOKEN;
-    for (t = 0; t < n; t++) {
-        xlstm__forward(s, tokens[t]);
-        if (all_logits) memcpy(all_logits + t * V, s->logits, V * sizeof(float));
+    for (pos = 0; pos < n; pos += XLSTM_PREFILL_ROWS) {
+        int cnt = XLSTM__CAST(int, n - pos < XLSTM_PREFILL_ROWS ? n - pos : XLSTM_PREFILL_ROWS), j;
+        for (j = 0; j < cnt; j++) {
+            s->owner[j] = s;
+            rows[j] = all_logits ? all_logits + (pos + XLSTM__CAST(size_t, j)) * V : NULL;
+        }
+        if (!all_logits && pos + XLSTM__CAST(size_t, cnt) == n) rows[cnt - 1] = s->logits;
+        xlstm__forward_rows(s, tokens + pos, cnt, 1, rows);
     }
+    if (all_logits && n) memcpy(s->logits, all_logits + (n - 1) * V, V * sizeof(float));
     if (last_logits) *last_logits = s->logits;
+    return XLSTM_OK;
+}
+
+XLSTMDEF xlstm_status xlstm_step_batch(xlstm_state *const *states, const int32_t *tokens, size_t n,
+                                       const float **logits) {
+    size_t i, j, pos;
+    float *rows[XLSTM_PREFILL_ROWS];
+    xlstm_state *s;
+    if (!states || (n && !tokens)) return XLSTM_ERR_ARG;
+    if (!n) return XLSTM_OK;
+    s = states[0];
+    for (i = 0; i < n; i++) {
+        if (!states[i] || states[i]->model != s->model) return XLSTM_ERR_ARG;
+        if (tokens[i] < 0 || tokens[i] >= s->model->cfg.vocab_size) return XLSTM_ERR_TOKEN;
+        for (j = 0; j < i; j++)
+            if (states[j] == states[i]) return XLSTM_ERR_ARG; /* rows must not share a state */
+    }
+    for (pos = 0; pos < n; pos += XLSTM_PREFILL_ROWS) {
+        int cnt = XLSTM__CAST(int, n - pos < XLSTM_PREFILL_ROWS ? n - pos : XLSTM_PREFILL_ROWS), k;
+        for (k = 0; k < cnt; k++) {
+            s->owner[k] = states[pos + XLSTM__CAST(size_t, k)];
+            rows[k] = states[pos + XLSTM__CAST(size_t, k)]->logits;
+        }
+        xlstm__forward_rows(s, tokens + pos, cnt, 0, rows);
+    }
+    if (logits)
+        for (i = 0; i < n; i++) logits[i] = states[i]->logits;
     return XLSTM_OK;
 }
 

@@ -143,9 +143,14 @@ static double max_abs_diff(const float *a, const float *b, size_t n) {
 
 /* ---- reference models ------------------------------------------------------- */
 
-/* Every model directory listed in tests/data/models.txt, through step and prefill. */
-static void test_reference_models(void) {
+static const char *kernel_names[] = {"auto", "scalar", "simd", "avx2", "avx512"};
+
+/* Every model directory listed in tests/data/models.txt, through step and
+   prefill, with every kernel level this machine supports. */
+static void run_reference_models(xlstm_kernels kernels) {
     FILE *f = fopen(DATA "models.txt", "r");
+    xlstm_model_params params = xlstm_model_default_params();
+    params.kernels = kernels;
     char line[256];
     int n_models = 0;
     CHECK(f != NULL);
@@ -166,7 +171,7 @@ static void test_reference_models(void) {
             g_failed_checks++;
             continue;
         }
-        if (xlstm_model_load(dir, NULL, &m, &err) != XLSTM_OK) {
+        if (xlstm_model_load(dir, &params, &m, &err) != XLSTM_OK) {
             printf("  %s: load failed: %s\n", dir, err.message);
             g_failed_checks++;
             free_expected(&e);
@@ -185,8 +190,8 @@ static void test_reference_models(void) {
         xlstm_state_reset(s);
         xlstm_prefill(s, e.tokens, e.n, all, NULL);
         err_prefill = max_abs_diff(all, e.forward, e.n * V);
-        printf("  %-28s %4lu tokens  step max err %.2e  prefill max err %.2e\n", line, (unsigned long)e.n, err_step,
-               err_prefill);
+        printf("  %-7s %-28s %4lu tokens  step max err %.2e  prefill max err %.2e\n", kernel_names[kernels], line,
+               (unsigned long)e.n, err_step, err_prefill);
         if (!(err_step <= 2e-4) || !(err_prefill <= 2e-4) || V != e.vocab) {
             printf("  %s: FAILS the 2e-4 tolerance\n", line);
             g_failed_checks++;
@@ -199,6 +204,89 @@ static void test_reference_models(void) {
     }
     fclose(f);
     CHECK(n_models >= 4);
+}
+
+static int kernels_available(xlstm_kernels k) {
+    xlstm_model_params params = xlstm_model_default_params();
+    xlstm_model *m = NULL;
+    xlstm_status s;
+    params.kernels = k;
+    s = xlstm_model_load(DATA "mlstm_only", &params, &m, NULL);
+    xlstm_model_free(m);
+    return s == XLSTM_OK;
+}
+
+static void test_reference_models(void) {
+    int k;
+    for (k = XLSTM_KERNELS_SCALAR; k <= XLSTM_KERNELS_AVX512; k++) {
+        if (!kernels_available((xlstm_kernels)k)) {
+            printf("  kernels %s: not available here, skipped\n", kernel_names[k]);
+            continue;
+        }
+        run_reference_models((xlstm_kernels)k);
+    }
+}
+
+/* Each optimised kernel against the scalar oracle, every storage type, with
+   lengths that exercise the vector tails. */
+static void test_kernels_match_scalar(void) {
+    static unsigned char row[4 * 1024];
+    static float x[1024], scale[64], out_ref[1024], out[1024];
+    const int lengths[] = {1, 15, 16, 17, 32, 33, 64, 100, 1024};
+    unsigned int seed = 12345u;
+    const xlstm__kern *ref = xlstm__pick_kernels(XLSTM_KERNELS_SCALAR);
+    size_t i;
+    int k, dt, li, tested = 0;
+    for (i = 0; i < sizeof row; i++) {
+        seed = seed * 1103515245u + 12345u;
+        row[i] = (unsigned char)(seed >> 16);
+    }
+    for (i = 0; i < 1024; i++) {
+        x[i] = (float)((int)(i * 53 % 101) - 50) / 25.0f;
+        if (i < 64) scale[i] = 0.01f + 0.001f * (float)i;
+    }
+    for (k = XLSTM_KERNELS_SIMD; k <= XLSTM_KERNELS_AVX512; k++) {
+        const xlstm__kern *kk;
+        if (!kernels_available((xlstm_kernels)k)) continue;
+        kk = xlstm__pick_kernels((xlstm_kernels)k);
+        for (dt = 0; dt < XLSTM__DT_COUNT; dt++) {
+            unsigned char buf[4 * 1024];
+            memcpy(buf, row, sizeof buf);
+            if (dt == XLSTM__DT_F32) {
+                for (i = 0; i < 1024; i++) {
+                    float v = (float)((int)(i * 37 % 201) - 100) / 37.0f;
+                    memcpy(buf + 4 * i, &v, 4);
+                }
+            } else if (dt == XLSTM__DT_BF16 || dt == XLSTM__DT_F16) {
+                for (i = 0; i < 2048; i++) buf[2 * i + 1] &= 0xBB; /* clear exponent bits: never Inf/NaN */
+            }
+            for (li = 0; li < (int)(sizeof lengths / sizeof lengths[0]); li++) {
+                int n = lengths[li];
+                float a, b;
+                if (dt >= XLSTM__DT_Q8 && n % XLSTM__QBLOCK) continue;
+                a = ref->dot[dt](buf, scale, x, n);
+                b = kk->dot[dt](buf, scale, x, n);
+                CHECK_NEAR(b, a, 1e-4 * (1 + fabs(a)));
+                ref->dequant[dt](out_ref, buf, scale, n);
+                kk->dequant[dt](out, buf, scale, n);
+                CHECK(memcmp(out, out_ref, (size_t)n * sizeof(float)) == 0);
+                tested++;
+            }
+        }
+        /* the mLSTM head update */
+        {
+            static float C1[64 * 64], C2[64 * 64], n1[64], n2[64], h1[64], h2[64];
+            float q1, q2;
+            for (i = 0; i < 64 * 64; i++) C1[i] = C2[i] = (float)((int)(i % 19) - 9) / 10.0f;
+            for (i = 0; i < 64; i++) n1[i] = n2[i] = (float)i / 64.0f;
+            q1 = ref->mlstm_head(C1, n1, x, x + 64, x + 128, 0.9f, 0.3f, 64, h1);
+            q2 = kk->mlstm_head(C2, n2, x, x + 64, x + 128, 0.9f, 0.3f, 64, h2);
+            CHECK_NEAR(q2, q1, 1e-4 * (1 + fabs(q1)));
+            CHECK(max_abs_diff(C1, C2, 64 * 64) < 1e-5);
+            CHECK(max_abs_diff(h1, h2, 64) < 1e-3);
+        }
+    }
+    printf("  %d kernel/type/length combinations checked\n", tested);
 }
 
 /* ---- state semantics ---------------------------------------------------------- */
@@ -234,6 +322,43 @@ static void test_prefill_equals_steps(void) {
     xlstm_state_free(a);
     xlstm_state_free(b);
     xlstm_model_free(m);
+}
+
+/* Several sequences stepped together equal each stepped alone. */
+static void test_step_batch(void) {
+    const char *dirs[2] = {DATA "mixed", DATA "ref/long_mixed"};
+    int d;
+    for (d = 0; d < 2; d++) {
+        xlstm_model *m = load_or_null(dirs[d]);
+        enum { B = 5 };
+        xlstm_state *batch[B], *solo[B];
+        const float *lb[B], *ls = NULL;
+        int32_t toks[B];
+        size_t V, i, t;
+        CHECK(m != NULL);
+        V = (size_t)xlstm_model_config(m)->vocab_size;
+        for (i = 0; i < B; i++) {
+            xlstm_state_create(m, &batch[i], NULL);
+            xlstm_state_create(m, &solo[i], NULL);
+        }
+        for (t = 0; t < 12; t++) {
+            for (i = 0; i < B; i++) toks[i] = (int32_t)((t * 13 + i * 7 + 1) % V);
+            CHECK_EQ_INT(xlstm_step_batch(batch, toks, B, lb), XLSTM_OK);
+            for (i = 0; i < B; i++) {
+                xlstm_step(solo[i], toks[i], &ls);
+                CHECK(max_abs_diff(lb[i], ls, V) <= 1e-5);
+            }
+        }
+        /* a state may not appear twice in one batch */
+        batch[1] = batch[0];
+        CHECK_EQ_INT(xlstm_step_batch(batch, toks, 2, lb), XLSTM_ERR_ARG);
+        batch[1] = solo[0];
+        for (i = 0; i < B; i++) {
+            if (i != 1) xlstm_state_free(batch[i]);
+            xlstm_state_free(solo[i]);
+        }
+        xlstm_model_free(m);
+    }
 }
 
 static void test_state_copy_and_reset(void) {
@@ -713,7 +838,9 @@ typedef struct {
 
 static const test_case tests[] = {
     {"reference_models", test_reference_models},
+    {"kernels_match_scalar", test_kernels_match_scalar},
     {"prefill_equals_steps", test_prefill_equals_steps},
+    {"step_batch", test_step_batch},
     {"state_copy_and_reset", test_state_copy_and_reset},
     {"state_save_restore", test_state_save_restore},
     {"bad_tokens", test_bad_tokens},
