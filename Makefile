@@ -5,13 +5,15 @@ CFLAGS  ?= -O2 -g
 WARN    := -std=c99 -Wall -Wextra -Wpedantic
 PREFIX  ?= /usr/local
 LDLIBS  := -lm
+OMPFLAG ?= -fopenmp
 ifeq ($(OPENMP),1)
-CFLAGS  += -fopenmp
+CFLAGS  += $(OMPFLAG)
 endif
 
-BINS := build/xlstm-logits build/xlstm-perplexity build/generate build/test_xlstm build/minimal
+BINS := build/xlstm-logits build/xlstm-perplexity build/xlstm-quantize build/xlstm-bench build/generate \
+        build/test_xlstm build/minimal
 
-.PHONY: all test check-compile clean install sanitize run
+.PHONY: all test check-compile clean install sanitize run bench
 
 all: $(BINS)
 
@@ -23,6 +25,16 @@ build/xlstm-logits: tools/logits.c xlstm.h | build
 
 build/xlstm-perplexity: tools/perplexity.c xlstm.h | build
 	$(CC) $(WARN) $(CFLAGS) -o $@ tools/perplexity.c $(LDLIBS)
+
+build/xlstm-quantize: tools/quantize.c tools/st_writer.h xlstm.h | build
+	$(CC) $(WARN) $(CFLAGS) -o $@ tools/quantize.c $(LDLIBS)
+
+# the benchmark always uses OpenMP so that -t THREADS means something
+build/xlstm-bench: tools/bench.c tools/st_writer.h xlstm.h | build
+	$(CC) $(WARN) $(CFLAGS) $(OMPFLAG) -o $@ tools/bench.c $(LDLIBS)
+
+build/test_xlstm_omp: tests/test_main.c xlstm.h | build
+	$(CC) $(WARN) $(CFLAGS) $(OMPFLAG) -o $@ tests/test_main.c $(LDLIBS)
 
 build/generate: examples/generate.c xlstm.h | build
 	$(CC) $(WARN) $(CFLAGS) -o $@ examples/generate.c $(LDLIBS)
@@ -44,7 +56,8 @@ check-compile: | build
 	else echo "clang not found: skipping the clang build"; fi
 	./build/compile_gcc && ./build/compile_cpp
 
-test: all check-compile
+test: all check-compile build/test_xlstm_omp
+	OMP_NUM_THREADS=2 ./build/test_xlstm_omp threads
 	./build/test_xlstm
 
 # The test suite under AddressSanitizer + UndefinedBehaviorSanitizer.
@@ -52,6 +65,12 @@ sanitize: | build
 	$(CC) $(WARN) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
 	  -o build/test_xlstm_asan tests/test_main.c $(LDLIBS)
 	./build/test_xlstm_asan
+
+# Speed against this machine's read bandwidth: a 125M-parameter xLSTM[7:1] in each storage type.
+BENCH_THREADS ?= 2
+bench: build/xlstm-bench
+	@for d in f32 bf16 q8 q4; do ./build/xlstm-bench --random 125M --dtype $$d -t $(BENCH_THREADS) --tokens 32 --prefill 512 | tail -1; done
+	./build/xlstm-bench --random 125M --dtype bf16 -t $(BENCH_THREADS) --batch 8 --tokens 16 --prefill 0 | tail -1
 
 # The bundled demo model completes a prompt.
 run: build/generate

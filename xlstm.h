@@ -1878,6 +1878,8 @@ struct xlstm__kern {
     void (*dequant[XLSTM__DT_COUNT])(float *out, const unsigned char *row, const float *scale, int n);
     /* y[j][r] = W[r] . x[j] for a tile of nr <= 4 f32 rows (stride n) and nx vectors */
     void (*tile)(const float *W, int nr, int n, const float *X, size_t ldx, int nx, float *const *Y, int r0);
+    /* y += a x */
+    void (*axpy)(float *y, float a, const float *x, int n);
     /* one head of the mLSTM step: C = f C + (i k) v^T, n = f n + i k, h = C^T q, returns q.n */
     float (*mlstm_head)(float *C, float *nv, const float *q, const float *k, const float *v, float f, float i,
                         int dh, float *h);
@@ -1989,11 +1991,17 @@ static float xlstm__mlstm_head_scalar(float *C, float *nv, const float *q, const
     return qn;
 }
 
+static void xlstm__axpy_scalar(float *y, float a, const float *x, int n) {
+    int i;
+    for (i = 0; i < n; i++) y[i] += a * x[i];
+}
+
 static const xlstm__kern xlstm__kern_scalar = {
     "scalar",
     {xlstm__dot_f32_scalar, xlstm__dot_bf16_scalar, xlstm__dot_f16_scalar, xlstm__dot_q8_scalar, xlstm__dot_q4_scalar},
     {xlstm__deq_f32_scalar, xlstm__deq_bf16_scalar, xlstm__deq_f16_scalar, xlstm__deq_q8_scalar, xlstm__deq_q4_scalar},
     xlstm__tile_scalar,
+    xlstm__axpy_scalar,
     xlstm__mlstm_head_scalar,
 };
 
@@ -2204,6 +2212,18 @@ XLSTM__VI void xlstm__tile_v(const float *W, int nr, int n, const float *X, size
     }
 }
 
+XLSTM__VI void xlstm__axpy_v(float *y, float a, const float *x, int n) {
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        xlstm__v16f yv, xv;
+        xlstm__vld(&yv, y + i);
+        xlstm__vld(&xv, x + i);
+        yv += a * xv;
+        xlstm__vst(y + i, &yv);
+    }
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
 XLSTM__VI float xlstm__mlstm_head_v(float *C, float *nv, const float *q, const float *k, const float *v, float f,
                                     float i, int dh, float *h) {
     float qn = 0.0f;
@@ -2265,6 +2285,7 @@ XLSTM__VI float xlstm__mlstm_head_v(float *C, float *nv, const float *q, const f
                                        float *const *Y, int r0) {                                                  \
         xlstm__tile_v(W, nr, n, X, ldx, nx, Y, r0);                                                                \
     }                                                                                                              \
+    ATTR static void xlstm__axpy_##SUF(float *y, float a, const float *x, int n) { xlstm__axpy_v(y, a, x, n); }     \
     ATTR static float xlstm__mlstm_head_##SUF(float *C, float *nv, const float *q, const float *k, const float *v, \
                                               float f, float i, int dh, float *h) {                                \
         return xlstm__mlstm_head_v(C, nv, q, k, v, f, i, dh, h);                                                   \
@@ -2276,6 +2297,7 @@ XLSTM__VI float xlstm__mlstm_head_v(float *C, float *nv, const float *q, const f
         {xlstm__deq_f32_##SUF, xlstm__deq_bf16_##SUF, xlstm__deq_f16_##SUF, xlstm__deq_q8_##SUF,                   \
          xlstm__deq_q4_##SUF},                                                                                     \
         xlstm__tile_##SUF,                                                                                         \
+        xlstm__axpy_##SUF,                                                                                         \
         xlstm__mlstm_head_##SUF,                                                                                   \
     };
 
@@ -2674,6 +2696,7 @@ static void xlstm__mlstm_chunk(xlstm_state *s, xlstm__bstate *st, int L) {
     float *mt = cum + XLSTM_PREFILL_ROWS;                 /* (L) m_t */
     float *alpha = mt + XLSTM_PREFILL_ROWS;               /* (L) exp(g_t - m_t) */
     float *wl = alpha + XLSTM_PREFILL_ROWS;               /* (L) last row's exp(D_Ls - m_L), times k_scale */
+    const xlstm__kern *kern = s->model->kern;
     int hd, t, u, a, b;
     for (hd = 0; hd < NH; hd++) {
         float *C = st->C + XLSTM__CAST(size_t, hd) * DH * DH, *nv = st->n + XLSTM__CAST(size_t, hd) * DH;
@@ -2695,25 +2718,19 @@ static void xlstm__mlstm_chunk(xlstm_state *s, xlstm__bstate *st, int L) {
             alpha[t] = expf(cum[t] + m0 - m);
             for (u = 0; u <= t; u++) {
                 const float *ku = s->qkv + XLSTM__CAST(size_t, u) * q3 + I + XLSTM__CAST(size_t, hd) * DH;
-                float d = cum[t] - cum[u] + s->gates[XLSTM__CAST(size_t, u) * 2 * NH + hd], qk = 0.0f;
-                for (a = 0; a < DH; a++) qk += qt[a] * ku[a];
+                float d = cum[t] - cum[u] + s->gates[XLSTM__CAST(size_t, u) * 2 * NH + hd];
+                float qk = kern->dot[XLSTM__DT_F32](XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, ku)), NULL, qt, DH);
                 Wm[t * L + u] = expf(d - m) * qk * k_scale;
             }
             /* inter-chunk part: alpha_t q_t C_0 and alpha_t q_t.n_0 */
             for (b = 0; b < DH; b++) ht[b] = 0.0f;
-            for (a = 0; a < DH; a++) {
-                const float *Ca = C + XLSTM__CAST(size_t, a) * DH;
-                float qa = qt[a];
-                for (b = 0; b < DH; b++) ht[b] += qa * Ca[b];
-                qn += qa * nv[a];
-            }
-            for (b = 0; b < DH; b++) ht[b] *= alpha[t];
-            qn *= alpha[t];
+            for (a = 0; a < DH; a++) kern->axpy(ht, alpha[t] * qt[a], C + XLSTM__CAST(size_t, a) * DH, DH);
+            qn = alpha[t] * kern->dot[XLSTM__DT_F32](XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, nv)), NULL, qt, DH);
             /* intra-chunk part */
             for (u = 0; u <= t; u++) {
                 const float *vu = s->qkv + XLSTM__CAST(size_t, u) * q3 + 2 * XLSTM__CAST(size_t, I) + XLSTM__CAST(size_t, hd) * DH;
                 float w = Wm[t * L + u];
-                for (b = 0; b < DH; b++) ht[b] += w * vu[b];
+                kern->axpy(ht, w, vu, DH);
                 qn += w;
             }
             /* same normaliser as the step: max(|q.n|, exp(-m)) + eps */
@@ -2731,9 +2748,8 @@ static void xlstm__mlstm_chunk(xlstm_state *s, xlstm__bstate *st, int L) {
             for (b = 0; b < DH; b++) Ca[b] *= alpha[L - 1];
             for (u = 0; u < L; u++) {
                 const float *ku = s->qkv + XLSTM__CAST(size_t, u) * q3 + I + XLSTM__CAST(size_t, hd) * DH;
-                const float *vu = ku + I;
                 float w = wl[u] * ku[a];
-                for (b = 0; b < DH; b++) Ca[b] += w * vu[b];
+                kern->axpy(Ca, w, ku + I, DH);
                 na += w;
             }
             nv[a] = na;

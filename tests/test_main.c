@@ -141,6 +141,12 @@ static double max_abs_diff(const float *a, const float *b, size_t n) {
     return m;
 }
 
+static xlstm_model *load_or_null(const char *dir) {
+    xlstm_model *m = NULL;
+    xlstm_model_load(dir, NULL, &m, NULL);
+    return m;
+}
+
 /* ---- reference models ------------------------------------------------------- */
 
 static const char *kernel_names[] = {"auto", "scalar", "simd", "avx2", "avx512"};
@@ -289,13 +295,88 @@ static void test_kernels_match_scalar(void) {
     printf("  %d kernel/type/length combinations checked\n", tested);
 }
 
+/* Each stored type computes exactly what its weights represent: a BF16/F16/Q8/Q4
+   model equals the same weights widened to F32 (written by xlstm-quantize),
+   for every kernel level; and stays near the original F32 model. */
+static void test_quantized_models(void) {
+    static const char *types[] = {"bf16", "f16", "q8", "q4"};
+    static const double near_original[] = {0.02, 0.005, 0.05, 0.6}; /* random weights: the worst case */
+    expected e;
+    int ti, k;
+    CHECK(load_expected(DATA "mixed", &e));
+    for (ti = 0; ti < 4; ti++) {
+        for (k = XLSTM_KERNELS_SCALAR; k <= XLSTM_KERNELS_AVX512; k++) {
+            char path[256];
+            xlstm_model_params params = xlstm_model_default_params();
+            xlstm_model *q = NULL, *f = NULL;
+            xlstm_state *sq, *sf;
+            float *lq, *lf;
+            double d_exact, d_orig;
+            size_t V = e.vocab;
+            if (!kernels_available((xlstm_kernels)k)) continue;
+            params.kernels = (xlstm_kernels)k;
+            snprintf(path, sizeof path, DATA "quant/mixed_%s.safetensors", types[ti]);
+            CHECK_EQ_INT(xlstm_model_load(path, &params, &q, NULL), XLSTM_OK);
+            snprintf(path, sizeof path, DATA "quant/mixed_%s_as_f32.safetensors", types[ti]);
+            CHECK_EQ_INT(xlstm_model_load(path, &params, &f, NULL), XLSTM_OK);
+            xlstm_state_create(q, &sq, NULL);
+            xlstm_state_create(f, &sf, NULL);
+            lq = (float *)malloc(e.n * V * sizeof(float));
+            lf = (float *)malloc(e.n * V * sizeof(float));
+            xlstm_prefill(sq, e.tokens, e.n, lq, NULL);
+            xlstm_prefill(sf, e.tokens, e.n, lf, NULL);
+            d_exact = max_abs_diff(lq, lf, e.n * V);
+            d_orig = max_abs_diff(lq, e.forward, e.n * V);
+            if (k == XLSTM_KERNELS_SCALAR || k == XLSTM_KERNELS_AVX512)
+                printf("  %-5s %-7s vs its f32 widening %.2e, vs the original model %.2e\n", types[ti], kernel_names[k],
+                       d_exact, d_orig);
+            CHECK(d_exact <= 1e-4);
+            CHECK(d_orig <= near_original[ti]);
+            free(lq);
+            free(lf);
+            xlstm_state_free(sq);
+            xlstm_state_free(sf);
+            xlstm_model_free(q);
+            xlstm_model_free(f);
+        }
+    }
+    free_expected(&e);
+}
+
+/* OpenMP builds: logits agree across thread counts. */
+static void test_threads_agree(void) {
+#ifdef _OPENMP
+    xlstm_model *m = load_or_null(DATA "ref/long_mixed");
+    xlstm_state *one, *two;
+    expected e;
+    float *a, *b;
+    size_t V;
+    CHECK(m != NULL);
+    CHECK(load_expected(DATA "ref/long_mixed", &e));
+    V = e.vocab;
+    omp_set_num_threads(1);
+    xlstm_state_create(m, &one, NULL);
+    omp_set_num_threads(2);
+    xlstm_state_create(m, &two, NULL);
+    a = (float *)malloc(e.n * V * sizeof(float));
+    b = (float *)malloc(e.n * V * sizeof(float));
+    xlstm_prefill(one, e.tokens, e.n, a, NULL);
+    xlstm_prefill(two, e.tokens, e.n, b, NULL);
+    printf("  1 vs 2 threads: max diff %.2e over %lu tokens\n", max_abs_diff(a, b, e.n * V), (unsigned long)e.n);
+    CHECK(max_abs_diff(a, b, e.n * V) <= 1e-5);
+    free(a);
+    free(b);
+    xlstm_state_free(one);
+    xlstm_state_free(two);
+    xlstm_model_free(m);
+    free_expected(&e);
+#else
+    printf("  built without OpenMP: nothing to compare\n");
+#endif
+}
+
 /* ---- state semantics ---------------------------------------------------------- */
 
-static xlstm_model *load_or_null(const char *dir) {
-    xlstm_model *m = NULL;
-    xlstm_model_load(dir, NULL, &m, NULL);
-    return m;
-}
 
 static void test_prefill_equals_steps(void) {
     xlstm_model *m = load_or_null(DATA "mixed");
@@ -839,6 +920,8 @@ typedef struct {
 static const test_case tests[] = {
     {"reference_models", test_reference_models},
     {"kernels_match_scalar", test_kernels_match_scalar},
+    {"quantized_models", test_quantized_models},
+    {"threads_agree", test_threads_agree},
     {"prefill_equals_steps", test_prefill_equals_steps},
     {"step_batch", test_step_batch},
     {"state_copy_and_reset", test_state_copy_and_reset},

@@ -1,0 +1,311 @@
+/* xlstm-bench: decode and prefill speed against this machine's memory bandwidth.
+     xlstm-bench MODEL [options]
+     xlstm-bench --random 125M|350M|760M|1.3B|tiny [options]
+   options: --dtype f32|bf16|f16|q8|q4 (random models), -t THREADS, --batch B,
+            --tokens N (decode tokens, default 32), --prefill N (default 512),
+            --kernels auto|scalar|simd|avx2|avx512
+   The last stdout line is key=value pairs. */
+#if !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
+#define XLSTM_MMAP
+#define XLSTM_IMPLEMENTATION
+#include "../xlstm.h"
+#include "st_writer.h"
+
+#include <math.h>
+#include <time.h>
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Peak resident set so far, MB (Linux: VmHWM). */
+static double peak_rss_mb(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    double kb = 0;
+    if (!f) return 0;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6)) kb = atof(line + 6);
+    fclose(f);
+    return kb / 1024.0;
+}
+
+/* Read bandwidth: sum a buffer much larger than the caches with all threads. */
+static double measure_bandwidth_gbs(int threads) {
+    size_t n = (size_t)1 << 28, i; /* 256M floats = 1 GiB */
+    float *buf = (float *)malloc(n * sizeof(float));
+    double best = 0;
+    int rep;
+    if (!buf) return 0;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads)
+#endif
+    for (i = 0; i < n; i++) buf[i] = (float)(i & 7);
+    (void)threads;
+    for (rep = 0; rep < 4; rep++) {
+        double t0 = now(), t, total = 0;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) reduction(+ : total)
+#endif
+        for (i = 0; i < n; i += 16) {
+            float s = 0;
+            int k;
+            for (k = 0; k < 16; k++) s += buf[i + (size_t)k];
+            total += s;
+        }
+        t = now() - t0;
+        if (total < 0) printf("impossible\n");
+        if ((double)n * 4 / t / 1e9 > best) best = (double)n * 4 / t / 1e9;
+    }
+    free(buf);
+    return best;
+}
+
+/* ---- random models of preset sizes (the paper's xLSTM[7:1] shapes) ---- */
+typedef struct preset {
+    const char *name;
+    int dim, blocks, vocab;
+} preset;
+static const preset presets[] = {
+    {"tiny", 128, 8, 256},   {"125M", 768, 24, 50304},  {"350M", 1024, 48, 50304},
+    {"760M", 1536, 48, 50304}, {"1.3B", 2048, 48, 50304},
+};
+
+static char *preset_config(const preset *p) {
+    char *cfg = (char *)malloc(8192), at[1024];
+    int b, o = 0;
+    at[0] = 0;
+    for (b = 1; b < p->blocks; b += 8) o += sprintf(at + o, "%s%d", o ? "," : "", b); /* one sLSTM block in 8 */
+    sprintf(cfg,
+            "{\"mlstm_block\":{\"mlstm\":{\"proj_factor\":2.0,\"conv1d_kernel_size\":4,\"qkv_proj_blocksize\":4,\"num_heads\":4}},"
+            "\"slstm_block\":{\"slstm\":{\"backend\":\"vanilla\",\"num_heads\":4,\"conv1d_kernel_size\":4},"
+            "\"feedforward\":{\"proj_factor\":1.3,\"act_fn\":\"gelu\"}},"
+            "\"context_length\":2048,\"num_blocks\":%d,\"embedding_dim\":%d,\"slstm_at\":[%s],\"vocab_size\":%d}",
+            p->blocks, p->dim, at, p->vocab);
+    return cfg;
+}
+
+static uint32_t rng_state = 2463534242u;
+static float frand(void) { /* xorshift32 in [-1, 1) */
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 17;
+    rng_state ^= rng_state << 5;
+    return (float)(rng_state >> 8) / 8388608.0f - 1.0f;
+}
+
+/* Build a random model directly in the target storage type; returns the
+   safetensors bytes (the model borrows them). */
+static unsigned char *random_model(const char *cfg_text, int dtype, size_t *size, xlstm_error *err) {
+    xlstm__alloc a;
+    xlstm__json cj;
+    xlstm_model model;
+    xlstm__specs specs;
+    st_writer w;
+    unsigned char *hdr, *buf = NULL, *p;
+    size_t hlen, k, total;
+    memset(&a, 0, sizeof a);
+    memset(&model, 0, sizeof model);
+    memset(&specs, 0, sizeof specs);
+    memset(&w, 0, sizeof w);
+    if (xlstm__json_parse(&cj, &a, cfg_text, strlen(cfg_text), "config", err) ||
+        xlstm__parse_config(&cj, &model.cfg, err))
+        return NULL;
+    model.blocks = (xlstm__block *)calloc((size_t)model.cfg.num_blocks + 1, sizeof(xlstm__block));
+    specs.cap = (size_t)model.cfg.num_blocks * 24 + 8;
+    specs.v = (xlstm__spec *)calloc(specs.cap, sizeof(xlstm__spec));
+    xlstm__build_specs(&model, &specs);
+    for (k = 0; k < specs.n; k++) {
+        xlstm__spec *sp = &specs.v[k];
+        int64_t rows = sp->shape[0] * (sp->ndim == 3 ? sp->shape[1] : 1), cols = sp->shape[sp->ndim - 1], sh[3];
+        int dt = sp->is_mat ? dtype : XLSTM__DT_F32;
+        char name[256];
+        if ((dt == XLSTM__DT_Q8 || dt == XLSTM__DT_Q4) && cols % 32) dt = XLSTM__DT_F32;
+        sp->dtype = dt;
+        if (dt == XLSTM__DT_Q8 || dt == XLSTM__DT_Q4) {
+            sh[0] = rows, sh[1] = dt == XLSTM__DT_Q8 ? cols : cols / 2;
+            snprintf(name, sizeof name, "%s.%s", sp->name, dt == XLSTM__DT_Q8 ? "q8" : "q4");
+            st_add(&w, name, dt == XLSTM__DT_Q8 ? "I8" : "U8", 2, sh, (uint64_t)(rows * sh[1]));
+            sh[1] = cols / 32;
+            snprintf(name, sizeof name, "%s.%s_scale", sp->name, dt == XLSTM__DT_Q8 ? "q8" : "q4");
+            st_add(&w, name, "F32", 2, sh, (uint64_t)(rows * sh[1] * 4));
+        } else {
+            static const char *nm[] = {"F32", "BF16", "F16"};
+            uint64_t n = sp->ndim == 1 ? (uint64_t)rows : (uint64_t)(rows * cols);
+            st_add(&w, sp->name, nm[dt], sp->ndim, sp->shape, n * (dt == XLSTM__DT_F32 ? 4 : 2));
+        }
+    }
+    hdr = st_header(&w, NULL, &hlen);
+    total = hlen;
+    for (k = 0; k < w.n; k++) total += w.e[k].nbytes;
+    buf = (unsigned char *)malloc(total);
+    if (!buf || !hdr) {
+        free(buf);
+        buf = NULL;
+        goto out;
+    }
+    memcpy(buf, hdr, hlen);
+    p = buf + hlen;
+    for (k = 0; k < w.n; k++) {
+        const st_entry *e = &w.e[k];
+        uint64_t i;
+        int is_norm = strstr(e->name, "norm") || strstr(e->name, "skip") || strstr(e->name, "_bias_") ||
+                      strstr(e->name, "bias");
+        if (!strcmp(e->dtype, "F32")) {
+            int is_scale = strstr(e->name, "_scale") != NULL;
+            for (i = 0; i < e->nbytes / 4; i++) {
+                float v = is_scale ? 0.002f : is_norm ? 0.1f * frand() : 0.05f * frand();
+                memcpy(p + 4 * i, &v, 4);
+            }
+        } else if (!strcmp(e->dtype, "BF16") || !strcmp(e->dtype, "F16")) {
+            for (i = 0; i < e->nbytes / 2; i++) {
+                uint16_t h = !strcmp(e->dtype, "BF16") ? (uint16_t)(0x3D00 | (rng_state & 0x80FF)) : (uint16_t)(0x2800 | (rng_state & 0x83FF));
+                frand();
+                p[2 * i] = (unsigned char)h, p[2 * i + 1] = (unsigned char)(h >> 8);
+            }
+        } else {
+            for (i = 0; i < e->nbytes; i++) {
+                frand();
+                p[i] = (unsigned char)(rng_state >> 3);
+            }
+        }
+        p += e->nbytes;
+    }
+    *size = total;
+out:
+    free(hdr);
+    free(w.e);
+    free(specs.v);
+    free(model.blocks);
+    xlstm__free(&a, cj.tok);
+    return buf;
+}
+
+static int usage(void) {
+    fprintf(stderr, "usage: xlstm-bench (MODEL | --random 125M|350M|760M|1.3B|tiny) [--dtype f32|bf16|f16|q8|q4] [-t THREADS]\n"
+                    "                   [--batch B] [--tokens N] [--prefill N] [--kernels auto|scalar|simd|avx2|avx512]\n");
+    return 2;
+}
+
+int main(int argc, char **argv) {
+    const char *model_path = NULL, *random_name = NULL;
+    int dtype = XLSTM__DT_F32, threads = 1, batch = 1, n_tokens = 32, n_prefill = 512, i, b;
+    xlstm_model_params params = xlstm_model_default_params();
+    xlstm_model *model = NULL;
+    xlstm_state **states = NULL;
+    xlstm_error err;
+    unsigned char *buf = NULL;
+    size_t buf_size = 0, weight_bytes, state_bytes;
+    double t0, load_s, decode_s, prefill_s = 0, bw, rss, bytes_per_token, decode_tok_s, prefill_tok_s;
+    int32_t *toks;
+    const float **lg;
+    static const char *dtype_names[] = {"f32", "bf16", "f16", "q8", "q4"};
+
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--random") && v) random_name = v, i++;
+        else if (!strcmp(a, "--dtype") && v) {
+            for (dtype = 0; dtype < 5 && strcmp(v, dtype_names[dtype]); dtype++) {}
+            if (dtype == 5) return usage();
+            i++;
+        } else if ((!strcmp(a, "-t") || !strcmp(a, "--threads")) && v) threads = atoi(v), i++;
+        else if (!strcmp(a, "--batch") && v) batch = atoi(v), i++;
+        else if (!strcmp(a, "--tokens") && v) n_tokens = atoi(v), i++;
+        else if (!strcmp(a, "--prefill") && v) n_prefill = atoi(v), i++;
+        else if (!strcmp(a, "--kernels") && v) {
+            const char *names[] = {"auto", "scalar", "simd", "avx2", "avx512"};
+            int k;
+            for (k = 0; k < 5 && strcmp(v, names[k]); k++) {}
+            if (k == 5) return usage();
+            params.kernels = (xlstm_kernels)k;
+            i++;
+        } else if (a[0] != '-' && !model_path) model_path = a;
+        else return usage();
+    }
+    if ((!model_path) == (!random_name) || threads < 1 || batch < 1 || n_tokens < 2 || n_prefill < 0) return usage();
+#ifdef _OPENMP
+    omp_set_num_threads(threads);
+#else
+    if (threads > 1) fprintf(stderr, "xlstm-bench: built without OpenMP, running on 1 thread (make OPENMP=1)\n");
+    threads = 1;
+#endif
+    t0 = now();
+    if (random_name) {
+        const preset *p = NULL;
+        char *cfg;
+        for (i = 0; i < (int)(sizeof presets / sizeof presets[0]); i++)
+            if (!strcmp(presets[i].name, random_name)) p = &presets[i];
+        if (!p) return usage();
+        cfg = preset_config(p);
+        buf = random_model(cfg, dtype, &buf_size, &err);
+        if (!buf) {
+            fprintf(stderr, "xlstm-bench: cannot build the random model\n");
+            return 1;
+        }
+        t0 = now(); /* load time excludes building the random bytes */
+        params.borrow_buffer = 1;
+        if (xlstm_model_load_from_memory(buf, buf_size, cfg, strlen(cfg), &params, &model, &err)) {
+            fprintf(stderr, "xlstm-bench: %s\n", err.message);
+            return 1;
+        }
+        free(cfg);
+    } else if (xlstm_model_load(model_path, &params, &model, &err)) {
+        fprintf(stderr, "xlstm-bench: %s\n", err.message);
+        return 1;
+    }
+    load_s = now() - t0;
+    states = (xlstm_state **)calloc((size_t)batch, sizeof *states);
+    toks = (int32_t *)calloc((size_t)(batch > n_prefill ? batch : n_prefill) + 1, sizeof(int32_t));
+    lg = (const float **)calloc((size_t)batch, sizeof *lg);
+    for (b = 0; b < batch; b++)
+        if (xlstm_state_create(model, &states[b], &err)) {
+            fprintf(stderr, "xlstm-bench: %s\n", err.message);
+            return 1;
+        }
+    weight_bytes = xlstm_model_weight_bytes(model);
+    state_bytes = xlstm_state_recurrent_bytes(states[0]);
+    /* decode: the first step (cold pages) is excluded */
+    for (b = 0; b < batch; b++) toks[b] = (b * 31 + 7) % xlstm_model_config(model)->vocab_size;
+    xlstm_step_batch(states, toks, (size_t)batch, lg);
+    t0 = now();
+    for (i = 0; i < n_tokens; i++) {
+        for (b = 0; b < batch; b++) toks[b] = xlstm_argmax(lg[b], xlstm_model_config(model)->vocab_size);
+        xlstm_step_batch(states, toks, (size_t)batch, lg);
+    }
+    decode_s = now() - t0;
+    decode_tok_s = (double)n_tokens * batch / decode_s;
+    /* a decode step reads every weight once per batch, and reads and writes each state */
+    bytes_per_token = (double)weight_bytes / batch + 2.0 * (double)state_bytes;
+    if (n_prefill > 0) {
+        for (i = 0; i < n_prefill; i++) toks[i] = (i * 7919 + 13) % xlstm_model_config(model)->vocab_size;
+        xlstm_state_reset(states[0]);
+        t0 = now();
+        xlstm_prefill(states[0], toks, (size_t)n_prefill, NULL, NULL);
+        prefill_s = now() - t0;
+    }
+    prefill_tok_s = n_prefill > 0 ? n_prefill / prefill_s : 0;
+    rss = peak_rss_mb();
+    bw = measure_bandwidth_gbs(threads);
+    printf("model: %s  params: %.1fM  weights: %.1f MB  state: %.2f MB  kernels: %s\n",
+           random_name ? random_name : model_path, xlstm_model_n_params(model) / 1e6, weight_bytes / 1e6,
+           state_bytes / 1e6, xlstm_model_kernels(model));
+    printf("decode: %.2f tok/s (batch %d, %d threads)  effective %.1f GB/s of %.1f GB/s read bandwidth (%.0f%%)\n",
+           decode_tok_s, batch, threads, bytes_per_token * decode_tok_s / 1e9, bw,
+           100.0 * bytes_per_token * decode_tok_s / 1e9 / bw);
+    printf("prefill: %d tokens in %.3f s = %.1f tok/s (%.1fx decode)\n", n_prefill, prefill_s, prefill_tok_s,
+           prefill_tok_s / (decode_tok_s / batch));
+    printf("dtype=%s threads=%d batch=%d bytes_per_token=%.0f decode_tok_s=%.3f prefill_tok_s=%.3f bandwidth_gb_s=%.2f "
+           "effective_gb_s=%.2f load_s=%.3f rss_mb=%.1f\n",
+           random_name ? dtype_names[dtype] : "file", threads, batch, bytes_per_token, decode_tok_s, prefill_tok_s, bw,
+           bytes_per_token * decode_tok_s / 1e9, load_s, rss);
+    for (b = 0; b < batch; b++) xlstm_state_free(states[b]);
+    xlstm_model_free(model);
+    free(buf);
+    free(states);
+    free(toks);
+    free((void *)lg);
+    return 0;
+}

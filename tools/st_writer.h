@@ -1,0 +1,94 @@
+/* st_writer.h: write a .safetensors file (tools only, not part of the library).
+   Usage: add entries (name, dtype, shape, byte count), then st_write_header(),
+   then write each tensor's bytes in the same order. */
+#ifndef ST_WRITER_H
+#define ST_WRITER_H
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct st_entry {
+    char name[200];
+    const char *dtype; /* "F32", "BF16", "F16", "I8", "U8" */
+    int ndim;
+    int64_t shape[4];
+    uint64_t nbytes;
+} st_entry;
+
+typedef struct st_writer {
+    st_entry *e;
+    size_t n, cap;
+} st_writer;
+
+static st_entry *st_add(st_writer *w, const char *name, const char *dtype, int ndim, const int64_t *shape, uint64_t nbytes) {
+    st_entry *e;
+    if (w->n == w->cap) {
+        size_t nc = w->cap ? w->cap * 2 : 64;
+        st_entry *ne = (st_entry *)realloc(w->e, nc * sizeof *ne);
+        if (!ne) return NULL;
+        w->e = ne;
+        w->cap = nc;
+    }
+    e = &w->e[w->n++];
+    memset(e, 0, sizeof *e);
+    snprintf(e->name, sizeof e->name, "%s", name);
+    e->dtype = dtype;
+    e->ndim = ndim;
+    memcpy(e->shape, shape, (size_t)ndim * sizeof(int64_t));
+    e->nbytes = nbytes;
+    return e;
+}
+
+/* JSON-escape s into a newly allocated string. */
+static char *st_json_escape(const char *s) {
+    size_t n = strlen(s), i, o = 0;
+    char *out = (char *)malloc(6 * n + 1);
+    if (!out) return NULL;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') out[o++] = '\\', out[o++] = (char)c;
+        else if (c == '\n') out[o++] = '\\', out[o++] = 'n';
+        else if (c == '\t') out[o++] = '\\', out[o++] = 't';
+        else if (c == '\r') out[o++] = '\\', out[o++] = 'r';
+        else if (c < 0x20) o += (size_t)sprintf(out + o, "\\u%04x", c);
+        else out[o++] = (char)c;
+    }
+    out[o] = 0;
+    return out;
+}
+
+/* Build the header (8-byte length + JSON padded to 8 bytes). Returns a malloc'd
+   buffer and its size, or NULL. metadata_config may be NULL. */
+static unsigned char *st_header(const st_writer *w, const char *metadata_config, size_t *out_len) {
+    size_t cap = 256 + w->n * 320, o, i;
+    char *esc = metadata_config ? st_json_escape(metadata_config) : NULL;
+    unsigned char *buf;
+    uint64_t off = 0, hlen;
+    int d;
+    if (esc) cap += strlen(esc);
+    buf = (unsigned char *)malloc(cap + 16);
+    if (!buf) {
+        free(esc);
+        return NULL;
+    }
+    o = 8;
+    o += (size_t)sprintf((char *)buf + o, "{\"__metadata__\":{\"format\":\"pt\"%s%s%s}", esc ? ",\"xlstm_config\":\"" : "",
+                         esc ? esc : "", esc ? "\"" : "");
+    free(esc);
+    for (i = 0; i < w->n; i++) {
+        const st_entry *e = &w->e[i];
+        o += (size_t)sprintf((char *)buf + o, ",\"%s\":{\"dtype\":\"%s\",\"shape\":[", e->name, e->dtype);
+        for (d = 0; d < e->ndim; d++) o += (size_t)sprintf((char *)buf + o, "%s%lld", d ? "," : "", (long long)e->shape[d]);
+        o += (size_t)sprintf((char *)buf + o, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)off,
+                             (unsigned long long)(off + e->nbytes));
+        off += e->nbytes;
+    }
+    buf[o++] = '}';
+    while ((o - 8) % 8) buf[o++] = ' '; /* keep tensor data 8-byte aligned */
+    hlen = o - 8;
+    for (d = 0; d < 8; d++) buf[d] = (unsigned char)(hlen >> (8 * d));
+    *out_len = o;
+    return buf;
+}
+#endif
