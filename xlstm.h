@@ -127,7 +127,13 @@ typedef enum xlstm_act {
     XLSTM_ACT_SELU
 } xlstm_act;
 
+typedef enum xlstm_arch {
+    XLSTM_ARCH_XLSTM = 0, /* the 2024 paper's LM: NX-AI xlstm's xLSTMLMModel */
+    XLSTM_ARCH_LARGE = 1  /* "xLSTM Large": NX-AI/xLSTM-7b, Hugging Face model_type "xlstm" */
+} xlstm_arch;
+
 typedef struct xlstm_config {
+    int32_t arch; /* xlstm_arch; the fields of the other architecture are zero */
     int32_t vocab_size;
     int32_t embedding_dim;
     int32_t num_blocks;
@@ -159,6 +165,19 @@ typedef struct xlstm_config {
         int32_t act_fn;      /* xlstm_act */
         int32_t bias;
     } ffn;
+    struct { /* xLSTM Large (7B): every block is mLSTM + SwiGLU feed-forward */
+        int32_t num_heads;
+        int32_t qk_dim, v_dim;           /* derived: int(embedding_dim * factor) */
+        int32_t qk_head_dim, v_head_dim; /* derived */
+        int32_t ffn_dim;                 /* derived: rounded up to ffn_round_up_to_multiple_of */
+        float gate_soft_cap;             /* <= 0: none */
+        float logit_soft_cap;            /* <= 0: none */
+        float norm_eps, eps;
+        int32_t use_bias;
+        int32_t fused; /* weight_mode "fused": q|k|v|o, i|f and gate|up stored stacked */
+        int32_t add_out_norm;
+        int32_t bos_token_id, eos_token_id, pad_token_id;
+    } large;
     uint8_t block_kind[XLSTM_MAX_BLOCKS]; /* xlstm_block_kind per block */
 } xlstm_config;
 
@@ -750,6 +769,97 @@ static int32_t xlstm__round_proj(double factor, int32_t dim, int32_t multiple, i
 
 static int xlstm__dim_ok(int32_t v) { return v > 0 && v <= XLSTM_MAX_DIM; }
 
+/* Hugging Face config.json of model_type "xlstm" (NX-AI/xLSTM-7b), equal to NX
+   xlstm_large's xLSTMLargeConfig; absent keys take that dataclass's defaults. */
+static xlstm_status xlstm__parse_config_large(const xlstm__json *j, xlstm_config *cfg, xlstm_error *err) {
+    xlstm__cfgctx c;
+    double qk_factor = 0.5, v_factor = 1.0, ffn_factor = 2.6667, gate_cap = 15.0, logit_cap = 30.0;
+    double norm_eps = 1e-6, eps = 1e-6, f;
+    int32_t mult = 64, hidden = -1, layers = -1, i;
+    char buf[32];
+    uint32_t t;
+    c.j = j;
+    c.err = err;
+    c.st = XLSTM_OK;
+    cfg->arch = XLSTM_ARCH_LARGE;
+    cfg->vocab_size = -1;
+    cfg->embedding_dim = -1;
+    cfg->num_blocks = -1;
+    cfg->context_length = -1;
+    cfg->large.num_heads = -1;
+    cfg->large.add_out_norm = 1;
+    cfg->large.bos_token_id = 0;
+    cfg->large.eos_token_id = 2;
+    cfg->large.pad_token_id = 1;
+    xlstm__cfg_int(&c, 0, "vocab_size", &cfg->vocab_size);
+    xlstm__cfg_int(&c, 0, "embedding_dim", &cfg->embedding_dim);
+    xlstm__cfg_int(&c, 0, "hidden_size", &hidden);
+    xlstm__cfg_int(&c, 0, "num_blocks", &cfg->num_blocks);
+    xlstm__cfg_int(&c, 0, "num_hidden_layers", &layers);
+    xlstm__cfg_int(&c, 0, "num_heads", &cfg->large.num_heads);
+    xlstm__cfg_bool(&c, 0, "use_bias", &cfg->large.use_bias);
+    xlstm__cfg_bool(&c, 0, "add_out_norm", &cfg->large.add_out_norm);
+    xlstm__cfg_num(&c, 0, "qk_dim_factor", &qk_factor);
+    xlstm__cfg_num(&c, 0, "v_dim_factor", &v_factor);
+    xlstm__cfg_num(&c, 0, "ffn_proj_factor", &ffn_factor);
+    xlstm__cfg_int(&c, 0, "ffn_round_up_to_multiple_of", &mult);
+    xlstm__cfg_num(&c, 0, "norm_eps", &norm_eps);
+    xlstm__cfg_num(&c, 0, "eps", &eps);
+    xlstm__cfg_int(&c, 0, "bos_token_id", &cfg->large.bos_token_id);
+    xlstm__cfg_int(&c, 0, "eos_token_id", &cfg->large.eos_token_id);
+    xlstm__cfg_int(&c, 0, "pad_token_id", &cfg->large.pad_token_id);
+    /* a soft cap of null means none */
+    t = xlstm__jget(j, 0, "gate_soft_cap");
+    if (t && j->tok[t].type == XLSTM__J_NULL) gate_cap = 0;
+    else xlstm__cfg_num(&c, 0, "gate_soft_cap", &gate_cap);
+    t = xlstm__jget(j, 0, "output_logit_soft_cap");
+    if (t && j->tok[t].type == XLSTM__J_NULL) logit_cap = 0;
+    else xlstm__cfg_num(&c, 0, "output_logit_soft_cap", &logit_cap);
+    strcpy(buf, "single");
+    xlstm__cfg_str(&c, 0, "weight_mode", buf, sizeof buf);
+    if (c.st) return c.st;
+    if (strcmp(buf, "single") && strcmp(buf, "fused"))
+        return xlstm__fail(err, XLSTM_ERR_UNSUPPORTED, "config: weight_mode \"%s\" unknown", buf);
+    cfg->large.fused = strcmp(buf, "fused") == 0;
+    if (xlstm__jget(j, 0, "tie_word_embeddings")) {
+        int32_t tie = 0;
+        xlstm__cfg_bool(&c, 0, "tie_word_embeddings", &tie);
+        if (c.st) return c.st;
+        if (tie) return xlstm__fail(err, XLSTM_ERR_UNSUPPORTED, "config: tie_word_embeddings is not supported for xLSTM Large");
+    }
+    if (cfg->embedding_dim < 0) cfg->embedding_dim = hidden;
+    if (cfg->num_blocks < 0) cfg->num_blocks = layers;
+    if (!xlstm__dim_ok(cfg->vocab_size) || cfg->vocab_size > (1 << 24))
+        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: vocab_size %d out of range", cfg->vocab_size);
+    if (!xlstm__dim_ok(cfg->embedding_dim))
+        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: embedding_dim/hidden_size %d out of range", cfg->embedding_dim);
+    if (cfg->num_blocks < 0 || cfg->num_blocks > XLSTM_MAX_BLOCKS)
+        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: num_blocks %d out of range (max %d)", cfg->num_blocks, XLSTM_MAX_BLOCKS);
+    if (!xlstm__dim_ok(cfg->large.num_heads))
+        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: num_heads %d out of range", cfg->large.num_heads);
+    if (!(qk_factor > 0 && v_factor > 0 && ffn_factor > 0 && mult > 0 && mult <= XLSTM_MAX_DIM && norm_eps >= 0 && eps >= 0))
+        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: dimension factors and eps must be positive");
+    /* truncation, as int() in the reference */
+    f = cfg->embedding_dim * qk_factor;
+    cfg->large.qk_dim = f < XLSTM_MAX_DIM ? XLSTM__CAST(int32_t, f) : -1;
+    f = cfg->embedding_dim * v_factor;
+    cfg->large.v_dim = f < XLSTM_MAX_DIM ? XLSTM__CAST(int32_t, f) : -1;
+    f = floor((cfg->embedding_dim * ffn_factor + mult - 1) / mult) * mult;
+    cfg->large.ffn_dim = f < XLSTM_MAX_DIM ? XLSTM__CAST(int32_t, f) : -1;
+    if (!xlstm__dim_ok(cfg->large.qk_dim) || !xlstm__dim_ok(cfg->large.v_dim) || !xlstm__dim_ok(cfg->large.ffn_dim) ||
+        cfg->large.qk_dim % cfg->large.num_heads || cfg->large.v_dim % cfg->large.num_heads)
+        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: q/k dim %d and v dim %d must be positive multiples of num_heads %d",
+                           cfg->large.qk_dim, cfg->large.v_dim, cfg->large.num_heads);
+    cfg->large.qk_head_dim = cfg->large.qk_dim / cfg->large.num_heads;
+    cfg->large.v_head_dim = cfg->large.v_dim / cfg->large.num_heads;
+    cfg->large.gate_soft_cap = XLSTM__CAST(float, gate_cap);
+    cfg->large.logit_soft_cap = XLSTM__CAST(float, logit_cap);
+    cfg->large.norm_eps = XLSTM__CAST(float, norm_eps);
+    cfg->large.eps = XLSTM__CAST(float, eps);
+    for (i = 0; i < cfg->num_blocks; i++) cfg->block_kind[i] = XLSTM_BLOCK_MLSTM;
+    return XLSTM_OK;
+}
+
 static xlstm_status xlstm__parse_config(const xlstm__json *j, xlstm_config *cfg, xlstm_error *err) {
     xlstm__cfgctx c;
     uint32_t root = 0, mb, sb, t, ffn_t = 0, ml = 0, sl = 0;
@@ -760,6 +870,13 @@ static xlstm_status xlstm__parse_config(const xlstm__json *j, xlstm_config *cfg,
     c.st = XLSTM_OK;
     memset(cfg, 0, sizeof *cfg);
     if (j->tok[0].type != XLSTM__J_OBJ) return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: top level must be an object");
+    /* Hugging Face's xLSTM (the 7B) says model_type "xlstm"; the 2024 LM has block configs */
+    t = xlstm__jget(j, root, "model_type");
+    if (t && xlstm__jstr_eq(j, t, "xlstm")) return xlstm__parse_config_large(j, cfg, err);
+    if (t && j->tok[t].type == XLSTM__J_STR)
+        return xlstm__fail(err, XLSTM_ERR_UNSUPPORTED, "config: model_type is not \"xlstm\"");
+    if (!xlstm__jget(j, root, "mlstm_block") && !xlstm__jget(j, root, "slstm_block") && xlstm__jget(j, root, "qk_dim_factor"))
+        return xlstm__parse_config_large(j, cfg, err);
 
     /* reference defaults (xLSTMBlockStackConfig / xLSTMLMModelConfig) */
     cfg->vocab_size = -1;
@@ -1164,6 +1281,18 @@ typedef struct xlstm__block {
     const float *ffn_up_b;              /* (2P) */
     xlstm__mat ffn_down;                /* (D, P) */
     const float *ffn_down_b;            /* (D) */
+    /* xLSTM Large: RMSNorms with optional bias, q/k/v above (qk, qk, v rows),
+       output gate o, per-head norm (outnorm_w, outnorm_b), out projection in
+       down, SwiGLU feed-forward silu(ffn_gate x) * (ffn_up x) -> ffn_down */
+    const float *norm_b, *ffn_norm_b;   /* (D) */
+    xlstm__mat o;                       /* (v, D) */
+    const float *o_b;                   /* (v) */
+    const float *outnorm_b;             /* (v) */
+    xlstm__mat ffn_gate;                /* (F, D) */
+    const float *ffn_gate_b;            /* (F) */
+    /* weight_mode "fused": the stacked matrices, split into the views above */
+    xlstm__mat qkvo, ifg, gate_up;
+    const float *qkvo_b, *ifg_b, *gate_up_b;
 } xlstm__block;
 
 typedef struct xlstm__kern xlstm__kern;
@@ -1179,7 +1308,8 @@ struct xlstm_model {
     size_t n_params, weight_bytes;
     xlstm__mat embedding;    /* (V, D) */
     xlstm__mat head;         /* (V, D) */
-    const float *post_norm;  /* (D) or NULL */
+    const float *post_norm;  /* (D) or NULL; xLSTM Large: out_norm (RMSNorm) */
+    const float *post_norm_b; /* (D) or NULL */
     xlstm__block *blocks;
     uint64_t fingerprint;
 };
@@ -1190,6 +1320,7 @@ struct xlstm_model {
 enum { XLSTM__LAY_PLAIN, XLSTM__LAY_REC_CUDA, XLSTM__LAY_BIAS_CUDA };
 typedef struct xlstm__spec {
     char name[96];
+    char alt[32]; /* another name the tensor may have (NX vs Hugging Face) */
     int ndim;
     int64_t shape[3];
     int is_mat;
@@ -1244,11 +1375,78 @@ static void xlstm__want_mat(xlstm__specs *s, const char *prefix, const char *nam
     if (p) p->is_mat = 1, p->mat = dst;
 }
 
+/* xLSTM Large under its Hugging Face names (NX's differ only for the embedding). */
+static void xlstm__build_specs_large(xlstm_model *m, xlstm__specs *s) {
+    const xlstm_config *c = &m->cfg;
+    int64_t D = c->embedding_dim, V = c->vocab_size, NH = c->large.num_heads;
+    int64_t QK = c->large.qk_dim, VD = c->large.v_dim, F = c->large.ffn_dim;
+    int bias = c->large.use_bias;
+    int32_t b;
+    char pre[64];
+    xlstm__want_mat(s, "", "backbone.embeddings.weight", &m->embedding, 2, V, D, 0);
+    if (!s->overflow) strcpy(s->v[s->n - 1].alt, "embedding.weight");
+    for (b = 0; b < c->num_blocks; b++) {
+        xlstm__block *blk = &m->blocks[b];
+        blk->kind = XLSTM_BLOCK_MLSTM;
+        snprintf(pre, sizeof pre, "backbone.blocks.%d.", b);
+        xlstm__want_vec(s, pre, "norm_mlstm.weight", &blk->norm_w, 1, D, 0, 0);
+        if (bias) xlstm__want_vec(s, pre, "norm_mlstm.bias", &blk->norm_b, 1, D, 0, 0);
+        if (c->large.fused) {
+            xlstm__want_mat(s, pre, "mlstm_layer.qkv_opreact.weight", &blk->qkvo, 2, 2 * QK + 2 * VD, D, 0);
+            if (bias) xlstm__want_vec(s, pre, "mlstm_layer.qkv_opreact.bias", &blk->qkvo_b, 1, 2 * QK + 2 * VD, 0, 0);
+            xlstm__want_mat(s, pre, "mlstm_layer.ifgate_preact.weight", &blk->ifg, 2, 2 * NH, D, 0);
+            xlstm__want_vec(s, pre, "mlstm_layer.ifgate_preact.bias", &blk->ifg_b, 1, 2 * NH, 0, 0);
+        } else {
+            xlstm__want_mat(s, pre, "mlstm_layer.q.weight", &blk->q, 2, QK, D, 0);
+            if (bias) xlstm__want_vec(s, pre, "mlstm_layer.q.bias", &blk->q_b, 1, QK, 0, 0);
+            xlstm__want_mat(s, pre, "mlstm_layer.k.weight", &blk->k, 2, QK, D, 0);
+            if (bias) xlstm__want_vec(s, pre, "mlstm_layer.k.bias", &blk->k_b, 1, QK, 0, 0);
+            xlstm__want_mat(s, pre, "mlstm_layer.v.weight", &blk->v, 2, VD, D, 0);
+            if (bias) xlstm__want_vec(s, pre, "mlstm_layer.v.bias", &blk->v_b, 1, VD, 0, 0);
+            xlstm__want_mat(s, pre, "mlstm_layer.ogate_preact.weight", &blk->o, 2, VD, D, 0);
+            if (bias) xlstm__want_vec(s, pre, "mlstm_layer.ogate_preact.bias", &blk->o_b, 1, VD, 0, 0);
+            /* the gate biases exist whatever use_bias says */
+            xlstm__want_mat(s, pre, "mlstm_layer.igate_preact.weight", &blk->ig, 2, NH, D, 0);
+            xlstm__want_vec(s, pre, "mlstm_layer.igate_preact.bias", &blk->ig_b, 1, NH, 0, 0);
+            xlstm__want_mat(s, pre, "mlstm_layer.fgate_preact.weight", &blk->fg, 2, NH, D, 0);
+            xlstm__want_vec(s, pre, "mlstm_layer.fgate_preact.bias", &blk->fg_b, 1, NH, 0, 0);
+        }
+        xlstm__want_vec(s, pre, "mlstm_layer.multihead_norm.weight", &blk->outnorm_w, 1, VD, 0, 0);
+        if (bias) xlstm__want_vec(s, pre, "mlstm_layer.multihead_norm.bias", &blk->outnorm_b, 1, VD, 0, 0);
+        xlstm__want_mat(s, pre, "mlstm_layer.out_proj.weight", &blk->down, 2, D, VD, 0);
+        if (bias) xlstm__want_vec(s, pre, "mlstm_layer.out_proj.bias", &blk->down_b, 1, D, 0, 0);
+        xlstm__want_vec(s, pre, "norm_ffn.weight", &blk->ffn_norm_w, 1, D, 0, 0);
+        if (bias) xlstm__want_vec(s, pre, "norm_ffn.bias", &blk->ffn_norm_b, 1, D, 0, 0);
+        if (c->large.fused) {
+            xlstm__want_mat(s, pre, "ffn.proj_up_gate_z.weight", &blk->gate_up, 2, 2 * F, D, 0);
+            if (bias) xlstm__want_vec(s, pre, "ffn.proj_up_gate_z.bias", &blk->gate_up_b, 1, 2 * F, 0, 0);
+        } else {
+            xlstm__want_mat(s, pre, "ffn.proj_up_gate.weight", &blk->ffn_gate, 2, F, D, 0);
+            if (bias) xlstm__want_vec(s, pre, "ffn.proj_up_gate.bias", &blk->ffn_gate_b, 1, F, 0, 0);
+            xlstm__want_mat(s, pre, "ffn.proj_up.weight", &blk->ffn_up, 2, F, D, 0);
+            if (bias) xlstm__want_vec(s, pre, "ffn.proj_up.bias", &blk->ffn_up_b, 1, F, 0, 0);
+        }
+        xlstm__want_mat(s, pre, "ffn.proj_down.weight", &blk->ffn_down, 2, D, F, 0);
+        if (bias) xlstm__want_vec(s, pre, "ffn.proj_down.bias", &blk->ffn_down_b, 1, D, 0, 0);
+    }
+    /* Hugging Face always has out_norm (without bias); NX has it when add_out_norm,
+       with a bias when use_bias: accept each form */
+    xlstm__want_vec(s, "", "backbone.out_norm.weight", &m->post_norm, 1, D, 0, 0);
+    if (!s->overflow && !c->large.add_out_norm) s->v[s->n - 1].optional = 1;
+    xlstm__want_vec(s, "", "backbone.out_norm.bias", &m->post_norm_b, 1, D, 0, 0);
+    if (!s->overflow) s->v[s->n - 1].optional = 1;
+    xlstm__want_mat(s, "", "lm_head.weight", &m->head, 2, V, D, 0);
+}
+
 static void xlstm__build_specs(xlstm_model *m, xlstm__specs *s) {
     const xlstm_config *c = &m->cfg;
     int64_t D = c->embedding_dim, V = c->vocab_size;
     int32_t b;
     char pre[64];
+    if (c->arch == XLSTM_ARCH_LARGE) {
+        xlstm__build_specs_large(m, s);
+        return;
+    }
     for (b = 0; b < c->num_blocks; b++) {
         xlstm__block *blk = &m->blocks[b];
         blk->kind = c->block_kind[b];
@@ -1419,6 +1617,16 @@ static xlstm_status xlstm__find_mat(xlstm__st *st, xlstm__spec *sp, xlstm_error 
     return XLSTM_ERR_MISSING; /* not quantized: the caller looks for the plain name */
 }
 
+/* Is the tensor stored under this name, plain or quantized? */
+static int xlstm__st_has(xlstm__st *st, const char *name) {
+    char q[160];
+    if (xlstm__st_find(st, name)) return 1;
+    snprintf(q, sizeof q, "%s.q8", name);
+    if (xlstm__st_find(st, q)) return 1;
+    snprintf(q, sizeof q, "%s.q4", name);
+    return xlstm__st_find(st, q) != NULL;
+}
+
 static xlstm_status xlstm__check_plain(xlstm__st *st, xlstm__spec *sp, xlstm_error *err) {
     xlstm__st_tensor *t = xlstm__st_find(st, sp->name);
     int d, same;
@@ -1471,6 +1679,7 @@ static xlstm_status xlstm__load_weights(xlstm_model *m, xlstm__st *st, int check
     /* 1. find and check every tensor before allocating anything big */
     for (i = 0; i < s.n; i++) {
         xlstm__spec *sp = &s.v[i];
+        if (sp->alt[0] && !xlstm__st_has(st, sp->name) && xlstm__st_has(st, sp->alt)) strcpy(sp->name, sp->alt);
         status = sp->is_mat ? xlstm__find_mat(st, sp, err) : XLSTM_ERR_MISSING;
         if (status == XLSTM_ERR_MISSING && !sp->t) status = xlstm__check_plain(st, sp, err);
         if (status) goto done;
@@ -1575,6 +1784,35 @@ done:
 
 static const xlstm__kern *xlstm__pick_kernels(xlstm_kernels want);
 
+/* Rows [r0, r0 + n) of a matrix, as a matrix. */
+static xlstm__mat xlstm__mat_rows(const xlstm__mat *m, int32_t r0, int32_t n) {
+    xlstm__mat v = *m;
+    v.w = m->w + XLSTM__CAST(size_t, r0) * m->row_bytes;
+    if (m->scale) v.scale = m->scale + XLSTM__CAST(size_t, r0) * XLSTM__CAST(size_t, m->cols / XLSTM__QBLOCK);
+    v.rows = n;
+    return v;
+}
+
+/* weight_mode "fused": q|k|v|o, i|f and gate|up were stored stacked by rows. */
+static void xlstm__split_fused(xlstm_model *m) {
+    const xlstm_config *c = &m->cfg;
+    int32_t QK = c->large.qk_dim, VD = c->large.v_dim, NH = c->large.num_heads, F = c->large.ffn_dim, b;
+    for (b = 0; b < c->num_blocks; b++) {
+        xlstm__block *k = &m->blocks[b];
+        k->q = xlstm__mat_rows(&k->qkvo, 0, QK);
+        k->k = xlstm__mat_rows(&k->qkvo, QK, QK);
+        k->v = xlstm__mat_rows(&k->qkvo, 2 * QK, VD);
+        k->o = xlstm__mat_rows(&k->qkvo, 2 * QK + VD, VD);
+        if (k->qkvo_b) k->q_b = k->qkvo_b, k->k_b = k->qkvo_b + QK, k->v_b = k->qkvo_b + 2 * QK, k->o_b = k->qkvo_b + 2 * QK + VD;
+        k->ig = xlstm__mat_rows(&k->ifg, 0, NH);
+        k->fg = xlstm__mat_rows(&k->ifg, NH, NH);
+        k->ig_b = k->ifg_b, k->fg_b = k->ifg_b + NH;
+        k->ffn_gate = xlstm__mat_rows(&k->gate_up, 0, F);
+        k->ffn_up = xlstm__mat_rows(&k->gate_up, F, F);
+        if (k->gate_up_b) k->ffn_gate_b = k->gate_up_b, k->ffn_up_b = k->gate_up_b + F;
+    }
+}
+
 XLSTMDEF xlstm_model_params xlstm_model_default_params(void) {
     xlstm_model_params p;
     memset(&p, 0, sizeof p);
@@ -1665,6 +1903,7 @@ static xlstm_status xlstm__load_impl(const unsigned char *st_buf, size_t st_size
         else memset(m->blocks, 0, nb);
     }
     if (!s) s = xlstm__load_weights(m, &st, !(params && params->skip_value_check), err);
+    if (!s && m->cfg.arch == XLSTM_ARCH_LARGE && m->cfg.large.fused) xlstm__split_fused(m);
     if (!s && m->cfg.tie_weights) {
         if (m->head.w) { /* both stored: the reference loads lm_head last into the shared tensor */
             m->embedding = m->head;
@@ -1880,9 +2119,10 @@ struct xlstm__kern {
     void (*tile)(const float *W, int nr, int n, const float *X, size_t ldx, int nx, float *const *Y, int r0);
     /* y += a x */
     void (*axpy)(float *y, float a, const float *x, int n);
-    /* one head of the mLSTM step: C = f C + (i k) v^T, n = f n + i k, h = C^T q, returns q.n */
+    /* one head of the mLSTM step, C (dk, dv): C = f C + (i k) v^T, n = f n + i k,
+       h = C^T q; returns q.n */
     float (*mlstm_head)(float *C, float *nv, const float *q, const float *k, const float *v, float f, float i,
-                        int dh, float *h);
+                        int dk, int dv, float *h);
 };
 
 /* -- scalar ------------------------------------------------------------------ */
@@ -1974,14 +2214,14 @@ static void xlstm__tile_scalar(const float *W, int nr, int n, const float *X, si
 }
 
 static float xlstm__mlstm_head_scalar(float *C, float *nv, const float *q, const float *k, const float *v, float f,
-                                      float i, int dh, float *h) {
+                                      float i, int dk, int dv, float *h) {
     float qn = 0.0f;
     int a, b;
-    for (b = 0; b < dh; b++) h[b] = 0.0f;
-    for (a = 0; a < dh; a++) {
+    for (b = 0; b < dv; b++) h[b] = 0.0f;
+    for (a = 0; a < dk; a++) {
         float ka = i * k[a], qa = q[a];
-        float *Ca = C + XLSTM__CAST(size_t, a) * dh;
-        for (b = 0; b < dh; b++) {
+        float *Ca = C + XLSTM__CAST(size_t, a) * dv;
+        for (b = 0; b < dv; b++) {
             Ca[b] = f * Ca[b] + ka * v[b];
             h[b] += qa * Ca[b];
         }
@@ -2225,15 +2465,15 @@ XLSTM__VI void xlstm__axpy_v(float *y, float a, const float *x, int n) {
 }
 
 XLSTM__VI float xlstm__mlstm_head_v(float *C, float *nv, const float *q, const float *k, const float *v, float f,
-                                    float i, int dh, float *h) {
+                                    float i, int dk, int dv, float *h) {
     float qn = 0.0f;
     int a, b;
-    if (dh % 16) return xlstm__mlstm_head_scalar(C, nv, q, k, v, f, i, dh, h);
-    for (b = 0; b < dh; b++) h[b] = 0.0f;
-    for (a = 0; a < dh; a++) {
+    if (dv % 16) return xlstm__mlstm_head_scalar(C, nv, q, k, v, f, i, dk, dv, h);
+    for (b = 0; b < dv; b++) h[b] = 0.0f;
+    for (a = 0; a < dk; a++) {
         float ka = i * k[a], qa = q[a];
-        float *Ca = C + (size_t)a * dh;
-        for (b = 0; b < dh; b += 16) {
+        float *Ca = C + (size_t)a * dv;
+        for (b = 0; b < dv; b += 16) {
             xlstm__v16f c, vb, hb;
             xlstm__vld(&c, Ca + b);
             xlstm__vld(&vb, v + b);
@@ -2287,8 +2527,8 @@ XLSTM__VI float xlstm__mlstm_head_v(float *C, float *nv, const float *q, const f
     }                                                                                                              \
     ATTR static void xlstm__axpy_##SUF(float *y, float a, const float *x, int n) { xlstm__axpy_v(y, a, x, n); }     \
     ATTR static float xlstm__mlstm_head_##SUF(float *C, float *nv, const float *q, const float *k, const float *v, \
-                                              float f, float i, int dh, float *h) {                                \
-        return xlstm__mlstm_head_v(C, nv, q, k, v, f, i, dh, h);                                                   \
+                                              float f, float i, int dk, int dv, float *h) {                        \
+        return xlstm__mlstm_head_v(C, nv, q, k, v, f, i, dk, dv, h);                                               \
     }                                                                                                              \
     static const xlstm__kern xlstm__kern_##SUF = {                                                                 \
         #SUF,                                                                                                      \
@@ -2435,6 +2675,10 @@ struct xlstm_state {
 
 static size_t xlstm__state_floats(const xlstm_config *c, int b) {
     size_t D = XLSTM__CAST(size_t, c->embedding_dim);
+    if (c->arch == XLSTM_ARCH_LARGE) { /* C (NH, DK, DV); n (NH, DK); m (NH) */
+        size_t NH = XLSTM__CAST(size_t, c->large.num_heads), DK = XLSTM__CAST(size_t, c->large.qk_head_dim);
+        return NH * DK * XLSTM__CAST(size_t, c->large.v_head_dim) + NH * DK + NH;
+    }
     if (c->block_kind[b] == XLSTM_BLOCK_MLSTM) {
         size_t I = XLSTM__CAST(size_t, c->mlstm.inner_dim), NH = XLSTM__CAST(size_t, c->mlstm.num_heads);
         size_t DH = XLSTM__CAST(size_t, c->mlstm.head_dim), K = XLSTM__CAST(size_t, c->mlstm.conv1d_kernel_size);
@@ -2450,7 +2694,7 @@ XLSTMDEF void xlstm_state_free(xlstm_state *s);
 XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state **out, xlstm_error *err) {
     const xlstm_config *c;
     xlstm_state *s;
-    size_t total = 0, D, I, P, V, NH, R = XLSTM_PREFILL_ROWS, wide, cols, scratch, i;
+    size_t total = 0, D, I, P, V, NH, R = XLSTM_PREFILL_ROWS, wide, cols, scratch, i, ld_qkv;
     float *p;
     int b;
     if (!out) return xlstm__fail(err, XLSTM_ERR_ARG, "out_state is NULL");
@@ -2461,12 +2705,22 @@ XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state *
        these products fit in 64 bits */
     for (b = 0; b < c->num_blocks; b++) total += xlstm__state_floats(c, b);
     D = XLSTM__CAST(size_t, c->embedding_dim);
-    I = XLSTM__CAST(size_t, c->mlstm.inner_dim);
-    P = XLSTM__CAST(size_t, c->ffn.proj_up_dim);
     V = XLSTM__CAST(size_t, c->vocab_size);
-    NH = XLSTM__CAST(size_t, c->mlstm.num_heads);
+    if (c->arch == XLSTM_ARCH_LARGE) {
+        /* qkv rows hold (q | k | v); "I" sizes the wide rows, "P" the (gate | up) rows */
+        size_t QK = XLSTM__CAST(size_t, c->large.qk_dim), VD = XLSTM__CAST(size_t, c->large.v_dim);
+        I = VD;
+        P = XLSTM__CAST(size_t, c->large.ffn_dim);
+        NH = XLSTM__CAST(size_t, c->large.num_heads);
+        ld_qkv = 2 * QK + VD;
+    } else {
+        I = XLSTM__CAST(size_t, c->mlstm.inner_dim);
+        P = XLSTM__CAST(size_t, c->ffn.proj_up_dim);
+        NH = XLSTM__CAST(size_t, c->mlstm.num_heads);
+        ld_qkv = 3 * I;
+    }
     wide = I > D ? I : D;
-    cols = 3 * I > wide ? 3 * I : wide;
+    cols = ld_qkv > wide ? ld_qkv : wide;
     if (P > cols) cols = P;
     s = XLSTM__CAST(xlstm_state *, xlstm__malloc(&model->alloc, sizeof *s));
     if (!s) return xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory for the state");
@@ -2482,7 +2736,7 @@ XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state *
     s->ld_up = 2 * (I > P ? I : P);
     s->ld_wide = wide;
     s->deq_stride = 4 * cols;
-    scratch = V + R * (2 * D + s->ld_up + 2 * wide + 3 * I + (4 * D > wide ? 4 * D : wide) + 2 * NH) + R * R + 4 * R +
+    scratch = V + R * (2 * D + s->ld_up + 2 * wide + ld_qkv + (4 * D > wide ? 4 * D : wide) + 2 * NH) + R * R + 4 * R +
               XLSTM__CAST(size_t, s->n_threads) * s->deq_stride + 64;
     s->mem = XLSTM__CAST(float *, xlstm__malloc(&model->alloc, (total + scratch) * sizeof(float)));
     s->bs = XLSTM__CAST(xlstm__bstate *, xlstm__malloc(&model->alloc, (XLSTM__CAST(size_t, c->num_blocks) + 1) * sizeof(xlstm__bstate)));
@@ -2496,7 +2750,12 @@ XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state *
     for (b = 0; b < c->num_blocks; b++) {
         xlstm__bstate *bs = &s->bs[b];
         memset(bs, 0, sizeof *bs);
-        if (c->block_kind[b] == XLSTM_BLOCK_MLSTM) {
+        if (c->arch == XLSTM_ARCH_LARGE) {
+            size_t DK = XLSTM__CAST(size_t, c->large.qk_head_dim), DV = XLSTM__CAST(size_t, c->large.v_head_dim);
+            bs->C = p, p += NH * DK * DV;
+            bs->n = p, p += NH * DK;
+            bs->m = p, p += NH;
+        } else if (c->block_kind[b] == XLSTM_BLOCK_MLSTM) {
             size_t DH = XLSTM__CAST(size_t, c->mlstm.head_dim), K = XLSTM__CAST(size_t, c->mlstm.conv1d_kernel_size);
             bs->conv = p;
             p += K > 1 ? (K - 1) * I : 0;
@@ -2519,7 +2778,7 @@ XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state *
     s->up = p, p += R * s->ld_up;
     s->conv = p, p += R * wide;
     s->h = p, p += R * wide;
-    s->qkv = p, p += R * 3 * I;
+    s->qkv = p, p += R * ld_qkv;
     s->raw = p, p += R * (4 * D > wide ? 4 * D : wide);
     s->gates = p, p += R * 2 * NH;
     s->chunk = p, p += R * R + 4 * R;
@@ -2680,81 +2939,132 @@ static void xlstm__headwise(xlstm_state *s, const xlstm__mat *m, const float *X,
    of s->owner[t]: the same state for all rows of a prefill chunk (tokens in
    order), or one state per row in a batched step. */
 
-/* The mLSTM cell over a chunk of L tokens of one sequence, per head, in closed
-   form. With b_t the running sum of log forget gates and g_t = b_t + m_0, the
-   step recurrence unrolls to
+/* Where the mLSTM cell reads and writes for n rows: row t's q (NH heads of dk)
+   at q + t*ld, k likewise, v (NH heads of dv) at v + t*ld; gate
+   pre-activations i~ at g + t*ldg + h and f~ at g + t*ldg + NH + h; the cell
+   output (NH heads of dv) goes to out + t*ldo. The two architectures differ
+   only in where 1/sqrt(dk) goes (k in 2024, q in Large: the caller pre-scales
+   q and passes k_scale 1) and in eps. */
+typedef struct xlstm__cellp {
+    int NH, dk, dv;
+    float k_scale, eps;
+    const float *q, *k, *v, *g;
+    size_t ld, ldg;
+    float *out;
+    size_t ldo;
+} xlstm__cellp;
+
+/* h = num / (max(|q.n|, exp(-m)) + eps): the exp(-m) floor is the stabilised
+   form of the paper's max(|q.n|, 1), in units where n carries a factor e^-m */
+static void xlstm__normalise_head(float *h, int dv, float qn, float m, float eps) {
+    float denom = fabsf(qn);
+    int b;
+    if (expf(-m) > denom) denom = expf(-m);
+    denom += eps;
+    for (b = 0; b < dv; b++) h[b] /= denom;
+}
+
+/* The cell over a chunk of L tokens of one sequence, per head, in closed form.
+   With b_t the running sum of log forget gates and g_t = b_t + m_0, the step
+   recurrence unrolls to
      m_t = max(g_t, max_{s<=t} b_t - b_s + i_s)
      h_t ~ exp(g_t - m_t) q_t C_0 + sum_{s<=t} exp(b_t - b_s + i_s - m_t) (q_t.k_s) v_s
-   which is the same function as L steps, computed with matrix products. */
-static void xlstm__mlstm_chunk(xlstm_state *s, xlstm__bstate *st, int L) {
-    const xlstm_config *c = &s->model->cfg;
-    const int I = c->mlstm.inner_dim, NH = c->mlstm.num_heads, DH = c->mlstm.head_dim;
-    const size_t q3 = XLSTM__CAST(size_t, 3) * I, ldh = s->ld_wide;
-    const float k_scale = 1.0f / sqrtf(XLSTM__CAST(float, DH));
-    float *Wm = s->chunk;                                 /* (L, L): exp(D_ts - m_t) * (q_t.k_s) */
+   which is the same function as L steps, computed with matrix products: the
+   state is read once for the chunk instead of once per token. */
+static void xlstm__mlstm_chunk(xlstm_state *s, xlstm__bstate *st, int L, const xlstm__cellp *p) {
+    const int NH = p->NH, dk = p->dk, dv = p->dv;
+    float *Wm = s->chunk;                                      /* (L, L): exp(D_ts - m_t) * (q_t.k_s) */
     float *cum = Wm + XLSTM_PREFILL_ROWS * XLSTM_PREFILL_ROWS; /* (L) b_t */
-    float *mt = cum + XLSTM_PREFILL_ROWS;                 /* (L) m_t */
-    float *alpha = mt + XLSTM_PREFILL_ROWS;               /* (L) exp(g_t - m_t) */
-    float *wl = alpha + XLSTM_PREFILL_ROWS;               /* (L) last row's exp(D_Ls - m_L), times k_scale */
+    float *mt = cum + XLSTM_PREFILL_ROWS;                      /* (L) m_t */
+    float *alpha = mt + XLSTM_PREFILL_ROWS;                    /* (L) exp(g_t - m_t) */
+    float *wl = alpha + XLSTM_PREFILL_ROWS;                    /* (L) last row's exp(D_Ls - m_L), times k_scale */
     const xlstm__kern *kern = s->model->kern;
     int hd, t, u, a, b;
+#define XLSTM__ROW(base, ld, t, off) ((base) + XLSTM__CAST(size_t, t) * (ld) + XLSTM__CAST(size_t, off))
     for (hd = 0; hd < NH; hd++) {
-        float *C = st->C + XLSTM__CAST(size_t, hd) * DH * DH, *nv = st->n + XLSTM__CAST(size_t, hd) * DH;
+        float *C = st->C + XLSTM__CAST(size_t, hd) * dk * dv, *nv = st->n + XLSTM__CAST(size_t, hd) * dk;
         const float m0 = st->m[hd];
         float run = 0.0f;
         for (t = 0; t < L; t++) {
-            run += xlstm__logsigmoid(s->gates[XLSTM__CAST(size_t, t) * 2 * NH + NH + hd]);
+            run += xlstm__logsigmoid(*XLSTM__ROW(p->g, p->ldg, t, NH + hd));
             cum[t] = run;
         }
         for (t = 0; t < L; t++) {
-            const float *qt = s->qkv + XLSTM__CAST(size_t, t) * q3 + XLSTM__CAST(size_t, hd) * DH;
-            float m = cum[t] + m0, qn = 0.0f, denom;
-            float *ht = s->h + XLSTM__CAST(size_t, t) * ldh + XLSTM__CAST(size_t, hd) * DH;
+            const float *qt = XLSTM__ROW(p->q, p->ld, t, hd * dk);
+            float *ht = XLSTM__ROW(p->out, p->ldo, t, hd * dv);
+            float m = cum[t] + m0, qn;
             for (u = 0; u <= t; u++) {
-                float d = cum[t] - cum[u] + s->gates[XLSTM__CAST(size_t, u) * 2 * NH + hd];
+                float d = cum[t] - cum[u] + *XLSTM__ROW(p->g, p->ldg, u, hd);
                 if (d > m) m = d;
             }
             mt[t] = m;
             alpha[t] = expf(cum[t] + m0 - m);
             for (u = 0; u <= t; u++) {
-                const float *ku = s->qkv + XLSTM__CAST(size_t, u) * q3 + I + XLSTM__CAST(size_t, hd) * DH;
-                float d = cum[t] - cum[u] + s->gates[XLSTM__CAST(size_t, u) * 2 * NH + hd];
-                float qk = kern->dot[XLSTM__DT_F32](XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, ku)), NULL, qt, DH);
-                Wm[t * L + u] = expf(d - m) * qk * k_scale;
+                const float *ku = XLSTM__ROW(p->k, p->ld, u, hd * dk);
+                float d = cum[t] - cum[u] + *XLSTM__ROW(p->g, p->ldg, u, hd);
+                float qk = kern->dot[XLSTM__DT_F32](XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, ku)), NULL, qt, dk);
+                Wm[t * L + u] = expf(d - m) * qk * p->k_scale;
             }
             /* inter-chunk part: alpha_t q_t C_0 and alpha_t q_t.n_0 */
-            for (b = 0; b < DH; b++) ht[b] = 0.0f;
-            for (a = 0; a < DH; a++) kern->axpy(ht, alpha[t] * qt[a], C + XLSTM__CAST(size_t, a) * DH, DH);
-            qn = alpha[t] * kern->dot[XLSTM__DT_F32](XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, nv)), NULL, qt, DH);
+            for (b = 0; b < dv; b++) ht[b] = 0.0f;
+            for (a = 0; a < dk; a++) kern->axpy(ht, alpha[t] * qt[a], C + XLSTM__CAST(size_t, a) * dv, dv);
+            qn = alpha[t] * kern->dot[XLSTM__DT_F32](XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, nv)), NULL, qt, dk);
             /* intra-chunk part */
             for (u = 0; u <= t; u++) {
-                const float *vu = s->qkv + XLSTM__CAST(size_t, u) * q3 + 2 * XLSTM__CAST(size_t, I) + XLSTM__CAST(size_t, hd) * DH;
                 float w = Wm[t * L + u];
-                kern->axpy(ht, w, vu, DH);
+                kern->axpy(ht, w, XLSTM__ROW(p->v, p->ld, u, hd * dv), dv);
                 qn += w;
             }
-            /* same normaliser as the step: max(|q.n|, exp(-m)) + eps */
-            denom = fabsf(qn);
-            if (expf(-m) > denom) denom = expf(-m);
-            denom += 1e-6f;
-            for (b = 0; b < DH; b++) ht[b] /= denom;
+            xlstm__normalise_head(ht, dv, qn, m, p->eps);
         }
         /* carry the state to the chunk's end: C = alpha_L C_0 + sum_s w_s k_s v_s^T */
         for (u = 0; u < L; u++)
-            wl[u] = expf(cum[L - 1] - cum[u] + s->gates[XLSTM__CAST(size_t, u) * 2 * NH + hd] - mt[L - 1]) * k_scale;
-        for (a = 0; a < DH; a++) {
-            float *Ca = C + XLSTM__CAST(size_t, a) * DH;
+            wl[u] = expf(cum[L - 1] - cum[u] + *XLSTM__ROW(p->g, p->ldg, u, hd) - mt[L - 1]) * p->k_scale;
+        for (a = 0; a < dk; a++) {
+            float *Ca = C + XLSTM__CAST(size_t, a) * dv;
             float na = alpha[L - 1] * nv[a];
-            for (b = 0; b < DH; b++) Ca[b] *= alpha[L - 1];
+            for (b = 0; b < dv; b++) Ca[b] *= alpha[L - 1];
             for (u = 0; u < L; u++) {
-                const float *ku = s->qkv + XLSTM__CAST(size_t, u) * q3 + I + XLSTM__CAST(size_t, hd) * DH;
-                float w = wl[u] * ku[a];
-                kern->axpy(Ca, w, ku + I, DH);
+                float w = wl[u] * *XLSTM__ROW(p->k, p->ld, u, hd * dk + a);
+                kern->axpy(Ca, w, XLSTM__ROW(p->v, p->ld, u, hd * dv), dv);
                 na += w;
             }
             nv[a] = na;
         }
         st->m[hd] = mt[L - 1];
+    }
+}
+
+/* The cell for n rows: chunkwise for a run of one sequence's tokens, else one
+   step per row (each row its own sequence, heads in parallel). */
+static void xlstm__mlstm_cell(xlstm_state *s, int bi, int n, int one_sequence, const xlstm__cellp *p) {
+    const int NH = p->NH, dk = p->dk, dv = p->dv;
+    int i;
+    if (one_sequence && n > 1) {
+        xlstm__mlstm_chunk(s, &s->owner[0]->bs[bi], n, p);
+        return;
+    }
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, n) * NH * dk * dv > 65536)
+#endif
+    for (i = 0; i < n * NH; i++) {
+        int t = i / NH, h = i % NH;
+        xlstm__bstate *st = &s->owner[t]->bs[bi];
+        const float ig = *XLSTM__ROW(p->g, p->ldg, t, h), fg = *XLSTM__ROW(p->g, p->ldg, t, NH + h);
+        float *hh = XLSTM__ROW(p->out, p->ldo, t, h * dv);
+        /* exponential input gate, sigmoid forget gate in log space; m keeps
+           the largest exponent seen so exp() never overflows:
+             m_t = max(log f_t + m_{t-1}, i~_t)
+             f' = exp(log f_t + m_{t-1} - m_t),  i' = exp(i~_t - m_t)
+           then C = f' C + i' k v^T and n = f' n + i' k */
+        float logf = xlstm__logsigmoid(fg), m_old = st->m[h];
+        float m_new = logf + m_old > ig ? logf + m_old : ig;
+        float fa = expf(logf + m_old - m_new), ia = expf(ig - m_new), qn;
+        st->m[h] = m_new;
+        qn = s->model->kern->mlstm_head(st->C + XLSTM__CAST(size_t, h) * dk * dv, st->n + XLSTM__CAST(size_t, h) * dk,
+                                        XLSTM__ROW(p->q, p->ld, t, h * dk), XLSTM__ROW(p->k, p->ld, t, h * dk),
+                                        XLSTM__ROW(p->v, p->ld, t, h * dv), fa, ia * p->k_scale, dk, dv, hh);
+        xlstm__normalise_head(hh, dv, qn, m_new, p->eps);
     }
 }
 
@@ -2764,10 +3074,10 @@ static void xlstm__mlstm_block(xlstm_state *s, int bi, int n, int one_sequence) 
     const xlstm_config *c = &mdl->cfg;
     const xlstm__block *w = &mdl->blocks[bi];
     const int D = c->embedding_dim, I = c->mlstm.inner_dim, NH = c->mlstm.num_heads, DH = c->mlstm.head_dim;
-    const int K = c->mlstm.conv1d_kernel_size, S = I / c->mlstm.qkv_num_blocks;
+    const int K = c->mlstm.conv1d_kernel_size;
     const size_t q3 = XLSTM__CAST(size_t, 3) * I, ldw = s->ld_wide, ldu = s->ld_up;
-    const float k_scale = 1.0f / sqrtf(XLSTM__CAST(float, DH));
-    int t, i, hd;
+    xlstm__cellp cp;
+    int t, i;
 
     for (t = 0; t < n; t++)
         xlstm__layernorm(s->xn + XLSTM__CAST(size_t, t) * D, s->x + XLSTM__CAST(size_t, t) * D, w->norm_w, D);
@@ -2787,40 +3097,14 @@ static void xlstm__mlstm_block(xlstm_state *s, int bi, int n, int one_sequence) 
     xlstm__matmul(s, &w->ig, s->qkv, q3, n, s->gates, XLSTM__CAST(size_t, 2) * NH, NULL, w->ig_b);
     xlstm__matmul(s, &w->fg, s->qkv, q3, n, s->gates + NH, XLSTM__CAST(size_t, 2) * NH, NULL, w->fg_b);
 
-    if (one_sequence && n > 1) {
-        xlstm__mlstm_chunk(s, &s->owner[0]->bs[bi], n);
-    } else {
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, n) * NH * DH * DH > 65536)
-#endif
-        for (i = 0; i < n * NH; i++) {
-            xlstm__bstate *st = &s->owner[i / NH]->bs[bi];
-            const float *row = s->qkv + XLSTM__CAST(size_t, i / NH) * q3;
-            const float ig = s->gates[XLSTM__CAST(size_t, i / NH) * 2 * NH + i % NH];
-            const float fg = s->gates[XLSTM__CAST(size_t, i / NH) * 2 * NH + NH + i % NH];
-            int h = i % NH, b;
-            float *hh = s->h + XLSTM__CAST(size_t, i / NH) * ldw + XLSTM__CAST(size_t, h) * DH;
-            /* exponential input gate, sigmoid forget gate in log space; m keeps
-               the largest exponent seen so exp() never overflows:
-                 m_t = max(log f_t + m_{t-1}, i~_t)
-                 f' = exp(log f_t + m_{t-1} - m_t),  i' = exp(i~_t - m_t)
-               then C = f' C + i' k v^T, n = f' n + i' k (k scaled by 1/sqrt(DH)) */
-            float logf = xlstm__logsigmoid(fg), m_old = st->m[h];
-            float m_new = logf + m_old > ig ? logf + m_old : ig;
-            float fa = expf(logf + m_old - m_new), ia = expf(ig - m_new), qn, denom;
-            st->m[h] = m_new;
-            qn = mdl->kern->mlstm_head(st->C + XLSTM__CAST(size_t, h) * DH * DH, st->n + XLSTM__CAST(size_t, h) * DH,
-                                       row + XLSTM__CAST(size_t, h) * DH, row + I + XLSTM__CAST(size_t, h) * DH,
-                                       row + 2 * XLSTM__CAST(size_t, I) + XLSTM__CAST(size_t, h) * DH, fa, ia * k_scale, DH, hh);
-            /* h = C^T q / (max(|n.q|, exp(-m)) + eps): the exp(-m) floor is the
-               stabilised form of the paper's max(|n.q|, 1) */
-            denom = fabsf(qn);
-            if (expf(-m_new) > denom) denom = expf(-m_new);
-            denom += 1e-6f;
-            for (b = 0; b < DH; b++) hh[b] /= denom;
-        }
-        (void)hd;
-    }
+    cp.NH = NH, cp.dk = DH, cp.dv = DH;
+    cp.k_scale = 1.0f / sqrtf(XLSTM__CAST(float, DH)); /* k is scaled by 1/sqrt(DH) */
+    cp.eps = 1e-6f;
+    cp.q = s->qkv, cp.k = s->qkv + I, cp.v = s->qkv + 2 * I, cp.ld = q3;
+    cp.g = s->gates, cp.ldg = XLSTM__CAST(size_t, 2) * NH;
+    cp.out = s->h, cp.ldo = ldw;
+    xlstm__mlstm_cell(s, bi, n, one_sequence, &cp);
+
     for (t = 0; t < n; t++) {
         float *h = s->h + XLSTM__CAST(size_t, t) * ldw, *hn = s->raw + XLSTM__CAST(size_t, t) * ldw;
         const float *xc = s->conv + XLSTM__CAST(size_t, t) * ldw, *z = s->up + XLSTM__CAST(size_t, t) * ldu + I;
@@ -2830,7 +3114,94 @@ static void xlstm__mlstm_block(xlstm_state *s, int bi, int n, int one_sequence) 
     }
     xlstm__matmul(s, &w->down, s->raw, ldw, n, s->xn, XLSTM__CAST(size_t, D), NULL, w->down_b);
     for (i = 0; i < n * D; i++) s->x[i] += s->xn[i];
-    (void)S;
+}
+
+/* RMSNorm: x * rsqrt(mean(x^2) + eps) * w (+ b); statistics in double. */
+static void xlstm__rmsnorm(float *y, const float *x, const float *w, const float *b, int n, float eps) {
+    double ss = 0;
+    float inv;
+    int i;
+    for (i = 0; i < n; i++) ss += XLSTM__CAST(double, x[i]) * x[i];
+    inv = XLSTM__CAST(float, 1.0 / sqrt(ss / n + eps));
+    for (i = 0; i < n; i++) y[i] = x[i] * inv * (w ? w[i] : 1.0f) + (b ? b[i] : 0.0f);
+}
+
+/* Per-head LayerNorm (biased variance) with a plain weight and optional bias. */
+static void xlstm__headnorm(float *y, const float *x, const float *w, const float *b, int heads, int dh, float eps) {
+    int h, i;
+    for (h = 0; h < heads; h++) {
+        const float *xh = x + XLSTM__CAST(size_t, h) * dh;
+        float *yh = y + XLSTM__CAST(size_t, h) * dh;
+        double mean = 0, var = 0;
+        float inv;
+        for (i = 0; i < dh; i++) mean += xh[i];
+        mean /= dh;
+        for (i = 0; i < dh; i++) var += (xh[i] - mean) * (xh[i] - mean);
+        inv = XLSTM__CAST(float, 1.0 / sqrt(var / dh + eps));
+        for (i = 0; i < dh; i++) {
+            size_t j = XLSTM__CAST(size_t, h) * dh + i;
+            yh[i] = XLSTM__CAST(float, xh[i] - mean) * inv * w[j] + (b ? b[j] : 0.0f);
+        }
+    }
+}
+
+static float xlstm__soft_cap(float x, float cap) { return cap > 0 ? cap * tanhf(x / cap) : x; }
+
+/* xLSTM Large block: RMSNorm -> mLSTM layer -> residual; RMSNorm -> SwiGLU -> residual. */
+static void xlstm__large_block(xlstm_state *s, int bi, int n, int one_sequence) {
+    const xlstm_model *mdl = s->model;
+    const xlstm_config *c = &mdl->cfg;
+    const xlstm__block *w = &mdl->blocks[bi];
+    const int D = c->embedding_dim, NH = c->large.num_heads, QK = c->large.qk_dim, VD = c->large.v_dim;
+    const int DK = c->large.qk_head_dim, DV = c->large.v_head_dim, F = c->large.ffn_dim;
+    const size_t ldq = XLSTM__CAST(size_t, 2) * QK + VD, ldw = s->ld_wide, ldu = s->ld_up, ldg = XLSTM__CAST(size_t, 2) * NH;
+    const float q_scale = 1.0f / sqrtf(XLSTM__CAST(float, DK));
+    xlstm__cellp cp;
+    int t, i;
+
+    for (t = 0; t < n; t++)
+        xlstm__rmsnorm(s->xn + XLSTM__CAST(size_t, t) * D, s->x + XLSTM__CAST(size_t, t) * D, w->norm_w, w->norm_b, D,
+                       c->large.norm_eps);
+    /* rows of qkv hold (q | k | v); the output gate goes to conv */
+    xlstm__matmul(s, &w->q, s->xn, XLSTM__CAST(size_t, D), n, s->qkv, ldq, NULL, w->q_b);
+    xlstm__matmul(s, &w->k, s->xn, XLSTM__CAST(size_t, D), n, s->qkv + QK, ldq, NULL, w->k_b);
+    xlstm__matmul(s, &w->v, s->xn, XLSTM__CAST(size_t, D), n, s->qkv + 2 * QK, ldq, NULL, w->v_b);
+    xlstm__matmul(s, &w->o, s->xn, XLSTM__CAST(size_t, D), n, s->conv, ldw, NULL, w->o_b);
+    xlstm__matmul(s, &w->ig, s->xn, XLSTM__CAST(size_t, D), n, s->gates, ldg, NULL, w->ig_b);
+    xlstm__matmul(s, &w->fg, s->xn, XLSTM__CAST(size_t, D), n, s->gates + NH, ldg, NULL, w->fg_b);
+    for (t = 0; t < n; t++) {
+        float *g = s->gates + XLSTM__CAST(size_t, t) * ldg, *q = s->qkv + XLSTM__CAST(size_t, t) * ldq;
+        for (i = 0; i < 2 * NH; i++) g[i] = xlstm__soft_cap(g[i], c->large.gate_soft_cap);
+        for (i = 0; i < QK; i++) q[i] *= q_scale; /* here q carries 1/sqrt(dk), not k */
+    }
+    cp.NH = NH, cp.dk = DK, cp.dv = DV;
+    cp.k_scale = 1.0f;
+    cp.eps = c->large.eps;
+    cp.q = s->qkv, cp.k = s->qkv + QK, cp.v = s->qkv + 2 * QK, cp.ld = ldq;
+    cp.g = s->gates, cp.ldg = ldg;
+    cp.out = s->h, cp.ldo = ldw;
+    xlstm__mlstm_cell(s, bi, n, one_sequence, &cp);
+    for (t = 0; t < n; t++) { /* per-head norm, then the sigmoid output gate */
+        float *h = s->h + XLSTM__CAST(size_t, t) * ldw, *hn = s->raw + XLSTM__CAST(size_t, t) * ldw;
+        const float *o = s->conv + XLSTM__CAST(size_t, t) * ldw;
+        xlstm__headnorm(hn, h, w->outnorm_w, w->outnorm_b, NH, DV, c->large.norm_eps);
+        for (i = 0; i < VD; i++) hn[i] *= xlstm__sigmoid(o[i]);
+    }
+    xlstm__matmul(s, &w->down, s->raw, ldw, n, s->xn, XLSTM__CAST(size_t, D), NULL, w->down_b);
+    for (i = 0; i < n * D; i++) s->x[i] += s->xn[i];
+
+    /* SwiGLU feed-forward: rows of up hold (gate | up), F each */
+    for (t = 0; t < n; t++)
+        xlstm__rmsnorm(s->xn + XLSTM__CAST(size_t, t) * D, s->x + XLSTM__CAST(size_t, t) * D, w->ffn_norm_w,
+                       w->ffn_norm_b, D, c->large.norm_eps);
+    xlstm__matmul(s, &w->ffn_gate, s->xn, XLSTM__CAST(size_t, D), n, s->up, ldu, NULL, w->ffn_gate_b);
+    xlstm__matmul(s, &w->ffn_up, s->xn, XLSTM__CAST(size_t, D), n, s->up + F, ldu, NULL, w->ffn_up_b);
+    for (t = 0; t < n; t++) {
+        float *u = s->up + XLSTM__CAST(size_t, t) * ldu;
+        for (i = 0; i < F; i++) u[i] = xlstm__silu(u[i]) * u[F + i];
+    }
+    xlstm__matmul(s, &w->ffn_down, s->up, ldu, n, s->xn, XLSTM__CAST(size_t, D), NULL, w->ffn_down_b);
+    for (i = 0; i < n * D; i++) s->x[i] += s->xn[i];
 }
 
 /* sLSTM block (post up-projection): sLSTM layer, then gated feed-forward. */
@@ -2934,17 +3305,27 @@ static void xlstm__forward_rows(xlstm_state *s, const int32_t *tokens, int n, in
                                               m->embedding.scale ? m->embedding.scale + XLSTM__CAST(size_t, tokens[t]) * (XLSTM__CAST(size_t, D) / XLSTM__QBLOCK) : NULL,
                                               D);
     for (b = 0; b < c->num_blocks; b++) {
-        if (m->blocks[b].kind == XLSTM_BLOCK_MLSTM) xlstm__mlstm_block(s, b, n, one_sequence);
+        if (c->arch == XLSTM_ARCH_LARGE) xlstm__large_block(s, b, n, one_sequence);
+        else if (m->blocks[b].kind == XLSTM_BLOCK_MLSTM) xlstm__mlstm_block(s, b, n, one_sequence);
         else xlstm__slstm_block(s, b, n);
     }
     /* only the rows whose logits are wanted go through the head */
     for (t = 0; t < n; t++) {
+        float *y = s->xn + XLSTM__CAST(size_t, nl) * D;
+        const float *x = s->x + XLSTM__CAST(size_t, t) * D;
         if (!logit_rows[t]) continue;
-        if (m->post_norm) xlstm__layernorm(s->xn + XLSTM__CAST(size_t, nl) * D, s->x + XLSTM__CAST(size_t, t) * D, m->post_norm, D);
-        else memcpy(s->xn + XLSTM__CAST(size_t, nl) * D, s->x + XLSTM__CAST(size_t, t) * D, XLSTM__CAST(size_t, D) * sizeof(float));
+        if (!m->post_norm) memcpy(y, x, XLSTM__CAST(size_t, D) * sizeof(float));
+        else if (c->arch == XLSTM_ARCH_LARGE) xlstm__rmsnorm(y, x, m->post_norm, m->post_norm_b, D, c->large.norm_eps);
+        else xlstm__layernorm(y, x, m->post_norm, D);
         lrows[nl++] = logit_rows[t];
     }
     if (nl) xlstm__matmul(s, &m->head, s->xn, XLSTM__CAST(size_t, D), nl, NULL, 0, lrows, NULL);
+    if (c->arch == XLSTM_ARCH_LARGE && c->large.logit_soft_cap > 0) {
+        for (t = 0; t < nl; t++) {
+            int v;
+            for (v = 0; v < c->vocab_size; v++) lrows[t][v] = xlstm__soft_cap(lrows[t][v], c->large.logit_soft_cap);
+        }
+    }
 }
 
 XLSTMDEF xlstm_status xlstm_step(xlstm_state *s, int32_t token, const float **logits) {
