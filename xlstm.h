@@ -1073,17 +1073,27 @@ typedef struct xlstm__st_tensor {
     int used;
 } xlstm__st_tensor;
 
+/* One parsed file; a sharded checkpoint chains one per shard. */
 typedef struct xlstm__st {
     xlstm__json hdr;
     xlstm__st_tensor *t;
     uint32_t n;
     uint32_t meta_tok; /* __metadata__ object, 0 if absent */
+    struct xlstm__st *next;
 } xlstm__st;
 
 static void xlstm__st_free(xlstm__st *st, const xlstm__alloc *a) {
+    xlstm__st *next = st->next;
     xlstm__free(a, st->hdr.tok);
     xlstm__free(a, st->t);
     memset(st, 0, sizeof *st);
+    while (next) {
+        xlstm__st *after = next->next;
+        xlstm__free(a, next->hdr.tok);
+        xlstm__free(a, next->t);
+        xlstm__free(a, next);
+        next = after;
+    }
 }
 
 static uint64_t xlstm__rd_u64le(const unsigned char *p) {
@@ -1214,11 +1224,44 @@ bad_meta:
 static xlstm__st_tensor *xlstm__st_find(xlstm__st *st, const char *name) {
     uint32_t i;
     size_t n = strlen(name);
-    for (i = 0; i < st->n; i++) {
-        const xlstm__jtok *k = &st->hdr.tok[st->t[i].name_tok];
-        if (k->end - k->start == n && memcmp(st->hdr.text + k->start, name, n) == 0) return &st->t[i];
+    for (; st; st = st->next) {
+        for (i = 0; i < st->n; i++) {
+            const xlstm__jtok *k = &st->hdr.tok[st->t[i].name_tok];
+            if (k->end - k->start == n && memcmp(st->hdr.text + k->start, name, n) == 0) return &st->t[i];
+        }
     }
     return NULL;
+}
+
+/* Append another shard; a tensor name may appear in only one shard. */
+static xlstm_status xlstm__st_add_shard(xlstm__st *st, const xlstm__alloc *a, const unsigned char *buf, size_t size,
+                                        xlstm_error *err) {
+    xlstm__st *node = XLSTM__CAST(xlstm__st *, xlstm__malloc(a, sizeof *node)), *tail = st;
+    xlstm_status s;
+    uint32_t i;
+    if (!node) return xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory");
+    s = xlstm__st_parse(node, a, buf, size, err);
+    if (s) {
+        xlstm__free(a, node);
+        return s;
+    }
+    for (i = 0; i < node->n; i++) {
+        char name[200];
+        const xlstm__jtok *k = &node->hdr.tok[node->t[i].name_tok];
+        size_t len = k->end - k->start;
+        if (len >= sizeof name) continue;
+        memcpy(name, node->hdr.text + k->start, len);
+        name[len] = 0;
+        if (xlstm__st_find(st, name)) {
+            s = xlstm__fail(err, XLSTM_ERR_FORMAT, "safetensors: tensor %s is in two shards", name);
+            xlstm__st_free(node, a);
+            xlstm__free(a, node);
+            return s;
+        }
+    }
+    while (tail->next) tail = tail->next;
+    tail->next = node;
+    return XLSTM_OK;
 }
 
 static float xlstm__bf16_to_f32(uint16_t h) {
@@ -1297,13 +1340,21 @@ typedef struct xlstm__block {
 
 typedef struct xlstm__kern xlstm__kern;
 
+/* Bytes of one safetensors file: owned (read into memory), mapped, or borrowed
+   from the caller (neither). */
+typedef struct xlstm__src {
+    const unsigned char *bytes;
+    size_t size;
+    unsigned char *owned;
+    void *map;
+} xlstm__src;
+
 struct xlstm_model {
     xlstm_config cfg;
     xlstm__alloc alloc;
     const xlstm__kern *kern;
-    unsigned char *file;     /* owned copy of the safetensors bytes, or NULL */
-    void *mapping;           /* owned mmap of the file, or NULL */
-    size_t mapping_size;
+    struct xlstm__src *src;  /* the safetensors bytes the weights point into, one per shard */
+    uint32_t n_src;
     unsigned char *arena;    /* f32 vectors and any re-aligned matrices */
     size_t n_params, weight_bytes;
     xlstm__mat embedding;    /* (V, D) */
@@ -1665,6 +1716,7 @@ static xlstm_status xlstm__load_weights(xlstm_model *m, xlstm__st *st, int check
     xlstm__specs s;
     size_t i, arena = 0;
     uint32_t k;
+    xlstm__st *node;
     xlstm_status status = XLSTM_OK;
     const xlstm_config *c = &m->cfg;
     memset(&s, 0, sizeof s);
@@ -1684,12 +1736,14 @@ static xlstm_status xlstm__load_weights(xlstm_model *m, xlstm__st *st, int check
         if (status == XLSTM_ERR_MISSING && !sp->t) status = xlstm__check_plain(st, sp, err);
         if (status) goto done;
     }
-    for (k = 0; k < st->n; k++) {
-        if (!st->t[k].used) {
-            char name[160];
-            if (xlstm__jstr_decode(&st->hdr, st->t[k].name_tok, name, sizeof name) < 0) strcpy(name, "(long name)");
-            status = xlstm__fail(err, XLSTM_ERR_UNEXPECTED, "tensor %s: not part of this config's model", name);
-            goto done;
+    for (node = st; node; node = node->next) {
+        for (k = 0; k < node->n; k++) {
+            if (!node->t[k].used) {
+                char name[160];
+                if (xlstm__jstr_decode(&node->hdr, node->t[k].name_tok, name, sizeof name) < 0) strcpy(name, "(long name)");
+                status = xlstm__fail(err, XLSTM_ERR_UNEXPECTED, "tensor %s: not part of this config's model", name);
+                goto done;
+            }
         }
     }
     /* 2. plan the arena: f32 copies of vectors, copies of misaligned matrices */
@@ -1819,15 +1873,6 @@ XLSTMDEF xlstm_model_params xlstm_model_default_params(void) {
     return p;
 }
 
-/* Build a model over safetensors bytes that stay valid for the model's life
-   (the model takes ownership of `owned`/`mapping` when given). */
-static xlstm_status xlstm__load_impl(const unsigned char *st_buf, size_t st_size, const char *cfg_json,
-                                     size_t cfg_len, const xlstm__alloc *a, const xlstm_model_params *params,
-                                     unsigned char *owned, void *mapping, size_t mapping_size, xlstm_model **out,
-                                     xlstm_error *err);
-
-XLSTMDEF void xlstm_model_free(xlstm_model *m);
-
 static xlstm_status xlstm__alloc_from_params(const xlstm_model_params *params, xlstm__alloc *a, xlstm_error *err) {
     memset(a, 0, sizeof *a);
     if (params) {
@@ -1844,21 +1889,38 @@ static xlstm_status xlstm__alloc_from_params(const xlstm_model_params *params, x
 static void xlstm__unmap(void *p, size_t n);
 #endif
 
-static xlstm_status xlstm__load_impl(const unsigned char *st_buf, size_t st_size, const char *cfg_json,
-                                     size_t cfg_len, const xlstm__alloc *a, const xlstm_model_params *params,
-                                     unsigned char *owned, void *mapping, size_t mapping_size, xlstm_model **out,
+static void xlstm__free_sources(const xlstm__alloc *a, xlstm__src *src, uint32_t n) {
+    uint32_t i;
+    if (!src) return;
+    for (i = 0; i < n; i++) {
+        xlstm__free(a, src[i].owned);
+#if defined(XLSTM_MMAP)
+        if (src[i].map) xlstm__unmap(src[i].map, src[i].size);
+#endif
+    }
+    xlstm__free(a, src);
+}
+
+/* Build a model over n_src safetensors files (shards). The model takes the
+   sources array and what it owns, success or not. cfg_json NULL: the config
+   is in the first file's __metadata__["xlstm_config"]. */
+static xlstm_status xlstm__load_impl(xlstm__src *src, uint32_t n_src, const char *cfg_json, size_t cfg_len,
+                                     const xlstm__alloc *a, const xlstm_model_params *params, xlstm_model **out,
                                      xlstm_error *err) {
     xlstm_model *m = NULL;
     xlstm__st st;
     xlstm__json cj;
     xlstm_status s;
     char *meta_cfg = NULL;
+    uint32_t i;
     xlstm_kernels want = params ? params->kernels : XLSTM_KERNELS_AUTO;
     memset(&cj, 0, sizeof cj);
+    memset(&st, 0, sizeof st);
     *out = NULL;
-    s = xlstm__st_parse(&st, a, st_buf, st_size, err);
-    if (s) goto fail_early;
-    if (!cfg_json) { /* config from __metadata__["xlstm_config"] */
+    s = xlstm__st_parse(&st, a, src[0].bytes, src[0].size, err);
+    for (i = 1; !s && i < n_src; i++) s = xlstm__st_add_shard(&st, a, src[i].bytes, src[i].size, err);
+    if (s) goto out;
+    if (!cfg_json) {
         uint32_t t = st.meta_tok ? xlstm__jget(&st.hdr, st.meta_tok, "xlstm_config") : 0;
         long n;
         size_t cap;
@@ -1885,11 +1947,9 @@ static xlstm_status xlstm__load_impl(const unsigned char *st_buf, size_t st_size
     }
     memset(m, 0, sizeof *m);
     m->alloc = *a;
-    m->file = owned;
-    m->mapping = mapping;
-    m->mapping_size = mapping_size;
-    owned = NULL;
-    mapping = NULL;
+    m->src = src;
+    m->n_src = n_src;
+    src = NULL;
     m->kern = xlstm__pick_kernels(want);
     if (!m->kern) {
         s = xlstm__fail(err, XLSTM_ERR_UNSUPPORTED, "kernels: level %d is not available on this CPU or build", XLSTM__CAST(int, want));
@@ -1923,14 +1983,10 @@ out:
     xlstm__free(a, cj.tok);
     xlstm__free(a, meta_cfg);
     xlstm__st_free(&st, a);
-fail_early:
+    xlstm__free_sources(a, src, n_src);
     if (s) {
-        if (m) xlstm_model_free(m);
+        xlstm_model_free(m);
         m = NULL;
-        xlstm__free(a, owned);
-#if defined(XLSTM_MMAP)
-        if (mapping) xlstm__unmap(mapping, mapping_size);
-#endif
     }
     *out = m;
     return s;
@@ -1942,6 +1998,7 @@ XLSTMDEF xlstm_status xlstm_model_load_from_memory(const void *safetensors, size
                                                    xlstm_error *err) {
     xlstm__alloc a;
     unsigned char *copy = NULL;
+    xlstm__src *src;
     const unsigned char *buf = XLSTM__CAST(const unsigned char *, safetensors);
     xlstm_status s;
     if (err) {
@@ -1958,8 +2015,16 @@ XLSTMDEF xlstm_status xlstm_model_load_from_memory(const void *safetensors, size
         memcpy(copy, safetensors, safetensors_size);
         buf = copy;
     }
-    return xlstm__load_impl(buf, safetensors_size, config_json, config_json_size, &a, params, copy, NULL, 0,
-                            out_model, err);
+    src = XLSTM__CAST(xlstm__src *, xlstm__malloc(&a, sizeof *src));
+    if (!src) {
+        xlstm__free(&a, copy);
+        return xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory");
+    }
+    src->bytes = buf;
+    src->size = safetensors_size;
+    src->owned = copy;
+    src->map = NULL;
+    return xlstm__load_impl(src, 1, config_json, config_json_size, &a, params, out_model, err);
 }
 
 #if defined(XLSTM_MMAP)
@@ -2031,23 +2096,110 @@ static xlstm_status xlstm__read_file(const xlstm__alloc *a, const char *path, un
     return XLSTM_OK;
 }
 
-/* Open the weights file: mmap when enabled, else read into memory. */
-static xlstm_status xlstm__open_weights(const xlstm__alloc *a, const char *path, unsigned char **owned, void **mapping,
-                                        size_t *len, xlstm_error *err) {
-    *owned = NULL;
-    *mapping = NULL;
+/* Open one weights file into a source: mmap when enabled, else read into memory. */
+static xlstm_status xlstm__open_source(const xlstm__alloc *a, const char *path, xlstm__src *src, xlstm_error *err) {
+    memset(src, 0, sizeof *src);
 #if defined(XLSTM_MMAP)
-    if (xlstm__map_file(path, mapping, len)) return XLSTM_OK;
+    if (xlstm__map_file(path, &src->map, &src->size)) {
+        src->bytes = XLSTM__CAST(const unsigned char *, src->map);
+        return XLSTM_OK;
+    }
 #endif
-    return xlstm__read_file(a, path, owned, len, err);
+    if (xlstm__read_file(a, path, &src->owned, &src->size, err) != XLSTM_OK) return err ? err->status : XLSTM_ERR_IO;
+    src->bytes = src->owned;
+    return XLSTM_OK;
+}
+
+#ifndef XLSTM_MAX_SHARDS
+#define XLSTM_MAX_SHARDS 1024
+#endif
+
+/* The shard files named by a Hugging Face model.safetensors.index.json
+   ({"weight_map": {tensor: file}}), each once, in order of first mention.
+   Names must be plain file names inside the model directory. */
+static xlstm_status xlstm__index_shards(const xlstm__alloc *a, const char *dir, const unsigned char *text, size_t len,
+                                        xlstm__src **out, uint32_t *n_out, xlstm_error *err) {
+    xlstm__json j;
+    uint32_t wm, k, v, i, n = 0, cnt;
+    uint32_t *names = NULL;
+    xlstm__src *src = NULL;
+    xlstm_status s = xlstm__json_parse(&j, a, XLSTM__BYTES_AS_CHARS(text), len, "model.safetensors.index.json", err);
+    *out = NULL;
+    *n_out = 0;
+    if (s) return s;
+    wm = xlstm__jget(&j, 0, "weight_map");
+    if (!wm || j.tok[wm].type != XLSTM__J_OBJ || j.tok[wm].count == 0) {
+        s = xlstm__fail(err, XLSTM_ERR_FORMAT, "model.safetensors.index.json: no weight_map object");
+        goto done;
+    }
+    cnt = j.tok[wm].count;
+    names = XLSTM__CAST(uint32_t *, xlstm__malloc(a, XLSTM__CAST(size_t, cnt) * sizeof(uint32_t)));
+    if (!names) {
+        s = xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (i = 0, k = wm + 1; i < cnt; i++, k = j.tok[k + 1].next) {
+        uint32_t u;
+        int dup = 0;
+        v = k + 1;
+        if (j.tok[v].type != XLSTM__J_STR) {
+            s = xlstm__fail(err, XLSTM_ERR_FORMAT, "model.safetensors.index.json: weight_map values must be file names");
+            goto done;
+        }
+        for (u = 0; u < n && !dup; u++)
+            dup = j.tok[names[u]].end - j.tok[names[u]].start == j.tok[v].end - j.tok[v].start &&
+                  !memcmp(j.text + j.tok[names[u]].start, j.text + j.tok[v].start, j.tok[v].end - j.tok[v].start);
+        if (!dup) names[n++] = v;
+    }
+    if (n > XLSTM_MAX_SHARDS) {
+        s = xlstm__fail(err, XLSTM_ERR_FORMAT, "model.safetensors.index.json: %u shards (max %d)", n, XLSTM_MAX_SHARDS);
+        goto done;
+    }
+    src = XLSTM__CAST(xlstm__src *, xlstm__malloc(a, XLSTM__CAST(size_t, n) * sizeof(xlstm__src)));
+    if (!src) {
+        s = xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    memset(src, 0, XLSTM__CAST(size_t, n) * sizeof(xlstm__src));
+    for (i = 0; i < n; i++) {
+        char file[256], *path;
+        size_t plen;
+        if (xlstm__jstr_decode(&j, names[i], file, sizeof file) <= 0 || file[0] == '.' || strchr(file, '/') ||
+            strchr(file, '\\')) {
+            s = xlstm__fail(err, XLSTM_ERR_FORMAT, "model.safetensors.index.json: shard name is not a plain file name");
+            goto done;
+        }
+        plen = strlen(dir) + strlen(file) + 2;
+        path = XLSTM__CAST(char *, xlstm__malloc(a, plen));
+        if (!path) {
+            s = xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        snprintf(path, plen, "%s/%s", dir, file);
+        s = xlstm__open_source(a, path, &src[i], err);
+        xlstm__free(a, path);
+        if (s) goto done;
+    }
+done:
+    if (s) {
+        xlstm__free_sources(a, src, n);
+        src = NULL;
+        n = 0;
+    }
+    xlstm__free(a, names);
+    xlstm__free(a, j.tok);
+    *out = src;
+    *n_out = n;
+    return s;
 }
 
 XLSTMDEF xlstm_status xlstm_model_load(const char *path, const xlstm_model_params *params, xlstm_model **out_model,
                                        xlstm_error *err) {
     xlstm__alloc a;
-    unsigned char *st_buf = NULL, *cfg_buf = NULL;
-    void *mapping = NULL;
-    size_t st_len = 0, cfg_len = 0, plen;
+    unsigned char *cfg_buf = NULL, *index = NULL;
+    size_t cfg_len = 0, index_len = 0, plen;
+    xlstm__src *src = NULL;
+    uint32_t n_src = 1;
     char *p;
     xlstm_status s;
     if (err) {
@@ -2058,28 +2210,32 @@ XLSTMDEF xlstm_status xlstm_model_load(const char *path, const xlstm_model_param
     *out_model = NULL;
     if (!path) return xlstm__fail(err, XLSTM_ERR_ARG, "path is NULL");
     if ((s = xlstm__alloc_from_params(params, &a, err)) != XLSTM_OK) return s;
-    plen = strlen(path);
-    p = XLSTM__CAST(char *, xlstm__malloc(&a, plen + 32));
+    plen = strlen(path) + 40;
+    p = XLSTM__CAST(char *, xlstm__malloc(&a, plen));
     if (!p) return xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory");
     /* a directory is recognised by the config.json inside it */
-    snprintf(p, plen + 32, "%s/config.json", path);
+    snprintf(p, plen, "%s/config.json", path);
     s = xlstm__read_file(&a, p, &cfg_buf, &cfg_len, err);
     if (s == XLSTM_OK) {
-        snprintf(p, plen + 32, "%s/model.safetensors", path);
-        s = xlstm__open_weights(&a, p, &st_buf, &mapping, &st_len, err);
+        /* one model.safetensors, or shards listed by model.safetensors.index.json */
+        snprintf(p, plen, "%s/model.safetensors.index.json", path);
+        if (xlstm__read_file(&a, p, &index, &index_len, NULL) == XLSTM_OK) {
+            s = xlstm__index_shards(&a, path, index, index_len, &src, &n_src, err);
+        } else {
+            src = XLSTM__CAST(xlstm__src *, xlstm__malloc(&a, sizeof *src));
+            snprintf(p, plen, "%s/model.safetensors", path);
+            s = src ? xlstm__open_source(&a, p, src, err) : xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory");
+        }
     } else if (s == XLSTM_ERR_IO) {
-        s = xlstm__open_weights(&a, path, &st_buf, &mapping, &st_len, err);
+        src = XLSTM__CAST(xlstm__src *, xlstm__malloc(&a, sizeof *src));
+        s = src ? xlstm__open_source(&a, path, src, err) : xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory");
         if (s == XLSTM_ERR_IO)
             s = xlstm__fail(err, XLSTM_ERR_IO, "%s: cannot open (neither a model directory nor a .safetensors file)", path);
     }
     xlstm__free(&a, p);
-    if (s == XLSTM_OK) {
-        const unsigned char *bytes = mapping ? XLSTM__CAST(const unsigned char *, mapping) : st_buf;
-        s = xlstm__load_impl(bytes, st_len, XLSTM__BYTES_AS_CHARS(cfg_buf), cfg_len, &a, params, st_buf, mapping,
-                             mapping ? st_len : 0, out_model, err);
-    } else {
-        xlstm__free(&a, st_buf);
-    }
+    xlstm__free(&a, index);
+    if (s == XLSTM_OK) s = xlstm__load_impl(src, n_src, XLSTM__BYTES_AS_CHARS(cfg_buf), cfg_len, &a, params, out_model, err);
+    else if (src && n_src == 1 && s) xlstm__free(&a, src); /* open failed: nothing inside to free */
     xlstm__free(&a, cfg_buf);
     return s;
 }
@@ -2088,10 +2244,7 @@ XLSTMDEF void xlstm_model_free(xlstm_model *m) {
     xlstm__alloc a;
     if (!m) return;
     a = m->alloc;
-#if defined(XLSTM_MMAP)
-    if (m->mapping) xlstm__unmap(m->mapping, m->mapping_size);
-#endif
-    xlstm__free(&a, m->file);
+    xlstm__free_sources(&a, m->src, m->n_src);
     xlstm__free(&a, m->arena);
     xlstm__free(&a, m->blocks);
     xlstm__free(&a, m);

@@ -7,9 +7,18 @@
    Quantized tensor naming (see the top of xlstm.h):
      NAME.q8 (I8 [rows, cols]) + NAME.q8_scale (F32 [rows, cols/32])
      NAME.q4 (U8 [rows, cols/2]) + NAME.q4_scale (F32 [rows, cols/32]) */
+#define _DEFAULT_SOURCE /* madvise */
+#define XLSTM_MMAP
 #define XLSTM_IMPLEMENTATION
 #include "../xlstm.h"
 #include "st_writer.h"
+
+/* Drop the pages of a tensor already written: input shards are memory-mapped,
+   so the converted model never has to fit in memory (the 7B is 27 GB in F32). */
+static void release(const unsigned char *p, size_t n) {
+    uintptr_t page = 4096, start = ((uintptr_t)p + page - 1) & ~(page - 1), end = ((uintptr_t)p + n) & ~(page - 1);
+    if (end > start) madvise((void *)start, end - start, MADV_DONTNEED);
+}
 
 #include <errno.h>
 #include <math.h>
@@ -73,8 +82,10 @@ int main(int argc, char **argv) {
     int target = -1, i, rc = 1;
     xlstm__alloc a;
     xlstm_error err;
-    unsigned char *cfg_buf = NULL, *st_buf = NULL, *hdr = NULL;
-    size_t cfg_len = 0, st_len = 0, hlen, k;
+    unsigned char *cfg_buf = NULL, *index = NULL, *hdr = NULL;
+    size_t cfg_len = 0, index_len = 0, hlen, k;
+    xlstm__src *src = NULL;
+    uint32_t n_src = 0, si;
     char path[4096], *cfg_text = NULL;
     xlstm__st st;
     xlstm__json cj;
@@ -109,15 +120,27 @@ int main(int argc, char **argv) {
     memset(&specs, 0, sizeof specs);
     memset(&w, 0, sizeof w);
 
+    /* a model directory (one file or Hugging Face shards) or one .safetensors file */
     snprintf(path, sizeof path, "%s/config.json", in);
     if (xlstm__read_file(&a, path, &cfg_buf, &cfg_len, &err) == XLSTM_OK) {
-        snprintf(path, sizeof path, "%s/model.safetensors", in);
-        if (xlstm__read_file(&a, path, &st_buf, &st_len, &err) != XLSTM_OK) goto fail;
         cfg_text = (char *)cfg_buf;
+        snprintf(path, sizeof path, "%s/model.safetensors.index.json", in);
+        if (xlstm__read_file(&a, path, &index, &index_len, NULL) == XLSTM_OK) {
+            if (xlstm__index_shards(&a, in, index, index_len, &src, &n_src, &err) != XLSTM_OK) goto fail;
+        } else {
+            snprintf(path, sizeof path, "%s/model.safetensors", in);
+            src = (xlstm__src *)calloc(1, sizeof *src);
+            n_src = 1;
+            if (!src || xlstm__open_source(&a, path, src, &err) != XLSTM_OK) goto fail;
+        }
     } else {
-        if (xlstm__read_file(&a, in, &st_buf, &st_len, &err) != XLSTM_OK) goto fail;
+        src = (xlstm__src *)calloc(1, sizeof *src);
+        n_src = 1;
+        if (!src || xlstm__open_source(&a, in, src, &err) != XLSTM_OK) goto fail;
     }
-    if (xlstm__st_parse(&st, &a, st_buf, st_len, &err) != XLSTM_OK) goto fail;
+    if (xlstm__st_parse(&st, &a, src[0].bytes, src[0].size, &err) != XLSTM_OK) goto fail;
+    for (si = 1; si < n_src; si++)
+        if (xlstm__st_add_shard(&st, &a, src[si].bytes, src[si].size, &err) != XLSTM_OK) goto fail;
     if (!cfg_text) {
         uint32_t t = st.meta_tok ? xlstm__jget(&st.hdr, st.meta_tok, "xlstm_config") : 0;
         size_t cap;
@@ -189,6 +212,10 @@ int main(int argc, char **argv) {
                 if (!write_all(f, &v, 4)) goto io;
             }
             continue;
+        }
+        if (k > 0) { /* the previous matrix is done: let its input pages go */
+            const xlstm__spec *prev = &specs.v[k - 1];
+            if (prev->t) release(prev->t->data, prev->t->nbytes);
         }
         if (plan[k] == OUT_Q8 || plan[k] == OUT_Q4) {
             /* codes for every row first, then the scales: two passes over the rows */
@@ -264,6 +291,13 @@ done:
     xlstm__st_free(&st, &a);
     if (cfg_text != (char *)cfg_buf) free(cfg_text);
     xlstm__free(&a, cfg_buf);
-    xlstm__free(&a, st_buf);
+    xlstm__free(&a, index);
+    if (src) {
+        for (si = 0; si < n_src; si++) {
+            xlstm__free(&a, src[si].owned);
+            if (src[si].map) xlstm__unmap(src[si].map, src[si].size);
+        }
+        free(src);
+    }
     return rc;
 }
