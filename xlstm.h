@@ -2406,6 +2406,8 @@ typedef float xlstm__v16f __attribute__((vector_size(64)));
 typedef uint32_t xlstm__v16u __attribute__((vector_size(64)));
 typedef uint16_t xlstm__v16h __attribute__((vector_size(32)));
 typedef int8_t xlstm__v16b __attribute__((vector_size(16)));
+typedef int16_t xlstm__v16s __attribute__((vector_size(32)));
+typedef int32_t xlstm__v16i __attribute__((vector_size(64)));
 typedef uint8_t xlstm__v16ub __attribute__((vector_size(16)));
 #define XLSTM__VI static inline __attribute__((always_inline))
 
@@ -2445,16 +2447,21 @@ XLSTM__VI void xlstm__vld_f16(xlstm__v16f *v, const unsigned char *p) {
     mb |= sign;
     memcpy(v, &mb, sizeof *v);
 }
+/* bytes to floats in two widening steps: GCC scalarises a direct int8 -> float
+   conversion but vectorises int8 -> int16 -> int32 -> float */
 XLSTM__VI void xlstm__vld_i8(xlstm__v16f *v, const unsigned char *p) {
     xlstm__v16b b;
     memcpy(&b, p, sizeof b);
-    *v = __builtin_convertvector(b, xlstm__v16f);
+    *v = __builtin_convertvector(__builtin_convertvector(__builtin_convertvector(b, xlstm__v16s), xlstm__v16i), xlstm__v16f);
 }
 XLSTM__VI void xlstm__q4_unpack(const unsigned char *q, xlstm__v16f *lo, xlstm__v16f *hi) {
     xlstm__v16ub b;
+    xlstm__v16s l, h;
     memcpy(&b, q, sizeof b);
-    *lo = __builtin_convertvector(b & 15, xlstm__v16f) - 8.0f;
-    *hi = __builtin_convertvector(b >> 4, xlstm__v16f) - 8.0f;
+    l = __builtin_convertvector(b & 15, xlstm__v16s) - 8;
+    h = __builtin_convertvector(b >> 4, xlstm__v16s) - 8;
+    *lo = __builtin_convertvector(__builtin_convertvector(l, xlstm__v16i), xlstm__v16f);
+    *hi = __builtin_convertvector(__builtin_convertvector(h, xlstm__v16i), xlstm__v16f);
 }
 
 #define XLSTM__DOT_LOOP(LOAD, ESIZE)                                                       \

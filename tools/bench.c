@@ -68,16 +68,26 @@ static double measure_bandwidth_gbs(int threads) {
 /* ---- random models of preset sizes (the paper's xLSTM[7:1] shapes) ---- */
 typedef struct preset {
     const char *name;
-    int dim, blocks, vocab;
+    int dim, blocks, vocab, large; /* large: the xLSTM-7B architecture */
 } preset;
 static const preset presets[] = {
-    {"tiny", 128, 8, 256},   {"125M", 768, 24, 50304},  {"350M", 1024, 48, 50304},
-    {"760M", 1536, 48, 50304}, {"1.3B", 2048, 48, 50304},
+    {"tiny", 128, 8, 256, 0},     {"125M", 768, 24, 50304, 0},  {"350M", 1024, 48, 50304, 0},
+    {"760M", 1536, 48, 50304, 0}, {"1.3B", 2048, 48, 50304, 0}, {"xlstm-7b", 4096, 32, 50304, 1},
+    {"xlstm-large-tiny", 256, 4, 512, 1},
 };
 
 static char *preset_config(const preset *p) {
     char *cfg = (char *)malloc(8192), at[1024];
     int b, o = 0;
+    if (p->large) { /* NX-AI/xLSTM-7b's config.json, resized */
+        sprintf(cfg,
+                "{\"model_type\":\"xlstm\",\"embedding_dim\":%d,\"hidden_size\":%d,\"num_blocks\":%d,\"num_hidden_layers\":%d,"
+                "\"num_heads\":8,\"qk_dim_factor\":0.5,\"v_dim_factor\":1.0,\"ffn_proj_factor\":2.667,"
+                "\"ffn_round_up_to_multiple_of\":64,\"gate_soft_cap\":15.0,\"output_logit_soft_cap\":30.0,"
+                "\"norm_eps\":1e-6,\"eps\":1e-6,\"use_bias\":false,\"weight_mode\":\"single\",\"vocab_size\":%d}",
+                p->dim, p->dim, p->blocks, p->blocks, p->vocab);
+        return cfg;
+    }
     at[0] = 0;
     for (b = 1; b < p->blocks; b += 8) o += sprintf(at + o, "%s%d", o ? "," : "", b); /* one sLSTM block in 8 */
     sprintf(cfg,
@@ -106,7 +116,7 @@ static unsigned char *random_model(const char *cfg_text, int dtype, size_t *size
     xlstm__specs specs;
     st_writer w;
     unsigned char *hdr, *buf = NULL, *p;
-    size_t hlen, k, total;
+    size_t hlen = 0, k, total;
     memset(&a, 0, sizeof a);
     memset(&model, 0, sizeof model);
     memset(&specs, 0, sizeof specs);
@@ -149,6 +159,28 @@ static unsigned char *random_model(const char *cfg_text, int dtype, size_t *size
     }
     memcpy(buf, hdr, hlen);
     p = buf + hlen;
+    /* big models: values do not matter for speed, so fill with copies of one random megabyte */
+    if (total > ((size_t)1 << 30)) {
+        size_t done = hlen, chunk = (size_t)1 << 20;
+        unsigned char *first = buf + hlen;
+        for (k = 0; k < chunk && hlen + k < total; k++) first[k] = (unsigned char)(frand() * 20.0f + 60.0f);
+        for (done = hlen + chunk; done < total; done += chunk)
+            memcpy(buf + done, first, total - done < chunk ? total - done : chunk);
+        /* scales must be sane: rewrite the F32 tensors */
+        for (k = 0; k < w.n; k++) {
+            const st_entry *e = &w.e[k];
+            if (!strcmp(e->dtype, "F32")) {
+                uint64_t i;
+                for (i = 0; i < e->nbytes / 4; i++) {
+                    float v = strstr(e->name, "_scale") ? 0.002f : 0.05f * frand();
+                    memcpy(p + 4 * i, &v, 4);
+                }
+            }
+            p += e->nbytes;
+        }
+        *size = total;
+        goto out;
+    }
     for (k = 0; k < w.n; k++) {
         const st_entry *e = &w.e[k];
         uint64_t i;
@@ -185,7 +217,8 @@ out:
 }
 
 static int usage(void) {
-    fprintf(stderr, "usage: xlstm-bench (MODEL | --random 125M|350M|760M|1.3B|tiny) [--dtype f32|bf16|f16|q8|q4] [-t THREADS]\n"
+    fprintf(stderr, "usage: xlstm-bench (MODEL | --random tiny|125M|350M|760M|1.3B|xlstm-7b|xlstm-large-tiny)\n"
+                    "                   [--dtype f32|bf16|f16|q8|q4] [-t THREADS]\n"
                     "                   [--batch B] [--tokens N] [--prefill N] [--kernels auto|scalar|simd|avx2|avx512]\n");
     return 2;
 }
