@@ -1306,7 +1306,8 @@ typedef struct xlstm__block {
     /* mLSTM, I = inner dim, NH heads, NB = qkv blocks of size S = I/NB */
     xlstm__mat up;                      /* (2I, D) */
     const float *up_b;                  /* (2I) */
-    xlstm__mat q, k, v;                 /* (NB*S, S) block-diagonal */
+    xlstm__mat q, k, v;                 /* (NB*S, S) block-diagonal (f32 views of qkv_w) */
+    const float *qkv_w[3];              /* (NB, S, S) each */
     const float *q_b, *k_b, *v_b;       /* (I) */
     xlstm__mat ig, fg;                  /* (NH, 3I) gate projections of concat(q, k, v) */
     const float *ig_b, *fg_b;           /* (NH) */
@@ -1508,9 +1509,10 @@ static void xlstm__build_specs(xlstm_model *m, xlstm__specs *s) {
             int64_t K = c->mlstm.conv1d_kernel_size;
             xlstm__want_mat(s, pre, "xlstm.proj_up.weight", &blk->up, 2, 2 * I, D, 0);
             if (c->bias) xlstm__want_vec(s, pre, "xlstm.proj_up.bias", &blk->up_b, 1, 2 * I, 0, 0);
-            xlstm__want_mat(s, pre, "xlstm.q_proj.weight", &blk->q, 3, NB, S, S);
-            xlstm__want_mat(s, pre, "xlstm.k_proj.weight", &blk->k, 3, NB, S, S);
-            xlstm__want_mat(s, pre, "xlstm.v_proj.weight", &blk->v, 3, NB, S, S);
+            /* the block-diagonal q/k/v weights are small (I x S): kept as f32 */
+            xlstm__want_vec(s, pre, "xlstm.q_proj.weight", &blk->qkv_w[0], 3, NB, S, S);
+            xlstm__want_vec(s, pre, "xlstm.k_proj.weight", &blk->qkv_w[1], 3, NB, S, S);
+            xlstm__want_vec(s, pre, "xlstm.v_proj.weight", &blk->qkv_w[2], 3, NB, S, S);
             if (c->bias) {
                 xlstm__want_vec(s, pre, "xlstm.q_proj.bias", &blk->q_b, 1, I, 0, 0);
                 xlstm__want_vec(s, pre, "xlstm.k_proj.bias", &blk->k_b, 1, I, 0, 0);
@@ -1847,6 +1849,26 @@ static xlstm__mat xlstm__mat_rows(const xlstm__mat *m, int32_t r0, int32_t n) {
     return v;
 }
 
+/* The 2024 mLSTM's block-diagonal q/k/v weights as f32 matrices (I, S). */
+static void xlstm__qkv_views(xlstm_model *m) {
+    const xlstm_config *c = &m->cfg;
+    int32_t b, g;
+    for (b = 0; b < c->num_blocks; b++) {
+        xlstm__block *k = &m->blocks[b];
+        xlstm__mat *dst[3];
+        if (k->kind != XLSTM_BLOCK_MLSTM) continue;
+        dst[0] = &k->q, dst[1] = &k->k, dst[2] = &k->v;
+        for (g = 0; g < 3; g++) {
+            dst[g]->w = XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, k->qkv_w[g]));
+            dst[g]->scale = NULL;
+            dst[g]->dtype = XLSTM__DT_F32;
+            dst[g]->rows = c->mlstm.inner_dim;
+            dst[g]->cols = c->mlstm.inner_dim / c->mlstm.qkv_num_blocks;
+            dst[g]->row_bytes = XLSTM__CAST(size_t, dst[g]->cols) * sizeof(float);
+        }
+    }
+}
+
 /* weight_mode "fused": q|k|v|o, i|f and gate|up were stored stacked by rows. */
 static void xlstm__split_fused(xlstm_model *m) {
     const xlstm_config *c = &m->cfg;
@@ -1964,6 +1986,7 @@ static xlstm_status xlstm__load_impl(xlstm__src *src, uint32_t n_src, const char
     }
     if (!s) s = xlstm__load_weights(m, &st, !(params && params->skip_value_check), err);
     if (!s && m->cfg.arch == XLSTM_ARCH_LARGE && m->cfg.large.fused) xlstm__split_fused(m);
+    if (!s && m->cfg.arch == XLSTM_ARCH_XLSTM) xlstm__qkv_views(m);
     if (!s && m->cfg.tie_weights) {
         if (m->head.w) { /* both stored: the reference loads lm_head last into the shared tensor */
             m->embedding = m->head;
@@ -3084,6 +3107,17 @@ static void xlstm__headwise(xlstm_state *s, const xlstm__mat *m, const float *X,
     for (j = 0; j < nx; j++) {
         const float *x = X + XLSTM__CAST(size_t, j) * ldx;
         float *y = Y + XLSTM__CAST(size_t, j) * ldy;
+        if (m->dtype == XLSTM__DT_F32 && bs < 16) { /* tiny blocks: a call per output would dominate */
+            const float *W = XLSTM__CAST(const float *, XLSTM__CAST(const void *, m->w));
+            for (r = 0; r < m->rows; r++) {
+                const float *w = W + XLSTM__CAST(size_t, r) * bs, *xb = x + XLSTM__CAST(size_t, r / bs) * bs;
+                float acc = 0.0f;
+                int i;
+                for (i = 0; i < bs; i++) acc += w[i] * xb[i];
+                y[r] = acc + (bias ? bias[r] : 0.0f);
+            }
+            continue;
+        }
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, m->rows) * XLSTM__CAST(size_t, bs) > 65536)
 #endif
@@ -3372,7 +3406,7 @@ static void xlstm__slstm_block(xlstm_state *s, int bi, int n) {
     const int D = c->embedding_dim, NH = c->slstm.num_heads, DH = c->slstm.head_dim;
     const int K = c->slstm.conv1d_kernel_size;
     const size_t ldw = s->ld_wide, ldr = XLSTM__CAST(size_t, 4) * D;
-    int t, g, hd, j, d;
+    int t, g, hd, j;
 
     for (t = 0; t < n; t++) {
         float *xn = s->xn + XLSTM__CAST(size_t, t) * D, *xc = s->conv + XLSTM__CAST(size_t, t) * ldw;
@@ -3400,8 +3434,8 @@ static void xlstm__slstm_block(xlstm_state *s, int bi, int n) {
             for (g = 0; g < 4; g++) {
                 const float *R = w->rec + (XLSTM__CAST(size_t, hd) * 4 + g) * DH * DH; /* (DH_out, DH_in) */
                 for (j = 0; j < DH; j++) {
-                    float acc = 0.0f;
-                    for (d = 0; d < DH; d++) acc += R[XLSTM__CAST(size_t, j) * DH + d] * yh[d];
+                    float acc = mdl->kern->dot[XLSTM__DT_F32](
+                        XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, R + XLSTM__CAST(size_t, j) * DH)), NULL, yh, DH);
                     raw[g * D + hd * DH + j] += acc + w->gate_b[g * D + hd * DH + j];
                 }
             }
