@@ -10,8 +10,8 @@ ifeq ($(OPENMP),1)
 CFLAGS  += $(OMPFLAG)
 endif
 
-BINS := build/xlstm-logits build/xlstm-perplexity build/xlstm-quantize build/xlstm-bench build/generate \
-        build/test_xlstm build/minimal
+BINS := build/xlstm-logits build/xlstm-perplexity build/xlstm-quantize build/xlstm-bench build/xlstm-stream \
+        build/generate build/test_xlstm build/minimal
 
 .PHONY: all test check-compile clean install sanitize run bench
 
@@ -25,6 +25,9 @@ build/xlstm-logits: tools/logits.c xlstm.h | build
 
 build/xlstm-perplexity: tools/perplexity.c xlstm.h | build
 	$(CC) $(WARN) $(CFLAGS) -o $@ tools/perplexity.c $(LDLIBS)
+
+build/xlstm-stream: tools/stream.c xlstm.h | build
+	$(CC) $(WARN) $(CFLAGS) -o $@ tools/stream.c $(LDLIBS)
 
 build/xlstm-quantize: tools/quantize.c tools/st_writer.h xlstm.h | build
 	$(CC) $(WARN) $(CFLAGS) -o $@ tools/quantize.c $(LDLIBS)

@@ -351,6 +351,39 @@ static void test_quantized_models(void) {
     free_expected(&e);
 }
 
+/* A long stream stays finite: logits and every state value (the 1M-token
+   version is build/xlstm-stream). */
+static void test_long_stream(void) {
+    const char *dirs[3] = {DATA "mixed", DATA "slstm_only", DATA "large/e_d64_h4_b2_denom_sensitive"};
+    int d;
+    for (d = 0; d < 3; d++) {
+        xlstm_model *m = load_or_null(dirs[d]);
+        xlstm_state *s;
+        unsigned long long seed = 99;
+        float mx = 0;
+        long t;
+        int32_t V;
+        size_t i;
+        CHECK(m != NULL);
+        V = xlstm_model_config(m)->vocab_size;
+        xlstm_state_create(m, &s, NULL);
+        for (t = 0; t < 20000; t++) {
+            const float *lg = NULL;
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            xlstm_step(s, (int32_t)((seed >> 33) % (unsigned long long)V), &lg);
+            if (t % 1000 == 999)
+                for (i = 0; i < (size_t)V; i++) CHECK(isfinite(lg[i]));
+        }
+        for (i = 0; i < s->mem_len; i++) {
+            CHECK(isfinite(s->mem[i]));
+            if (fabsf(s->mem[i]) > mx) mx = fabsf(s->mem[i]);
+        }
+        printf("  %-44s 20000 tokens, largest |state| %g\n", dirs[d], mx);
+        xlstm_state_free(s);
+        xlstm_model_free(m);
+    }
+}
+
 /* OpenMP builds: logits agree across thread counts. */
 static void test_threads_agree(void) {
 #ifdef _OPENMP
@@ -930,6 +963,7 @@ static const test_case tests[] = {
     {"kernels_match_scalar", test_kernels_match_scalar},
     {"quantized_models", test_quantized_models},
     {"threads_agree", test_threads_agree},
+    {"long_stream", test_long_stream},
     {"prefill_equals_steps", test_prefill_equals_steps},
     {"step_batch", test_step_batch},
     {"state_copy_and_reset", test_state_copy_and_reset},
