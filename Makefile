@@ -13,7 +13,7 @@ endif
 BINS := build/xlstm-logits build/xlstm-perplexity build/xlstm-quantize build/xlstm-bench build/xlstm-stream \
         build/generate build/test_xlstm build/minimal
 
-.PHONY: all test check-compile clean install sanitize run bench
+.PHONY: all test check-compile check-embedded clean install sanitize run bench cortex-m4
 
 all: $(BINS)
 
@@ -59,7 +59,23 @@ check-compile: | build
 	else echo "clang not found: skipping the clang build"; fi
 	./build/compile_gcc && ./build/compile_cpp
 
-test: all check-compile build/test_xlstm_omp
+# The heap-less, stdio-less build: no stdio or malloc symbol may appear, and
+# the exact arena size must be exactly enough.
+check-embedded: | build
+	$(CC) $(WARN) -Werror -O2 -c -o build/embedded_lib.o tests/embedded_lib.c
+	@if nm -u build/embedded_lib.o | grep -E ' (malloc|calloc|realloc|free|fopen|fread|printf|fprintf|snprintf|vsnprintf|puts|abort|exit)$$'; then \
+	  echo "the embedded build references stdio/heap/exit symbols above"; exit 1; fi
+	$(CC) $(WARN) -O2 -o build/embedded tests/embedded_main.c build/embedded_lib.o $(LDLIBS)
+	./build/embedded
+
+# Cortex-M4F firmware build of the library (no stdio, no heap): warnings are errors; prints the code size.
+ARM_CC ?= arm-none-eabi-gcc
+cortex-m4: | build
+	$(ARM_CC) -std=c99 -Wall -Wextra -Wpedantic -Werror -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -Os \
+	  -ffunction-sections -fdata-sections -c -o build/xlstm-cortex-m4.o tests/embedded_lib.c
+	arm-none-eabi-size build/xlstm-cortex-m4.o
+
+test: all check-compile check-embedded build/test_xlstm_omp
 	OMP_NUM_THREADS=2 ./build/test_xlstm_omp threads
 	./build/test_xlstm
 

@@ -208,12 +208,15 @@ typedef struct xlstm_model_params {
 
 XLSTMDEF xlstm_model_params xlstm_model_default_params(void);
 
-/* Load from a directory (config.json + model.safetensors) or from one
-   .safetensors file carrying its config in __metadata__["xlstm_config"].
-   On success *out_model is set and XLSTM_OK returned; on failure *out_model is
-   NULL, nothing leaks, and err (optional) names the culprit. */
+#ifndef XLSTM_NO_STDIO
+/* Load from a directory (config.json + model.safetensors, or Hugging Face
+   shards listed in model.safetensors.index.json) or from one .safetensors
+   file carrying its config in __metadata__["xlstm_config"]. On success
+   *out_model is set and XLSTM_OK returned; on failure *out_model is NULL,
+   nothing leaks, and err (optional) names the culprit. */
 XLSTMDEF xlstm_status xlstm_model_load(const char *path, const xlstm_model_params *params,
                                        xlstm_model **out_model, xlstm_error *err);
+#endif
 /* Same, from memory. config_json may be NULL when the safetensors metadata
    carries the config. The buffers may be freed once this returns. */
 XLSTMDEF xlstm_status xlstm_model_load_from_memory(const void *safetensors, size_t safetensors_size,
@@ -228,6 +231,19 @@ XLSTMDEF size_t xlstm_model_n_params(const xlstm_model *model);
 XLSTMDEF size_t xlstm_model_weight_bytes(const xlstm_model *model);
 /* Name of the kernel level in use: "scalar", "simd", "avx2" or "avx512". */
 XLSTMDEF const char *xlstm_model_kernels(const xlstm_model *model);
+
+/* ---- memory without a heap ------------------------------------------------
+   An arena hands out pieces of one caller buffer (a static array, a region of
+   SRAM); pass xlstm_arena_params(&arena) to the loader, and states created
+   from that model come from the same arena. Initialised with a NULL buffer,
+   the arena measures instead: it allocates with XLSTM_MALLOC but counts
+   exactly what a real arena would need, in `peak`. */
+typedef struct xlstm_arena {
+    unsigned char *base;
+    size_t size, used, peak;
+} xlstm_arena;
+XLSTMDEF void xlstm_arena_init(xlstm_arena *arena, void *buffer, size_t size);
+XLSTMDEF xlstm_model_params xlstm_arena_params(xlstm_arena *arena);
 
 /* ---- state ------------------------------------------------------------- */
 XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state **out_state, xlstm_error *err);
@@ -305,13 +321,19 @@ XLSTMDEF float xlstm_sampler_uniform(xlstm_sampler *sampler);
 
 #include <math.h>
 #include <stdarg.h>
+#ifndef XLSTM_NO_STDIO
 #include <stdio.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
+#if defined(XLSTM_NO_MALLOC) && !defined(XLSTM_MALLOC)
+#define XLSTM_MALLOC(sz) ((void)(sz), (void *)0) /* every allocation must come from params (an arena) */
+#define XLSTM_FREE(p) ((void)(p))
+#endif
 #if defined(XLSTM_MALLOC) != defined(XLSTM_FREE)
 #error "define both XLSTM_MALLOC and XLSTM_FREE, or neither"
 #endif
@@ -361,6 +383,72 @@ XLSTMDEF const char *xlstm_status_string(xlstm_status s) {
     return "unknown status";
 }
 
+/* A small formatter for messages and names (%s %d %u %ld %lu %lld %llu %%),
+   so the library needs no stdio; output is always NUL-terminated. */
+static size_t xlstm__vfmt(char *buf, size_t cap, const char *fmt, va_list ap) {
+    size_t o = 0;
+    if (!cap) return 0;
+#define XLSTM__PUT(c)                   \
+    do {                                \
+        if (o + 1 < cap) buf[o++] = (c); \
+    } while (0)
+    for (; *fmt; fmt++) {
+        char num[24];
+        int n = 0, longs = 0, is_signed = 1;
+        unsigned long long u = 0;
+        const char *str;
+        if (*fmt != '%') {
+            XLSTM__PUT(*fmt);
+            continue;
+        }
+        fmt++;
+        while (*fmt == 'l') longs++, fmt++;
+        switch (*fmt) {
+        case 's':
+            for (str = va_arg(ap, const char *); str && *str; str++) XLSTM__PUT(*str);
+            continue;
+        case '%': XLSTM__PUT('%'); continue;
+        case 'u': is_signed = 0; /* fall through */
+        case 'd': {
+            long long v;
+            if (longs >= 2) v = is_signed ? va_arg(ap, long long) : XLSTM__CAST(long long, va_arg(ap, unsigned long long));
+            else if (longs == 1) v = is_signed ? va_arg(ap, long) : XLSTM__CAST(long long, va_arg(ap, unsigned long));
+            else v = is_signed ? va_arg(ap, int) : XLSTM__CAST(long long, va_arg(ap, unsigned int));
+            if (!is_signed && longs >= 2) u = XLSTM__CAST(unsigned long long, v);
+            else if (v < 0) {
+                XLSTM__PUT('-');
+                u = 0ull - XLSTM__CAST(unsigned long long, v);
+            } else {
+                u = XLSTM__CAST(unsigned long long, v);
+            }
+            do num[n++] = XLSTM__CAST(char, '0' + u % 10); while ((u /= 10) != 0);
+            while (n) XLSTM__PUT(num[--n]);
+            continue;
+        }
+        default:
+            if (!*fmt) fmt--;
+            continue;
+        }
+    }
+#undef XLSTM__PUT
+    buf[o] = 0;
+    return o;
+}
+
+static size_t xlstm__fmt(char *buf, size_t cap, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static size_t xlstm__fmt(char *buf, size_t cap, const char *fmt, ...) {
+    va_list ap;
+    size_t n;
+    va_start(ap, fmt);
+    n = xlstm__vfmt(buf, cap, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
 static xlstm_status xlstm__fail(xlstm_error *err, xlstm_status s, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
@@ -371,7 +459,7 @@ static xlstm_status xlstm__fail(xlstm_error *err, xlstm_status s, const char *fm
         va_list ap;
         va_start(ap, fmt);
         err->status = s;
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        xlstm__vfmt(err->message, sizeof err->message, fmt, ap);
         va_end(ap);
     }
     return s;
@@ -391,6 +479,57 @@ static void xlstm__free(const xlstm__alloc *a, void *p) {
     if (!p) return;
     if (a->free_fn) a->free_fn(p, a->user);
     else XLSTM_FREE(p);
+}
+
+/* Arena: a bump allocator. Each piece has a 16-byte header remembering where
+   the arena stood before it, so freeing the newest piece gives its space back
+   (the loader frees its temporaries in that order where it can). */
+typedef struct xlstm__arena_hdr {
+    size_t before, end;
+    unsigned char pad[16 - 2 * sizeof(size_t) > 0 ? 16 - 2 * sizeof(size_t) : 1];
+} xlstm__arena_hdr;
+
+static void *xlstm__arena_alloc(size_t n, void *user) {
+    xlstm_arena *a = XLSTM__CAST(xlstm_arena *, user);
+    size_t start = (a->used + 15) & ~XLSTM__CAST(size_t, 15), need = 16 + ((n + 15) & ~XLSTM__CAST(size_t, 15));
+    unsigned char *p;
+    xlstm__arena_hdr h;
+    if (n > SIZE_MAX - 64 || start + need < start) return NULL;
+    if (a->base) {
+        if (start + need > a->size) return NULL;
+        p = a->base + start;
+    } else {
+        p = XLSTM__CAST(unsigned char *, XLSTM_MALLOC(need)); /* measuring */
+        if (!p) return NULL;
+    }
+    h.before = a->used;
+    h.end = start + need;
+    memcpy(p, &h, sizeof h < 16 ? sizeof h : 16);
+    a->used = start + need;
+    if (a->used > a->peak) a->peak = a->used;
+    return p + 16;
+}
+
+static void xlstm__arena_free(void *ptr, void *user) {
+    xlstm_arena *a = XLSTM__CAST(xlstm_arena *, user);
+    unsigned char *p = XLSTM__CAST(unsigned char *, ptr) - 16;
+    xlstm__arena_hdr h;
+    memcpy(&h, p, sizeof h < 16 ? sizeof h : 16);
+    if (h.end == a->used) a->used = h.before;
+    if (!a->base) XLSTM_FREE(p);
+}
+
+XLSTMDEF void xlstm_arena_init(xlstm_arena *a, void *buffer, size_t size) {
+    if (!a) return;
+    a->base = XLSTM__CAST(unsigned char *, buffer);
+    a->size = buffer ? size : 0;
+    a->used = 0;
+    a->peak = 0;
+    /* 16-byte alignment for what we hand out */
+    if (a->base && XLSTM__ADDR(a->base) % 16) {
+        size_t skip = 16 - XLSTM__CAST(size_t, XLSTM__ADDR(a->base) % 16);
+        a->used = a->peak = skip < a->size ? skip : a->size;
+    }
 }
 
 /* Checked size arithmetic: every size derived from a file goes through these. */
@@ -1440,7 +1579,7 @@ static void xlstm__build_specs_large(xlstm_model *m, xlstm__specs *s) {
     for (b = 0; b < c->num_blocks; b++) {
         xlstm__block *blk = &m->blocks[b];
         blk->kind = XLSTM_BLOCK_MLSTM;
-        snprintf(pre, sizeof pre, "backbone.blocks.%d.", b);
+        xlstm__fmt(pre, sizeof pre, "backbone.blocks.%d.", b);
         xlstm__want_vec(s, pre, "norm_mlstm.weight", &blk->norm_w, 1, D, 0, 0);
         if (bias) xlstm__want_vec(s, pre, "norm_mlstm.bias", &blk->norm_b, 1, D, 0, 0);
         if (c->large.fused) {
@@ -1502,7 +1641,7 @@ static void xlstm__build_specs(xlstm_model *m, xlstm__specs *s) {
     for (b = 0; b < c->num_blocks; b++) {
         xlstm__block *blk = &m->blocks[b];
         blk->kind = c->block_kind[b];
-        snprintf(pre, sizeof pre, "xlstm_block_stack.blocks.%d.", b);
+        xlstm__fmt(pre, sizeof pre, "xlstm_block_stack.blocks.%d.", b);
         xlstm__want_vec(s, pre, "xlstm_norm.weight", &blk->norm_w, 1, D, 0, 0);
         if (blk->kind == XLSTM_BLOCK_MLSTM) {
             int64_t I = c->mlstm.inner_dim, NH = c->mlstm.num_heads, NB = c->mlstm.qkv_num_blocks, S = I / NB;
@@ -1572,10 +1711,9 @@ static void xlstm__build_specs(xlstm_model *m, xlstm__specs *s) {
 static void xlstm__shape_str(char *buf, size_t cap, int ndim, const int64_t *shape) {
     size_t o = 0;
     int d;
-    o += XLSTM__CAST(size_t, snprintf(buf, cap, "["));
-    for (d = 0; d < ndim && o < cap; d++)
-        o += XLSTM__CAST(size_t, snprintf(buf + o, cap - o, "%s%lld", d ? "," : "", XLSTM__CAST(long long, shape[d])));
-    if (o < cap) snprintf(buf + o, cap - o, "]");
+    o += xlstm__fmt(buf, cap, "[");
+    for (d = 0; d < ndim && o < cap; d++) o += xlstm__fmt(buf + o, cap - o, "%s%lld", d ? "," : "", XLSTM__CAST(long long, shape[d]));
+    if (o < cap) xlstm__fmt(buf + o, cap - o, "]");
 }
 
 static float xlstm__load_elem(const unsigned char *p, int dtype, size_t i) {
@@ -1645,8 +1783,8 @@ static xlstm_status xlstm__find_mat(xlstm__st *st, xlstm__spec *sp, xlstm_error 
         const char *tag = q == 0 ? "q8" : "q4";
         xlstm__st_tensor *t, *sc;
         int64_t want_cols = q == 0 ? cols : cols / 2, nblk = cols / XLSTM__QBLOCK;
-        snprintf(qn, sizeof qn, "%s.%s", sp->name, tag);
-        snprintf(sn, sizeof sn, "%s.%s_scale", sp->name, tag);
+        xlstm__fmt(qn, sizeof qn, "%s.%s", sp->name, tag);
+        xlstm__fmt(sn, sizeof sn, "%s.%s_scale", sp->name, tag);
         t = xlstm__st_find(st, qn);
         sc = xlstm__st_find(st, sn);
         if (!t && !sc) continue;
@@ -1674,9 +1812,9 @@ static xlstm_status xlstm__find_mat(xlstm__st *st, xlstm__spec *sp, xlstm_error 
 static int xlstm__st_has(xlstm__st *st, const char *name) {
     char q[160];
     if (xlstm__st_find(st, name)) return 1;
-    snprintf(q, sizeof q, "%s.q8", name);
+    xlstm__fmt(q, sizeof q, "%s.q8", name);
     if (xlstm__st_find(st, q)) return 1;
-    snprintf(q, sizeof q, "%s.q4", name);
+    xlstm__fmt(q, sizeof q, "%s.q4", name);
     return xlstm__st_find(st, q) != NULL;
 }
 
@@ -1895,6 +2033,16 @@ XLSTMDEF xlstm_model_params xlstm_model_default_params(void) {
     return p;
 }
 
+XLSTMDEF xlstm_model_params xlstm_arena_params(xlstm_arena *arena) {
+    xlstm_model_params p;
+    memset(&p, 0, sizeof p);
+    p.alloc_fn = xlstm__arena_alloc;
+    p.free_fn = xlstm__arena_free;
+    p.alloc_user = arena;
+    p.borrow_buffer = 1; /* weights stay where they are (flash, a mapped file) */
+    return p;
+}
+
 static xlstm_status xlstm__alloc_from_params(const xlstm_model_params *params, xlstm__alloc *a, xlstm_error *err) {
     memset(a, 0, sizeof *a);
     if (params) {
@@ -2076,6 +2224,7 @@ static int xlstm__map_file(const char *path, void **out, size_t *len) {
 }
 #endif
 
+#ifndef XLSTM_NO_STDIO
 /* Read a whole file; returns XLSTM_ERR_IO if it cannot be opened. */
 static xlstm_status xlstm__read_file(const xlstm__alloc *a, const char *path, unsigned char **out, size_t *out_len,
                                      xlstm_error *err) {
@@ -2198,7 +2347,7 @@ static xlstm_status xlstm__index_shards(const xlstm__alloc *a, const char *dir, 
             s = xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory");
             goto done;
         }
-        snprintf(path, plen, "%s/%s", dir, file);
+        xlstm__fmt(path, plen, "%s/%s", dir, file);
         s = xlstm__open_source(a, path, &src[i], err);
         xlstm__free(a, path);
         if (s) goto done;
@@ -2237,16 +2386,16 @@ XLSTMDEF xlstm_status xlstm_model_load(const char *path, const xlstm_model_param
     p = XLSTM__CAST(char *, xlstm__malloc(&a, plen));
     if (!p) return xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory");
     /* a directory is recognised by the config.json inside it */
-    snprintf(p, plen, "%s/config.json", path);
+    xlstm__fmt(p, plen, "%s/config.json", path);
     s = xlstm__read_file(&a, p, &cfg_buf, &cfg_len, err);
     if (s == XLSTM_OK) {
         /* one model.safetensors, or shards listed by model.safetensors.index.json */
-        snprintf(p, plen, "%s/model.safetensors.index.json", path);
+        xlstm__fmt(p, plen, "%s/model.safetensors.index.json", path);
         if (xlstm__read_file(&a, p, &index, &index_len, NULL) == XLSTM_OK) {
             s = xlstm__index_shards(&a, path, index, index_len, &src, &n_src, err);
         } else {
             src = XLSTM__CAST(xlstm__src *, xlstm__malloc(&a, sizeof *src));
-            snprintf(p, plen, "%s/model.safetensors", path);
+            xlstm__fmt(p, plen, "%s/model.safetensors", path);
             s = src ? xlstm__open_source(&a, p, src, err) : xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory");
         }
     } else if (s == XLSTM_ERR_IO) {
@@ -2262,6 +2411,8 @@ XLSTMDEF xlstm_status xlstm_model_load(const char *path, const xlstm_model_param
     xlstm__free(&a, cfg_buf);
     return s;
 }
+
+#endif /* XLSTM_NO_STDIO */
 
 XLSTMDEF void xlstm_model_free(xlstm_model *m) {
     xlstm__alloc a;
