@@ -13,7 +13,7 @@ endif
 BINS := build/xlstm-logits build/xlstm-perplexity build/xlstm-quantize build/xlstm-bench build/xlstm-stream \
         build/generate build/test_xlstm build/minimal
 
-.PHONY: all test check-compile check-embedded clean install sanitize run bench cortex-m4
+.PHONY: all test check-compile check-embedded clean install sanitize run bench cortex-m4 cross-test
 
 all: $(BINS)
 
@@ -74,6 +74,13 @@ cortex-m4: | build
 	$(ARM_CC) -std=c99 -Wall -Wextra -Wpedantic -Werror -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -Os \
 	  -ffunction-sections -fdata-sections -c -o build/xlstm-cortex-m4.o tests/embedded_lib.c
 	arm-none-eabi-size build/xlstm-cortex-m4.o
+
+# The test suite on aarch64 and armhf (NEON) under qemu-user: static binaries, no sysroot needed.
+cross-test: | build
+	aarch64-linux-gnu-gcc $(WARN) -O2 -static -o build/test_xlstm_aarch64 tests/test_main.c -lm
+	qemu-aarch64 ./build/test_xlstm_aarch64
+	arm-linux-gnueabihf-gcc $(WARN) -O2 -static -mfpu=neon -o build/test_xlstm_armhf tests/test_main.c -lm
+	qemu-arm ./build/test_xlstm_armhf
 
 test: all check-compile check-embedded build/test_xlstm_omp
 	OMP_NUM_THREADS=2 ./build/test_xlstm_omp threads

@@ -969,13 +969,13 @@ static xlstm_status xlstm__parse_config_large(const xlstm__json *j, xlstm_config
     if (cfg->embedding_dim < 0) cfg->embedding_dim = hidden;
     if (cfg->num_blocks < 0) cfg->num_blocks = layers;
     if (!xlstm__dim_ok(cfg->vocab_size) || cfg->vocab_size > (1 << 24))
-        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: vocab_size %d out of range", cfg->vocab_size);
+        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: vocab_size %d out of range", XLSTM__CAST(int, cfg->vocab_size));
     if (!xlstm__dim_ok(cfg->embedding_dim))
-        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: embedding_dim/hidden_size %d out of range", cfg->embedding_dim);
+        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: embedding_dim/hidden_size %d out of range", XLSTM__CAST(int, cfg->embedding_dim));
     if (cfg->num_blocks < 0 || cfg->num_blocks > XLSTM_MAX_BLOCKS)
-        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: num_blocks %d out of range (max %d)", cfg->num_blocks, XLSTM_MAX_BLOCKS);
+        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: num_blocks %d out of range (max %d)", XLSTM__CAST(int, cfg->num_blocks), XLSTM_MAX_BLOCKS);
     if (!xlstm__dim_ok(cfg->large.num_heads))
-        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: num_heads %d out of range", cfg->large.num_heads);
+        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: num_heads %d out of range", XLSTM__CAST(int, cfg->large.num_heads));
     if (!(qk_factor > 0 && v_factor > 0 && ffn_factor > 0 && mult > 0 && mult <= XLSTM_MAX_DIM && norm_eps >= 0 && eps >= 0))
         return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: dimension factors and eps must be positive");
     /* truncation, as int() in the reference */
@@ -988,7 +988,7 @@ static xlstm_status xlstm__parse_config_large(const xlstm__json *j, xlstm_config
     if (!xlstm__dim_ok(cfg->large.qk_dim) || !xlstm__dim_ok(cfg->large.v_dim) || !xlstm__dim_ok(cfg->large.ffn_dim) ||
         cfg->large.qk_dim % cfg->large.num_heads || cfg->large.v_dim % cfg->large.num_heads)
         return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: q/k dim %d and v dim %d must be positive multiples of num_heads %d",
-                           cfg->large.qk_dim, cfg->large.v_dim, cfg->large.num_heads);
+                           XLSTM__CAST(int, cfg->large.qk_dim), XLSTM__CAST(int, cfg->large.v_dim), XLSTM__CAST(int, cfg->large.num_heads));
     cfg->large.qk_head_dim = cfg->large.qk_dim / cfg->large.num_heads;
     cfg->large.v_head_dim = cfg->large.v_dim / cfg->large.num_heads;
     cfg->large.gate_soft_cap = XLSTM__CAST(float, gate_cap);
@@ -1032,11 +1032,11 @@ static xlstm_status xlstm__parse_config(const xlstm__json *j, xlstm_config *cfg,
     xlstm__cfg_bool(&c, root, "bias", &cfg->bias);
     if (c.st) return c.st;
     if (!xlstm__dim_ok(cfg->vocab_size) || cfg->vocab_size > (1 << 24))
-        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: vocab_size %d out of range", cfg->vocab_size);
+        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: vocab_size %d out of range", XLSTM__CAST(int, cfg->vocab_size));
     if (!xlstm__dim_ok(cfg->embedding_dim))
-        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: embedding_dim %d out of range", cfg->embedding_dim);
+        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: embedding_dim %d out of range", XLSTM__CAST(int, cfg->embedding_dim));
     if (cfg->num_blocks < 0 || cfg->num_blocks > XLSTM_MAX_BLOCKS)
-        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: num_blocks %d out of range (max %d)", cfg->num_blocks,
+        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: num_blocks %d out of range (max %d)", XLSTM__CAST(int, cfg->num_blocks),
                            XLSTM_MAX_BLOCKS);
 
     mb = xlstm__jget(j, root, "mlstm_block");
@@ -1056,7 +1056,7 @@ static xlstm_status xlstm__parse_config(const xlstm__json *j, xlstm_config *cfg,
             double v;
             if (!xlstm__jnum(j, e, &v) || v != floor(v) || v < 0 || v >= cfg->num_blocks)
                 return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: slstm_at entry %u is not a block index below %d",
-                                   k, cfg->num_blocks);
+                                   XLSTM__CAST(unsigned, k), XLSTM__CAST(int, cfg->num_blocks));
             cfg->block_kind[XLSTM__CAST(int32_t, v)] = XLSTM_BLOCK_SLSTM;
         }
     } else if (t && j->tok[t].type != XLSTM__J_NULL) {
@@ -1064,7 +1064,7 @@ static xlstm_status xlstm__parse_config(const xlstm__json *j, xlstm_config *cfg,
     }
     for (i = 0; i < cfg->num_blocks; i++) {
         if (cfg->block_kind[i] == XLSTM_BLOCK_SLSTM && !has_s)
-            return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: block %d is sLSTM but slstm_block is null", i);
+            return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: block %d is sLSTM but slstm_block is null", XLSTM__CAST(int, i));
     }
 
     if (has_m) { /* mLSTMLayerConfig defaults */
@@ -1093,20 +1093,20 @@ static xlstm_status xlstm__parse_config(const xlstm__json *j, xlstm_config *cfg,
                                                  cfg->mlstm.round_proj_up_dim_up);
         if (!xlstm__dim_ok(cfg->mlstm.inner_dim))
             return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: mlstm inner dimension %d out of range",
-                               cfg->mlstm.inner_dim);
+                               XLSTM__CAST(int, cfg->mlstm.inner_dim));
         if (!xlstm__dim_ok(cfg->mlstm.num_heads) || cfg->mlstm.inner_dim % cfg->mlstm.num_heads)
             return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: mlstm num_heads %d does not divide inner dim %d",
-                               cfg->mlstm.num_heads, cfg->mlstm.inner_dim);
+                               XLSTM__CAST(int, cfg->mlstm.num_heads), XLSTM__CAST(int, cfg->mlstm.inner_dim));
         cfg->mlstm.head_dim = cfg->mlstm.inner_dim / cfg->mlstm.num_heads;
         if (cfg->mlstm.conv1d_kernel_size < 0 || cfg->mlstm.conv1d_kernel_size > 4096)
             return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: mlstm conv1d_kernel_size %d out of range",
-                               cfg->mlstm.conv1d_kernel_size);
+                               XLSTM__CAST(int, cfg->mlstm.conv1d_kernel_size));
         /* the reference splits inner_dim into inner_dim // blocksize heads */
         if (!xlstm__dim_ok(cfg->mlstm.qkv_proj_blocksize) ||
             cfg->mlstm.inner_dim / cfg->mlstm.qkv_proj_blocksize < 1 ||
             cfg->mlstm.inner_dim % (cfg->mlstm.inner_dim / cfg->mlstm.qkv_proj_blocksize))
             return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: qkv_proj_blocksize %d does not split inner dim %d",
-                               cfg->mlstm.qkv_proj_blocksize, cfg->mlstm.inner_dim);
+                               XLSTM__CAST(int, cfg->mlstm.qkv_proj_blocksize), XLSTM__CAST(int, cfg->mlstm.inner_dim));
         cfg->mlstm.qkv_num_blocks = cfg->mlstm.inner_dim / cfg->mlstm.qkv_proj_blocksize;
     }
 
@@ -1137,16 +1137,16 @@ static xlstm_status xlstm__parse_config(const xlstm__json *j, xlstm_config *cfg,
                 return xlstm__fail(err, XLSTM_ERR_UNSUPPORTED, "config: slstm function \"%s\" unknown", buf);
             cfg->slstm.function_lstm = strcmp(buf, "lstm") == 0;
             if (num_gates != 4)
-                return xlstm__fail(err, XLSTM_ERR_UNSUPPORTED, "config: slstm num_gates %d (only 4)", num_gates);
+                return xlstm__fail(err, XLSTM_ERR_UNSUPPORTED, "config: slstm num_gates %d (only 4)", XLSTM__CAST(int, num_gates));
         }
         if (cfg->slstm.num_heads <= 0) cfg->slstm.num_heads = 1; /* as the reference does */
         if (cfg->slstm.num_heads > XLSTM_MAX_DIM || cfg->embedding_dim % cfg->slstm.num_heads)
             return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: slstm num_heads %d does not divide embedding_dim %d",
-                               cfg->slstm.num_heads, cfg->embedding_dim);
+                               XLSTM__CAST(int, cfg->slstm.num_heads), XLSTM__CAST(int, cfg->embedding_dim));
         cfg->slstm.head_dim = cfg->embedding_dim / cfg->slstm.num_heads;
         if (cfg->slstm.conv1d_kernel_size < 0 || cfg->slstm.conv1d_kernel_size > 4096)
             return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: slstm conv1d_kernel_size %d out of range",
-                               cfg->slstm.conv1d_kernel_size);
+                               XLSTM__CAST(int, cfg->slstm.conv1d_kernel_size));
 
         t = xlstm__jget(j, sb, "feedforward");
         cfg->ffn.present = !t || j->tok[t].type != XLSTM__J_NULL;
@@ -1185,7 +1185,7 @@ static xlstm_status xlstm__parse_config(const xlstm__json *j, xlstm_config *cfg,
                                                      cfg->ffn.round_proj_up_dim_up);
             if (!xlstm__dim_ok(cfg->ffn.proj_up_dim))
                 return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: feedforward dimension %d out of range",
-                                   cfg->ffn.proj_up_dim);
+                                   XLSTM__CAST(int, cfg->ffn.proj_up_dim));
         }
     }
     return XLSTM_OK;
@@ -1579,7 +1579,7 @@ static void xlstm__build_specs_large(xlstm_model *m, xlstm__specs *s) {
     for (b = 0; b < c->num_blocks; b++) {
         xlstm__block *blk = &m->blocks[b];
         blk->kind = XLSTM_BLOCK_MLSTM;
-        xlstm__fmt(pre, sizeof pre, "backbone.blocks.%d.", b);
+        xlstm__fmt(pre, sizeof pre, "backbone.blocks.%d.", XLSTM__CAST(int, b));
         xlstm__want_vec(s, pre, "norm_mlstm.weight", &blk->norm_w, 1, D, 0, 0);
         if (bias) xlstm__want_vec(s, pre, "norm_mlstm.bias", &blk->norm_b, 1, D, 0, 0);
         if (c->large.fused) {
@@ -1641,7 +1641,7 @@ static void xlstm__build_specs(xlstm_model *m, xlstm__specs *s) {
     for (b = 0; b < c->num_blocks; b++) {
         xlstm__block *blk = &m->blocks[b];
         blk->kind = c->block_kind[b];
-        xlstm__fmt(pre, sizeof pre, "xlstm_block_stack.blocks.%d.", b);
+        xlstm__fmt(pre, sizeof pre, "xlstm_block_stack.blocks.%d.", XLSTM__CAST(int, b));
         xlstm__want_vec(s, pre, "xlstm_norm.weight", &blk->norm_w, 1, D, 0, 0);
         if (blk->kind == XLSTM_BLOCK_MLSTM) {
             int64_t I = c->mlstm.inner_dim, NH = c->mlstm.num_heads, NB = c->mlstm.qkv_num_blocks, S = I / NB;
