@@ -11,7 +11,7 @@ CFLAGS  += $(OMPFLAG)
 endif
 
 BINS := build/xlstm-logits build/xlstm-perplexity build/xlstm-quantize build/xlstm-bench build/xlstm-stream \
-        build/generate build/test_xlstm build/minimal
+        build/xlstm-tokenize build/generate build/test_xlstm build/minimal
 
 .PHONY: all test check-compile check-embedded clean install sanitize run bench cortex-m4 cross-test
 
@@ -26,6 +26,9 @@ build/xlstm-logits: tools/logits.c xlstm.h | build
 build/xlstm-perplexity: tools/perplexity.c xlstm.h | build
 	$(CC) $(WARN) $(CFLAGS) -o $@ tools/perplexity.c $(LDLIBS)
 
+build/xlstm-tokenize: tools/tokenize.c xlstm.h | build
+	$(CC) $(WARN) $(CFLAGS) -o $@ tools/tokenize.c $(LDLIBS)
+
 build/xlstm-stream: tools/stream.c xlstm.h | build
 	$(CC) $(WARN) $(CFLAGS) -o $@ tools/stream.c $(LDLIBS)
 
@@ -36,13 +39,13 @@ build/xlstm-quantize: tools/quantize.c tools/st_writer.h xlstm.h | build
 build/xlstm-bench: tools/bench.c tools/st_writer.h xlstm.h | build
 	$(CC) $(WARN) $(CFLAGS) $(OMPFLAG) -o $@ tools/bench.c $(LDLIBS)
 
-build/test_xlstm_omp: tests/test_main.c xlstm.h | build
+build/test_xlstm_omp: tests/test_main.c tests/test_tokenizer.c xlstm.h | build
 	$(CC) $(WARN) $(CFLAGS) $(OMPFLAG) -o $@ tests/test_main.c $(LDLIBS)
 
 build/generate: examples/generate.c xlstm.h | build
 	$(CC) $(WARN) $(CFLAGS) -o $@ examples/generate.c $(LDLIBS)
 
-build/test_xlstm: tests/test_main.c xlstm.h | build
+build/test_xlstm: tests/test_main.c tests/test_tokenizer.c xlstm.h | build
 	$(CC) $(WARN) $(CFLAGS) -o $@ tests/test_main.c $(LDLIBS)
 
 build/minimal: examples/minimal.c xlstm.h | build

@@ -149,6 +149,9 @@ static xlstm_model *load_or_null(const char *dir) {
     return m;
 }
 
+/* the tokenizer's tests (they use the helpers above) */
+#include "test_tokenizer.c"
+
 /* ---- reference models ------------------------------------------------------- */
 
 static const char *kernel_names[] = {"auto", "scalar", "simd", "avx2", "avx512"};
@@ -979,6 +982,7 @@ static const test_case tests[] = {
     {"sampler_distribution", test_sampler_distribution},
     {"sampler_top_p_top_k_min_p", test_sampler_top_p_top_k_min_p},
     {"sampler_seed_and_penalty", test_sampler_seed_and_penalty},
+    TOKENIZER_TESTS
 };
 
 int main(int argc, char **argv) {
