@@ -90,76 +90,92 @@ static char *read_text_file(const char *path, size_t *len) {
 }
 
 /* ---- text <-> tokens --------------------------------------------------------
-   A model with vocab 256 and no tokenizer.json is byte-level: token = byte. */
+   A model directory with a tokenizer.json beside its config uses it (BPE);
+   a model with vocab 256 and no tokenizer.json is byte-level: token = byte. */
 typedef struct codec {
-    int byte_level;
+    xlstm_tokenizer *tok;   /* NULL: byte-level */
+    int32_t bos;            /* prepended to the first prompt, or -1 */
+    int32_t eot;            /* generation stops here, or -1 */
+    xlstm_utf8_stream utf8; /* never print half a character */
 } codec;
 
 static int codec_open(codec *c, const char *model_path, const xlstm_config *cfg, char *msg, size_t cap) {
     char path[4096];
     FILE *f;
+    xlstm_error err;
+    memset(c, 0, sizeof *c);
+    c->bos = c->eot = -1;
     snprintf(path, sizeof path, "%s/tokenizer.json", model_path);
     f = fopen(path, "rb");
-    if (f) fclose(f);
-    if (!f && cfg->vocab_size == 256) {
-        c->byte_level = 1;
-        return 1;
+    if (!f) {
+        if (cfg->vocab_size == 256) return 1;
+        snprintf(msg, cap, "model has vocab %d but no %s (byte-level models have vocab 256)", (int)cfg->vocab_size, path);
+        return 0;
     }
-    snprintf(msg, cap, "model has vocab %d: it needs a tokenizer.json beside its config (BPE support comes with a later version)",
-             cfg->vocab_size);
-    return 0;
+    fclose(f);
+    if (xlstm_tokenizer_load(path, NULL, &c->tok, &err) != XLSTM_OK) {
+        snprintf(msg, cap, "%s", err.message);
+        return 0;
+    }
+    if (xlstm_tokenizer_n_vocab(c->tok) > cfg->vocab_size) {
+        snprintf(msg, cap, "tokenizer has %d ids, the model only %d", (int)xlstm_tokenizer_n_vocab(c->tok), (int)cfg->vocab_size);
+        return 0;
+    }
+    /* End of text is <|endoftext|> (id 0 for GPT-NeoX / xLSTM-7b). xLSTM-7b's
+       config says eos 2, which is "!" in that vocabulary: we do not stop on it. */
+    c->eot = xlstm_tokenizer_token_id(c->tok, "<|endoftext|>");
+    /* xLSTM-7b was trained with BOS (force_bos_token_insert): its bos_token_id */
+    if (cfg->arch == XLSTM_ARCH_LARGE) c->bos = cfg->large.bos_token_id;
+    return 1;
 }
+
+static void codec_close(codec *c) { xlstm_tokenizer_free(c->tok); }
 
 /* Encode text into a newly allocated array; returns the count, or -1. */
-static long codec_encode(const codec *c, const char *text, size_t len, int32_t **out) {
-    size_t i;
-    (void)c;
-    *out = (int32_t *)malloc((len + 1) * sizeof(int32_t));
+static long codec_encode(const codec *c, const char *text, size_t len, int add_bos, int32_t **out) {
+    size_t i, n = 0;
+    long extra = add_bos && c->bos >= 0 ? 1 : 0;
+    if (!c->tok) {
+        *out = (int32_t *)malloc((len + 1) * sizeof(int32_t));
+        if (!*out) return -1;
+        for (i = 0; i < len; i++) (*out)[i] = (unsigned char)text[i];
+        return (long)len;
+    }
+    if (xlstm_tokenize(c->tok, text, len, NULL, 0, &n) != XLSTM_OK) return -1;
+    *out = (int32_t *)malloc((n + 2) * sizeof(int32_t));
     if (!*out) return -1;
-    for (i = 0; i < len; i++) (*out)[i] = (unsigned char)text[i];
-    return (long)len;
+    if (extra) (*out)[0] = c->bos;
+    if (xlstm_tokenize(c->tok, text, len, *out + extra, n, &n) != XLSTM_OK) return -1;
+    return (long)n + extra;
 }
 
-/* Write a token's bytes, holding back an incomplete UTF-8 sequence so the
-   terminal never sees half a character. */
-typedef struct printer {
-    unsigned char pending[4];
-    int n_pending;
-} printer;
-
-static void print_bytes(printer *p, const unsigned char *b, size_t n) {
-    size_t i;
-    for (i = 0; i < n; i++) {
-        unsigned char c = b[i];
-        int need;
-        if (p->n_pending == 0) {
-            if (c < 0x80 || c >= 0xF8 || (c >= 0x80 && c < 0xC0)) { /* ASCII or stray byte: pass through */
-                fputc(c, stdout);
-                continue;
-            }
-            p->pending[p->n_pending++] = c;
-            continue;
-        }
-        if ((c & 0xC0) != 0x80) { /* broken sequence: flush it as is */
-            fwrite(p->pending, 1, (size_t)p->n_pending, stdout);
-            p->n_pending = 0;
-            i--;
-            continue;
-        }
-        p->pending[p->n_pending++] = c;
-        need = p->pending[0] >= 0xF0 ? 4 : p->pending[0] >= 0xE0 ? 3 : 2;
-        if (p->n_pending == need) {
-            fwrite(p->pending, 1, (size_t)need, stdout);
-            p->n_pending = 0;
-        }
+static void codec_print(codec *c, int32_t tok) {
+    char out[XLSTM_UTF8_STREAM_BOUND(256)];
+    const char *bytes;
+    char b;
+    size_t len, n;
+    if (!c->tok) {
+        b = (char)tok;
+        bytes = &b;
+        len = 1;
+    } else {
+        if (xlstm_token_is_special(c->tok, tok)) return;
+        bytes = xlstm_token_bytes(c->tok, tok, &len);
+        if (!bytes) return;
+    }
+    while (len) { /* long tokens in pieces that fit the buffer */
+        size_t piece = len < 256 ? len : 256;
+        n = xlstm_utf8_stream_push(&c->utf8, bytes, piece, out, sizeof out);
+        fwrite(out, 1, n, stdout);
+        bytes += piece;
+        len -= piece;
     }
 }
 
-static void print_token(const codec *c, printer *p, int32_t tok) {
-    unsigned char b;
-    (void)c;
-    b = (unsigned char)tok;
-    print_bytes(p, &b, 1);
+static void codec_flush(codec *c) {
+    char out[8];
+    size_t n = xlstm_utf8_stream_flush(&c->utf8, out, sizeof out);
+    fwrite(out, 1, n, stdout);
 }
 
 int main(int argc, char **argv) {
@@ -172,8 +188,7 @@ int main(int argc, char **argv) {
     xlstm_model *model = NULL;
     xlstm_state *state = NULL;
     xlstm_error err;
-    codec cd;
-    printer pr;
+    codec cd = {0};
     int32_t *ptoks = NULL, *history = NULL;
     size_t n_hist = 0, hist_cap = 0;
     void *work = NULL;
@@ -181,7 +196,7 @@ int main(int argc, char **argv) {
     double t_prompt = 0, t_gen = 0;
     long n_prompt_tokens = 0, n_gen_tokens = 0;
     int rc = 1;
-    char msg[512];
+    char msg[4608];
 
     sampler.repeat_penalty = 1.0f;
     for (i = 1; i < argc; i++) {
@@ -301,10 +316,8 @@ int main(int argc, char **argv) {
             goto done;
         }
     }
-    memset(&pr, 0, sizeof pr);
-
     for (;;) { /* one turn: feed text, then generate */
-        long n = codec_encode(&cd, prompt, strlen(prompt), &ptoks), k;
+        long n = codec_encode(&cd, prompt, strlen(prompt), n_hist == 0, &ptoks), k;
         double t0;
         if (n < 0) {
             fprintf(stderr, "generate: cannot encode the prompt\n");
@@ -336,22 +349,23 @@ int main(int argc, char **argv) {
         t_prompt += now_seconds() - t0;
         free(ptoks);
         ptoks = NULL;
-        if (!logits) { /* empty prompt at the very start: begin from a newline */
-            int32_t start = 10;
+        if (!logits) { /* empty prompt at the very start: begin from BOS, or a newline */
+            int32_t start = cd.bos >= 0 ? cd.bos : cd.tok ? 0 : 10;
             xlstm_step(state, start, &logits);
             history[n_hist++] = start;
         }
         t0 = now_seconds();
         for (k = 0; k < n_predict; k++) {
             int32_t tok = xlstm_sample(&sampler, logits, xlstm_model_config(model)->vocab_size, history, n_hist, work);
-            print_token(&cd, &pr, tok);
-            fflush(stdout);
             history[n_hist++] = tok;
             n_gen_tokens++;
+            if (tok == cd.eot) break; /* end of text */
+            codec_print(&cd, tok);
+            fflush(stdout);
             if (xlstm_step(state, tok, &logits) != XLSTM_OK) break;
         }
         t_gen += now_seconds() - t0;
-        if (pr.n_pending) fwrite(pr.pending, 1, (size_t)pr.n_pending, stdout), pr.n_pending = 0;
+        codec_flush(&cd);
         fflush(stdout);
         if (!interactive) break;
         {
@@ -372,6 +386,7 @@ done:
     free(ptoks);
     free(history);
     free(prompt_buf);
+    codec_close(&cd);
     xlstm_state_free(state);
     xlstm_model_free(model);
     return rc;

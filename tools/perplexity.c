@@ -1,6 +1,8 @@
 /* xlstm-perplexity MODEL TEXT_FILE
    Streams the whole file through one state and reports the mean next-token
-   loss. Last stdout line: loss_nats_per_token=X bits_per_byte=Y ppl=Z */
+   loss. Byte-level models (vocab 256) read bytes; a model directory with a
+   tokenizer.json is tokenized with it (xLSTM Large models get BOS first).
+   Last stdout line: loss_nats_per_token=X bits_per_byte=Y ppl=Z */
 #if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -32,7 +34,8 @@ int main(int argc, char **argv) {
     size_t n_tok = 0, t;
     float *logits = NULL;
     double total = 0;
-    size_t n_pred = 0;
+    size_t n_pred = 0, pred_bytes = 0;
+    xlstm_tokenizer *tok = NULL;
     int rc = 1, progress;
     char path[4096];
 
@@ -71,20 +74,44 @@ int main(int argc, char **argv) {
     V = (size_t)xlstm_model_config(model)->vocab_size;
     snprintf(path, sizeof path, "%s/tokenizer.json", argv[1]);
     f = fopen(path, "rb");
-    if (f || V != 256) {
-        if (f) fclose(f);
-        fprintf(stderr, "xlstm-perplexity: only byte-level models (vocab 256, no tokenizer.json) are supported so far\n");
+    if (f) { /* BPE: the model directory's tokenizer; xLSTM Large models start with BOS */
+        const xlstm_config *cfg = xlstm_model_config(model);
+        size_t n = 0, extra = cfg->arch == XLSTM_ARCH_LARGE ? 1 : 0;
+        fclose(f);
+        if (xlstm_tokenizer_load(path, NULL, &tok, &err) != XLSTM_OK ||
+            xlstm_tokenize(tok, (const char *)text, len, NULL, 0, &n) != XLSTM_OK) {
+            fprintf(stderr, "xlstm-perplexity: %s\n", err.message);
+            goto done;
+        }
+        toks = (int32_t *)malloc((n + 2) * sizeof(int32_t));
+        if (!toks || xlstm_tokenize(tok, (const char *)text, len, toks + extra, n, &n) != XLSTM_OK) {
+            fprintf(stderr, "xlstm-perplexity: cannot tokenize %s\n", argv[2]);
+            goto done;
+        }
+        if (extra) toks[0] = cfg->large.bos_token_id;
+        n_tok = n + extra;
+        for (t = 0; t < n_tok; t++)
+            if (toks[t] < 0 || (size_t)toks[t] >= V) {
+                fprintf(stderr, "xlstm-perplexity: token id %d outside the model's vocabulary\n", (int)toks[t]);
+                goto done;
+            }
+    } else if (V == 256) { /* byte-level: one token per byte */
+        toks = (int32_t *)malloc((len + 1) * sizeof(int32_t));
+        if (!toks) {
+            fprintf(stderr, "xlstm-perplexity: out of memory\n");
+            goto done;
+        }
+        for (t = 0; t < len; t++) toks[t] = text[t];
+        n_tok = len;
+    } else {
+        fprintf(stderr, "xlstm-perplexity: vocab %lu and no %s\n", (unsigned long)V, path);
         goto done;
     }
-    /* byte-level: one token per byte */
-    toks = (int32_t *)malloc((len + 1) * sizeof(int32_t));
     logits = (float *)malloc(CHUNK * V * sizeof(float));
-    if (!toks || !logits) {
+    if (!logits) {
         fprintf(stderr, "xlstm-perplexity: out of memory\n");
         goto done;
     }
-    for (t = 0; t < len; t++) toks[t] = text[t];
-    n_tok = len;
     if (n_tok < 2) {
         fprintf(stderr, "xlstm-perplexity: need at least 2 tokens\n");
         goto done;
@@ -107,6 +134,13 @@ int main(int argc, char **argv) {
             for (k = 0; k < V; k++) sum += exp((double)l[k] - m);
             total += m + log(sum) - l[toks[pos + t + 1]];
             n_pred++;
+            if (tok) { /* bytes the predicted token stands for */
+                size_t nb = 0;
+                xlstm_token_bytes(tok, toks[pos + t + 1], &nb);
+                pred_bytes += nb;
+            } else {
+                pred_bytes++;
+            }
         }
         if (progress) {
             int w = 40, filled = (int)((double)(pos + n) / (double)(n_tok - 1) * w), b;
@@ -118,8 +152,8 @@ int main(int argc, char **argv) {
     if (progress) fprintf(stderr, "\n");
     {
         double mean = total / (double)n_pred;
-        /* bits per byte over the predicted bytes (byte-level: one byte per token) */
-        double bpb = total / log(2.0) / (double)n_pred;
+        /* bits per byte over the bytes of the predicted tokens */
+        double bpb = total / log(2.0) / (double)(pred_bytes ? pred_bytes : 1);
         printf("tokens=%lu predicted=%lu bytes=%lu\n", (unsigned long)n_tok, (unsigned long)n_pred, (unsigned long)len);
         printf("loss_nats_per_token=%.6f bits_per_byte=%.6f ppl=%.6f\n", mean, bpb, exp(mean));
     }
@@ -127,6 +161,7 @@ int main(int argc, char **argv) {
 done:
     free(text);
     free(toks);
+    xlstm_tokenizer_free(tok);
     free(logits);
     xlstm_state_free(state);
     xlstm_model_free(model);
