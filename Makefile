@@ -13,7 +13,7 @@ endif
 BINS := build/xlstm-logits build/xlstm-perplexity build/xlstm-quantize build/xlstm-bench build/xlstm-stream \
         build/xlstm-tokenize build/generate build/test_xlstm build/minimal
 
-.PHONY: all test check-compile check-embedded clean install sanitize run bench cortex-m4 cross-test
+.PHONY: all test check-compile check-embedded clean install sanitize run bench cortex-m4 cross-test wasm-test
 
 all: $(BINS)
 
@@ -84,6 +84,12 @@ cross-test: | build
 	qemu-aarch64 ./build/test_xlstm_aarch64
 	arm-linux-gnueabihf-gcc $(WARN) -O2 -static -mfpu=neon -o build/test_xlstm_armhf tests/test_main.c -lm
 	qemu-arm ./build/test_xlstm_armhf
+
+# The test suite compiled for wasm32-wasi (with SIMD128) and run under Node's WASI.
+WASI_CC ?= clang --target=wasm32-wasi --sysroot=/usr -isystem /usr/include/wasm32-wasi -L/usr/lib/wasm32-wasi
+wasm-test: | build
+	$(WASI_CC) $(WARN) -O2 -msimd128 -o build/test_xlstm.wasm tests/test_main.c -lm
+	node tests/wasi_run.js build/test_xlstm.wasm
 
 test: all check-compile check-embedded build/test_xlstm_omp
 	OMP_NUM_THREADS=2 ./build/test_xlstm_omp threads
