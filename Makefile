@@ -11,7 +11,7 @@ CFLAGS  += $(OMPFLAG)
 endif
 
 BINS := build/xlstm-logits build/xlstm-perplexity build/xlstm-quantize build/xlstm-bench build/xlstm-stream \
-        build/xlstm-tokenize build/generate build/test_xlstm build/minimal
+        build/xlstm-tokenize build/generate build/embed build/test_xlstm build/minimal
 
 .PHONY: all test check-compile check-embedded clean install sanitize run bench cortex-m4 cross-test wasm-test
 
@@ -41,6 +41,12 @@ build/xlstm-bench: tools/bench.c tools/st_writer.h xlstm.h | build
 
 build/test_xlstm_omp: tests/test_main.c tests/test_tokenizer.c xlstm.h | build
 	$(CC) $(WARN) $(CFLAGS) $(OMPFLAG) -o $@ tests/test_main.c $(LDLIBS)
+
+build/embed: examples/embed.c xlstm.h | build
+	$(CC) $(WARN) $(CFLAGS) -o $@ examples/embed.c $(LDLIBS)
+
+build/test_threads: tests/test_threads.c xlstm.h | build
+	$(CC) $(WARN) $(CFLAGS) -pthread -o $@ tests/test_threads.c $(LDLIBS)
 
 build/generate: examples/generate.c xlstm.h | build
 	$(CC) $(WARN) $(CFLAGS) -o $@ examples/generate.c $(LDLIBS)
@@ -91,8 +97,9 @@ wasm-test: | build
 	$(WASI_CC) $(WARN) -O2 -msimd128 -o build/test_xlstm.wasm tests/test_main.c -lm
 	node tests/wasi_run.js build/test_xlstm.wasm
 
-test: all check-compile check-embedded build/test_xlstm_omp
+test: all check-compile check-embedded build/test_xlstm_omp build/test_threads
 	OMP_NUM_THREADS=2 ./build/test_xlstm_omp threads
+	./build/test_threads
 	./build/test_xlstm
 
 # The test suite under AddressSanitizer + UndefinedBehaviorSanitizer.
