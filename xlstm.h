@@ -1,11 +1,13 @@
-/* xlstm.h - run xLSTM language models in plain C99.        v0.1.0
+/* xlstm.h - run xLSTM language models in plain C99.        v0.2.0
    Single-file library; MIT license at the end of this file.
 
    USAGE
      In exactly one C or C++ file:
          #define XLSTM_IMPLEMENTATION
          #include "xlstm.h"
-     Everywhere else just #include "xlstm.h". Link with -lm.
+     Everywhere else just #include "xlstm.h". Link with -lm (and -fopenmp for
+     threads). Only the C standard headers are included (plus <omp.h> under
+     _OPENMP, and the POSIX mmap headers if you ask for XLSTM_MMAP).
 
    QUICK START
      xlstm_model *model; xlstm_state *state; xlstm_error err;
@@ -24,35 +26,80 @@
    COMPILE-TIME OPTIONS (define before including the implementation)
      XLSTM_STATIC            make every function static to this translation unit
      XLSTM_MALLOC/XLSTM_FREE replace malloc/free (define both or neither)
-     XLSTM_ASSERT(x)         internal invariant check (default: assert)
+     XLSTM_NO_MALLOC         no heap at all: every allocation comes from an arena
+     XLSTM_NO_STDIO          no stdio: load from memory only (firmware, wasm)
+     XLSTM_MMAP              POSIX: map weight files instead of reading them
+     XLSTM_NO_SIMD           scalar kernels only (no compiler vector extensions)
      XLSTM_MAX_DIM           cap on any model dimension (default 1<<20)
      XLSTM_MAX_BLOCKS        cap on the number of blocks (default 1024)
+     XLSTM_MAX_SHARDS        cap on safetensors shards (default 1024)
+     XLSTM_PREFILL_ROWS      tokens per prefill chunk / sequences per batch pass (32)
+     XLSTM_TOKENIZER_MAX_ADDED_LEN  longest added token accepted (default 256)
+     XLSTM_ASSERT(x)         internal invariant check (default: assert)
 
    THREADING & MEMORY
      A loaded xlstm_model is immutable: share one `const xlstm_model *` between
      any number of threads. Everything mutable (recurrent memories, scratch,
      logits) lives in an xlstm_state, one per sequence, owned by the caller.
-     Only load and create allocate; xlstm_step and xlstm_prefill never do.
-     The library keeps no global or thread-local state and never prints.
+     Only load and create allocate; xlstm_step, xlstm_prefill, xlstm_step_batch
+     and xlstm_sample never do. The library keeps no global or thread-local
+     state, never prints and never exits. Weights stay in the bytes they were
+     loaded from (an mmap, the caller's buffer with borrow_buffer, or one read
+     of the file): nothing is widened to f32 except small vectors. OpenMP
+     builds split matrix rows and heads across the threads a state was created
+     with (omp_get_max_threads() at xlstm_state_create).
+
+   KERNELS
+     Every hot loop has a plain scalar version (the oracle in the tests) and a
+     vector version written once with GCC/Clang vector extensions, compiled for
+     the baseline (SSE2 / NEON / wasm SIMD128), AVX2 and AVX-512; the best the
+     CPU has is picked at load (params.kernels forces one). A prompt is run in
+     chunks of XLSTM_PREFILL_ROWS tokens: matrix products over the chunk and the
+     chunkwise closed form of the mLSTM, equal to stepping token by token.
 
    FILE FORMATS
-     A model is either
-       - a directory holding config.json and model.safetensors, or
+     A model is one of
+       - a directory holding config.json and model.safetensors,
+       - a Hugging Face directory: config.json, model-0000N-of-0000M.safetensors
+         and model.safetensors.index.json ({"weight_map": {tensor: file}}),
        - one .safetensors file whose __metadata__ has the config JSON as the
-         string value of the key "xlstm_config".
-     config.json is NX-AI xlstm's xLSTMLMModelConfig as JSON (the keys of its
-     dataclasses and YAML files: mlstm_block.mlstm.*, slstm_block.slstm.*,
-     slstm_block.feedforward.*, num_blocks, embedding_dim, slstm_at, vocab_size,
-     tie_weights, add_post_blocks_norm, bias, ...). Absent keys take the
-     reference defaults; unknown keys are ignored.
-     model.safetensors holds the reference state_dict under its own names
-     (token_embedding.weight, xlstm_block_stack.blocks.N.*, lm_head.weight) in
-     F32, BF16 or F16. The sLSTM recurrent kernel and bias are accepted in the
-     layout of either reference backend, chosen by slstm.backend ("cuda",
-     the default, or "vanilla"). Every tensor is checked for presence, dtype,
-     shape and bounds; unexpected tensors are an error.
+         string value of the key "xlstm_config" (what xlstm-quantize writes).
+     Two architectures, told apart by the config:
+       - the 2024 xLSTM LM: NX-AI xlstm's xLSTMLMModelConfig as JSON (the keys
+         of its dataclasses and YAML files: mlstm_block.mlstm.*,
+         slstm_block.slstm.*, slstm_block.feedforward.*, num_blocks,
+         embedding_dim, slstm_at, vocab_size, tie_weights,
+         add_post_blocks_norm, bias, ...), tensors under the reference
+         state_dict names (token_embedding.weight, xlstm_block_stack.blocks.N.*,
+         lm_head.weight). The sLSTM recurrent kernel and bias are accepted in
+         the layout of either reference backend (slstm.backend "cuda", the
+         default, or "vanilla").
+       - xLSTM Large (NX-AI/xLSTM-7b): Hugging Face config.json with
+         model_type "xlstm" (embedding_dim/hidden_size, num_blocks/
+         num_hidden_layers, num_heads, qk_dim_factor, v_dim_factor,
+         ffn_proj_factor, ffn_round_up_to_multiple_of, gate_soft_cap,
+         output_logit_soft_cap, norm_eps, eps, use_bias, weight_mode "single"
+         or "fused", add_out_norm), tensors under the Hugging Face names
+         (backbone.embeddings.weight or NX's embedding.weight,
+         backbone.blocks.N.*, backbone.out_norm.weight, lm_head.weight).
+     Absent config keys take the reference defaults; unknown keys are ignored.
+     Tensors may be F32, BF16 or F16, or block-quantized (written by
+     tools/quantize), a weight matrix NAME of shape (rows, cols) then being
+       NAME.q8 (I8 [rows, cols])   + NAME.q8_scale (F32 [rows, cols/32]):
+           w = q * scale of its block of 32
+       NAME.q4 (U8 [rows, cols/2]) + NAME.q4_scale (F32 [rows, cols/32]):
+           in each block of 32, byte j holds element j (low nibble) and
+           element j+16 (high nibble); w = (nibble - 8) * scale
+     (3-D block-diagonal weights are stored as 2-D [blocks*rows, cols]).
+     Every tensor is checked for presence, dtype, shape, bounds and NaN/Inf;
+     unexpected tensors are an error; every size is overflow-checked.
+     tokenizer.json: Hugging Face's byte-level BPE format (see the tokenizer
+     section below).
 
    RECENT CHANGES
+     0.2.0  xLSTM Large (the 7B), shards, mmap, bf16/f16/q8/q4 weights, SIMD
+            kernels, chunkwise prefill, batched decoding, BPE tokenizer,
+            arena / no-stdio builds.
      0.1.0  first release: the 2024 xLSTM LM (mLSTM + sLSTM blocks).
 */
 #ifndef XLSTM_H
@@ -62,9 +109,9 @@
 #include <stdint.h>
 
 #define XLSTM_VERSION_MAJOR 0
-#define XLSTM_VERSION_MINOR 1
+#define XLSTM_VERSION_MINOR 2
 #define XLSTM_VERSION_PATCH 0
-#define XLSTM_VERSION_STRING "0.1.0"
+#define XLSTM_VERSION_STRING "0.2.0"
 
 #ifndef XLSTMDEF
 #if defined(XLSTM_STATIC) && defined(__GNUC__)
