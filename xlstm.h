@@ -2685,6 +2685,12 @@ static const xlstm__kern xlstm__kern_scalar = {
 /* -- vectors ------------------------------------------------------------------ */
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(XLSTM_NO_SIMD)
 #define XLSTM__HAVE_VEC 1
+#if defined(__GNUC__) && !defined(__clang__)
+/* let a*b+c become one fused multiply-add where the target has FMA (GCC keeps
+   them apart in ISO C modes; Clang fuses within an expression already) */
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=fast")
+#endif
 
 typedef float xlstm__v16f __attribute__((vector_size(64)));
 typedef uint32_t xlstm__v16u __attribute__((vector_size(64)));
@@ -2700,11 +2706,14 @@ typedef uint8_t xlstm__v16ub __attribute__((vector_size(16)));
 XLSTM__VI void xlstm__vld(xlstm__v16f *v, const float *p) { memcpy(v, p, sizeof *v); }
 XLSTM__VI void xlstm__vst(float *p, const xlstm__v16f *v) { memcpy(p, v, sizeof *v); }
 XLSTM__VI void xlstm__vzero(xlstm__v16f *v) { memset(v, 0, sizeof *v); }
+/* horizontal sum as a tree: 4 dependent adds instead of 15 */
 XLSTM__VI float xlstm__vsum(const xlstm__v16f *v) {
-    float s = 0.0f;
-    int i;
-    for (i = 0; i < 16; i++) s += (*v)[i];
-    return s;
+    float a[16];
+    int i, w;
+    memcpy(a, v, sizeof a);
+    for (w = 8; w >= 1; w /= 2)
+        for (i = 0; i < w; i++) a[i] += a[i + w];
+    return a[0];
 }
 XLSTM__VI void xlstm__vld_f32b(xlstm__v16f *v, const unsigned char *p) { memcpy(v, p, sizeof *v); }
 /* 16 bf16 values: the top half of an f32 */
@@ -2715,21 +2724,22 @@ XLSTM__VI void xlstm__vld_bf16(xlstm__v16f *v, const unsigned char *p) {
     u = __builtin_convertvector(h, xlstm__v16u) << 16;
     memcpy(v, &u, sizeof *v);
 }
-/* 16 f16 values: shift exponent and mantissa into place and rescale by 2^112,
-   which also handles subnormals (NaN/Inf never reach here: rejected at load) */
+/* 16 f16 values, in integer arithmetic (a float rescale would hit the slow
+   denormal path): normal numbers rebias the exponent; subnormals are
+   mantissa * 2^-24. NaN/Inf never reach here: rejected at load. */
 XLSTM__VI void xlstm__vld_f16(xlstm__v16f *v, const unsigned char *p) {
     xlstm__v16h h;
-    xlstm__v16u u, sign, mb;
-    xlstm__v16f mag;
+    xlstm__v16u u, em, normal, sub, is_sub;
+    xlstm__v16f subf;
     memcpy(&h, p, sizeof h);
     u = __builtin_convertvector(h, xlstm__v16u);
-    sign = (u & 0x8000u) << 16;
-    mb = (u & 0x7FFFu) << 13;
-    memcpy(&mag, &mb, sizeof mag);
-    mag *= 5.192296858534828e33f; /* 2^112 */
-    memcpy(&mb, &mag, sizeof mb);
-    mb |= sign;
-    memcpy(v, &mb, sizeof *v);
+    em = u & 0x7FFFu;
+    normal = (em << 13) + 0x38000000u; /* exponent + (127 - 15) */
+    subf = __builtin_convertvector(__builtin_convertvector(em & 0x3FFu, xlstm__v16i), xlstm__v16f) * 5.9604644775390625e-8f;
+    memcpy(&sub, &subf, sizeof sub);
+    is_sub = XLSTM__CAST(xlstm__v16u, em < 0x400u); /* all ones where the exponent is 0 */
+    u = ((normal & ~is_sub) | (sub & is_sub)) | ((u & 0x8000u) << 16);
+    memcpy(v, &u, sizeof *v);
 }
 /* bytes to floats in two widening steps: GCC scalarises a direct int8 -> float
    conversion but vectorises int8 -> int16 -> int32 -> float */
@@ -2748,19 +2758,28 @@ XLSTM__VI void xlstm__q4_unpack(const unsigned char *q, xlstm__v16f *lo, xlstm__
     *hi = __builtin_convertvector(__builtin_convertvector(h, xlstm__v16i), xlstm__v16f);
 }
 
+/* four independent accumulators hide the multiply-add latency */
 #define XLSTM__DOT_LOOP(LOAD, ESIZE)                                                       \
-    xlstm__v16f a0, a1, w0, w1, x0, x1;                                                    \
+    xlstm__v16f a0, a1, a2, a3, w0, w1, w2, w3, x0, x1, x2, x3;                            \
     float s;                                                                               \
     int i = 0;                                                                             \
     xlstm__vzero(&a0);                                                                     \
     xlstm__vzero(&a1);                                                                     \
-    for (; i + 32 <= n; i += 32) {                                                         \
+    xlstm__vzero(&a2);                                                                     \
+    xlstm__vzero(&a3);                                                                     \
+    for (; i + 64 <= n; i += 64) {                                                         \
         LOAD(&w0, row + (size_t)i * ESIZE);                                                \
         LOAD(&w1, row + (size_t)(i + 16) * ESIZE);                                         \
+        LOAD(&w2, row + (size_t)(i + 32) * ESIZE);                                         \
+        LOAD(&w3, row + (size_t)(i + 48) * ESIZE);                                         \
         xlstm__vld(&x0, x + i);                                                            \
         xlstm__vld(&x1, x + i + 16);                                                       \
+        xlstm__vld(&x2, x + i + 32);                                                       \
+        xlstm__vld(&x3, x + i + 48);                                                       \
         a0 += w0 * x0;                                                                     \
         a1 += w1 * x1;                                                                     \
+        a2 += w2 * x2;                                                                     \
+        a3 += w3 * x3;                                                                     \
     }                                                                                      \
     for (; i + 16 <= n; i += 16) {                                                         \
         LOAD(&w0, row + (size_t)i * ESIZE);                                                \
@@ -2768,6 +2787,8 @@ XLSTM__VI void xlstm__q4_unpack(const unsigned char *q, xlstm__v16f *lo, xlstm__
         a0 += w0 * x0;                                                                     \
     }                                                                                      \
     a0 += a1;                                                                              \
+    a2 += a3;                                                                              \
+    a0 += a2;                                                                              \
     s = xlstm__vsum(&a0);
 
 XLSTM__VI float xlstm__dot_f32_v(const unsigned char *row, const float *scale, const float *x, int n) {
@@ -2789,9 +2810,10 @@ XLSTM__VI float xlstm__dot_f16_v(const unsigned char *row, const float *scale, c
     return s;
 }
 XLSTM__VI float xlstm__dot_q8_v(const unsigned char *row, const float *scale, const float *x, int n) {
-    xlstm__v16f acc, w0, w1, x0, x1;
+    xlstm__v16f acc[2], w0, w1, x0, x1;
     int b;
-    xlstm__vzero(&acc);
+    xlstm__vzero(&acc[0]);
+    xlstm__vzero(&acc[1]);
     for (b = 0; b < n / XLSTM__QBLOCK; b++) {
         const unsigned char *q = row + (size_t)b * XLSTM__QBLOCK;
         const float *xb = x + (size_t)b * XLSTM__QBLOCK;
@@ -2799,22 +2821,25 @@ XLSTM__VI float xlstm__dot_q8_v(const unsigned char *row, const float *scale, co
         xlstm__vld_i8(&w1, q + 16);
         xlstm__vld(&x0, xb);
         xlstm__vld(&x1, xb + 16);
-        acc += scale[b] * (w0 * x0 + w1 * x1);
+        acc[b & 1] += scale[b] * (w0 * x0 + w1 * x1);
     }
-    return xlstm__vsum(&acc);
+    acc[0] += acc[1];
+    return xlstm__vsum(&acc[0]);
 }
 XLSTM__VI float xlstm__dot_q4_v(const unsigned char *row, const float *scale, const float *x, int n) {
-    xlstm__v16f acc, lo, hi, x0, x1;
+    xlstm__v16f acc[2], lo, hi, x0, x1;
     int b;
-    xlstm__vzero(&acc);
+    xlstm__vzero(&acc[0]);
+    xlstm__vzero(&acc[1]);
     for (b = 0; b < n / XLSTM__QBLOCK; b++) {
         const float *xb = x + (size_t)b * XLSTM__QBLOCK;
         xlstm__q4_unpack(row + (size_t)b * (XLSTM__QBLOCK / 2), &lo, &hi);
         xlstm__vld(&x0, xb);
         xlstm__vld(&x1, xb + 16);
-        acc += scale[b] * (lo * x0 + hi * x1);
+        acc[b & 1] += scale[b] * (lo * x0 + hi * x1);
     }
-    return xlstm__vsum(&acc);
+    acc[0] += acc[1];
+    return xlstm__vsum(&acc[0]);
 }
 
 #define XLSTM__DEQ_LOOP(LOAD, ESIZE, SCALAR)                                               \
@@ -2990,6 +3015,9 @@ XLSTM__VEC_KERNELS(simd, )
 #define XLSTM__HAVE_X86 1
 XLSTM__VEC_KERNELS(avx2, __attribute__((target("avx2,fma"))))
 XLSTM__VEC_KERNELS(avx512, __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma"))))
+#endif
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
 #endif
 #endif /* vectors */
 
