@@ -233,9 +233,22 @@ static int kernels_available(xlstm_kernels k) {
     return s == XLSTM_OK;
 }
 
+/* XLSTM_TEST_KERNELS=auto (e.g. under valgrind) limits the reference runs to
+   the kernels a normal load picks; by default every level this CPU has runs. */
+static int level_wanted(int k) {
+    const char *env = getenv("XLSTM_TEST_KERNELS");
+    if (!env || !*env) return 1;
+    return strstr(env, kernel_names[k]) != NULL;
+}
+
 static void test_reference_models(void) {
     int k;
+    if (!level_wanted(XLSTM_KERNELS_SCALAR) && level_wanted(XLSTM_KERNELS_AUTO)) {
+        run_reference_models(XLSTM_KERNELS_AUTO);
+        return;
+    }
     for (k = XLSTM_KERNELS_SCALAR; k <= XLSTM_KERNELS_AVX512; k++) {
+        if (!level_wanted(k)) continue;
         if (!kernels_available((xlstm_kernels)k)) {
             printf("  kernels %s: not available here, skipped\n", kernel_names[k]);
             continue;
@@ -324,7 +337,7 @@ static void test_quantized_models(void) {
             float *lq, *lf;
             double d_exact, d_orig;
             size_t V = e.vocab;
-            if (!kernels_available((xlstm_kernels)k)) continue;
+            if (!kernels_available((xlstm_kernels)k) || !level_wanted(k)) continue;
             params.kernels = (xlstm_kernels)k;
             snprintf(path, sizeof path, DATA "quant/mixed_%s.safetensors", types[ti]);
             CHECK_EQ_INT(xlstm_model_load(path, &params, &q, NULL), XLSTM_OK);
@@ -475,11 +488,14 @@ static void test_step_batch(void) {
             }
         }
         /* a state may not appear twice in one batch */
-        batch[1] = batch[0];
-        CHECK_EQ_INT(xlstm_step_batch(batch, toks, 2, lb), XLSTM_ERR_ARG);
-        batch[1] = solo[0];
+        {
+            xlstm_state *second = batch[1];
+            batch[1] = batch[0];
+            CHECK_EQ_INT(xlstm_step_batch(batch, toks, 2, lb), XLSTM_ERR_ARG);
+            batch[1] = second;
+        }
         for (i = 0; i < B; i++) {
-            if (i != 1) xlstm_state_free(batch[i]);
+            xlstm_state_free(batch[i]);
             xlstm_state_free(solo[i]);
         }
         xlstm_model_free(m);
@@ -985,13 +1001,27 @@ static const test_case tests[] = {
     TOKENIZER_TESTS
 };
 
+/* Arguments select tests: NAME runs the tests whose name contains NAME, !NAME
+   skips them (e.g. under valgrind: test_xlstm !long). */
+static int selected(const char *name, int argc, char **argv) {
+    int a, any_positive = 0, hit = 0;
+    for (a = 1; a < argc; a++) {
+        if (argv[a][0] == '!') {
+            if (strstr(name, argv[a] + 1)) return 0;
+        } else {
+            any_positive = 1;
+            if (strstr(name, argv[a])) hit = 1;
+        }
+    }
+    return !any_positive || hit;
+}
+
 int main(int argc, char **argv) {
-    const char *filter = argc > 1 ? argv[1] : "";
     int passed = 0, failed = 0;
     size_t i;
     for (i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         int before = g_failed_checks;
-        if (!strstr(tests[i].name, filter)) continue;
+        if (!selected(tests[i].name, argc, argv)) continue;
         printf("[ RUN  ] %s\n", tests[i].name);
         fflush(stdout);
         tests[i].fn();
