@@ -4,83 +4,9 @@
    $XLSTM_TOKENIZER_JSON, tests/data/tokenizer/tokenizer.json, then
    ../shared/tokenizers/gpt-neox-20b/tokenizer.json.
 
-   Inside test_main.c: #include "test_tokenizer.c" after its helpers (CHECK,
-   CHECK_EQ_INT, read_all, counter/counting_params) and add TOKENIZER_TESTS to
-   tests[]. Standalone:
-     cc -std=c99 -DTOKENIZER_STANDALONE -o build/test_tokenizer tests/test_tokenizer.c -lm
-     ./build/test_tokenizer [FILTER]                                  (from the repo root) */
-#ifdef TOKENIZER_STANDALONE
-#define XLSTM_IMPLEMENTATION
-#include "../xlstm.h"
+   test_main.c includes this file after its helpers (CHECK, CHECK_EQ_INT,
+   read_all, counter/counting_params) and lists TOKENIZER_TESTS in tests[]. */
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-static int g_failed_checks;
-#define CHECK(cond)                                                                \
-    do {                                                                           \
-        if (!(cond)) {                                                             \
-            printf("  %s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);      \
-            g_failed_checks++;                                                     \
-            return;                                                                \
-        }                                                                          \
-    } while (0)
-#define CHECK_EQ_INT(a, b)                                                         \
-    do {                                                                           \
-        long long a_ = (long long)(a), b_ = (long long)(b);                        \
-        if (a_ != b_) {                                                            \
-            printf("  %s:%d: %s = %lld, expected %lld\n", __FILE__, __LINE__, #a, a_, b_); \
-            g_failed_checks++;                                                     \
-            return;                                                                \
-        }                                                                          \
-    } while (0)
-
-static unsigned char *read_all(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    unsigned char *buf;
-    long n;
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = (unsigned char *)malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf) buf[n] = 0;
-    *len = (size_t)n;
-    return buf;
-}
-
-typedef struct {
-    long live;
-    long total;
-    long fail_after; /* fail the Nth allocation when >= 0 */
-} counter;
-static void *count_alloc(size_t n, void *u) {
-    counter *c = (counter *)u;
-    if (c->fail_after >= 0 && c->total >= c->fail_after) return NULL;
-    c->total++;
-    c->live++;
-    return malloc(n);
-}
-static void count_free(void *p, void *u) {
-    ((counter *)u)->live--;
-    free(p);
-}
-static xlstm_model_params counting_params(counter *c) {
-    xlstm_model_params p = xlstm_model_default_params();
-    memset(c, 0, sizeof *c);
-    c->fail_after = -1;
-    p.alloc_fn = count_alloc;
-    p.free_fn = count_free;
-    p.alloc_user = c;
-    return p;
-}
-#endif /* TOKENIZER_STANDALONE */
 
 #define TOKDATA "tests/data/tokenizer/"
 
@@ -664,34 +590,3 @@ static void test_tok_long_inputs(void) {
         {"tok_utf8_stream", test_tok_utf8_stream}, {"tok_api", test_tok_api},                            \
         {"tok_hostile_json", test_tok_hostile_json}, {"tok_allocation_failures", test_tok_allocation_failures}, \
         {"tok_long_inputs", test_tok_long_inputs},
-
-#ifdef TOKENIZER_STANDALONE
-typedef struct {
-    const char *name;
-    void (*fn)(void);
-} test_case;
-
-static const test_case tests[] = {TOKENIZER_TESTS};
-
-int main(int argc, char **argv) {
-    const char *filter = argc > 1 ? argv[1] : "";
-    int passed = 0, failed = 0;
-    size_t i;
-    for (i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        int before = g_failed_checks;
-        if (!strstr(tests[i].name, filter)) continue;
-        printf("[ RUN  ] %s\n", tests[i].name);
-        fflush(stdout);
-        tests[i].fn();
-        if (g_failed_checks == before) {
-            printf("[  OK  ] %s\n", tests[i].name);
-            passed++;
-        } else {
-            printf("[ FAIL ] %s\n", tests[i].name);
-            failed++;
-        }
-    }
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
-}
-#endif
