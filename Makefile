@@ -13,7 +13,7 @@ endif
 BINS := build/xlstm-logits build/xlstm-perplexity build/xlstm-quantize build/xlstm-bench build/xlstm-stream \
         build/xlstm-tokenize build/generate build/embed build/test_xlstm build/minimal
 
-.PHONY: all test check-compile check-embedded clean install sanitize valgrind run bench cortex-m4 cross-test wasm-test
+.PHONY: all test check-compile check-embedded check-fuzz-regressions clean install sanitize valgrind fuzz run bench cortex-m4 cross-test wasm-test
 
 all: $(BINS)
 
@@ -97,26 +97,33 @@ wasm-test: | build
 	$(WASI_CC) $(WARN) -O2 -msimd128 -o build/test_xlstm.wasm tests/test_main.c -lm
 	node tests/wasi_run.js build/test_xlstm.wasm
 
-test: all check-compile check-embedded build/test_xlstm_omp build/test_threads
+# Every input a fuzzer ever crashed on, replayed under ASan+UBSan (no libFuzzer needed).
+FUZZ_TARGETS := fuzz_safetensors fuzz_config fuzz_model fuzz_state fuzz_tokenizer
+SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+check-fuzz-regressions: | build
+	@for t in $(FUZZ_TARGETS); do \
+	  if ls tests/fuzz/regressions/$$t/* >/dev/null 2>&1; then \
+	    $(CC) -std=c99 $(SANFLAGS) -I. -DXLSTM_FUZZ_DATA_DIR="\"$$PWD/tests/data\"" -o build/replay_$$t \
+	      tests/fuzz/$$t.c tests/fuzz/replay_main.c -lm && \
+	    printf '%s: ' $$t && ./build/replay_$$t tests/fuzz/regressions/$$t/* || exit 1; \
+	  fi; done
+
+# libFuzzer: every target for FUZZ_SECONDS each (clang with libclang-rt).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@for t in $(FUZZ_TARGETS); do FUZZ_NICE=0 tests/fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
+
+test: all check-compile check-embedded check-fuzz-regressions build/test_xlstm_omp build/test_threads
 	OMP_NUM_THREADS=2 ./build/test_xlstm_omp threads
 	./build/test_threads
 	./build/test_xlstm
 
-# The test suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The test suite (and the heap-less build) under AddressSanitizer + UndefinedBehaviorSanitizer.
 sanitize: | build
-	$(CC) $(WARN) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
-	  -o build/test_xlstm_asan tests/test_main.c $(LDLIBS)
+	$(CC) $(WARN) $(SANFLAGS) -o build/test_xlstm_asan tests/test_main.c $(LDLIBS)
 	./build/test_xlstm_asan
-
-# Speed against this machine's read bandwidth: a 125M-parameter xLSTM[7:1] in each storage type.
-BENCH_THREADS ?= 2
-bench: build/xlstm-bench
-	@for d in f32 bf16 q8 q4; do ./build/xlstm-bench --random 125M --dtype $$d -t $(BENCH_THREADS) --tokens 32 --prefill 512 | tail -1; done
-	./build/xlstm-bench --random 125M --dtype bf16 -t $(BENCH_THREADS) --batch 8 --tokens 16 --prefill 0 | tail -1
-
-# The bundled demo model completes a prompt.
-run: build/generate
-	./build/generate -m models/tiny-shakespeare -p "ROMEO:" -n 300 --seed 1
+	$(CC) $(WARN) $(SANFLAGS) -o build/embedded_asan tests/embedded_main.c tests/embedded_lib.c $(LDLIBS)
+	./build/embedded_asan
 
 # valgrind memcheck over the test suite and one generate run: 0 errors, 0 leaks.
 VALGRIND := valgrind --error-exitcode=9 --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect -q

@@ -601,7 +601,9 @@ typedef struct xlstm__arena_hdr {
 
 static void *xlstm__arena_alloc(size_t n, void *user) {
     xlstm_arena *a = XLSTM__CAST(xlstm_arena *, user);
-    size_t start = (a->used + 15) & ~XLSTM__CAST(size_t, 15), need = 16 + ((n + 15) & ~XLSTM__CAST(size_t, 15));
+    /* align the address, not the offset: base need not be 16-byte aligned */
+    size_t mis = XLSTM__CAST(size_t, XLSTM__ADDR(a->base) % 16);
+    size_t start = ((a->used + mis + 15) & ~XLSTM__CAST(size_t, 15)) - mis, need = 16 + ((n + 15) & ~XLSTM__CAST(size_t, 15));
     unsigned char *p;
     xlstm__arena_hdr h;
     if (n > SIZE_MAX - 64 || start + need < start) return NULL;
@@ -1345,6 +1347,19 @@ static void xlstm__st_free(xlstm__st *st, const xlstm__alloc *a) {
     }
 }
 
+/* A tensor name as raw header bytes, for the duplicate check. */
+typedef struct xlstm__name {
+    const char *p;
+    size_t n;
+} xlstm__name;
+static int xlstm__name_cmp(const void *x, const void *y) {
+    const xlstm__name *a = XLSTM__CAST(const xlstm__name *, x), *b = XLSTM__CAST(const xlstm__name *, y);
+    int c;
+    if (a->n != b->n) return a->n < b->n ? -1 : 1;
+    c = memcmp(a->p, b->p, a->n);
+    return c;
+}
+
 static uint64_t xlstm__rd_u64le(const unsigned char *p) {
     uint64_t v = 0;
     int i;
@@ -1404,14 +1419,6 @@ static xlstm_status xlstm__st_parse(xlstm__st *st, const xlstm__alloc *a, const 
             xlstm__st_free(st, a);
             return xlstm__fail(err, XLSTM_ERR_FORMAT, "safetensors: tensor %s lacks dtype, shape or data_offsets", name);
         }
-        for (k = 0; k < st->n; k++) {
-            if (j->tok[st->t[k].name_tok].end - j->tok[st->t[k].name_tok].start == j->tok[ti].end - j->tok[ti].start &&
-                memcmp(j->text + j->tok[st->t[k].name_tok].start, j->text + j->tok[ti].start,
-                       j->tok[ti].end - j->tok[ti].start) == 0) {
-                xlstm__st_free(st, a);
-                return xlstm__fail(err, XLSTM_ERR_FORMAT, "safetensors: tensor %s appears twice", name);
-            }
-        }
         t = &st->t[st->n++];
         memset(t, 0, sizeof *t);
         t->name_tok = ti;
@@ -1458,11 +1465,37 @@ static xlstm_status xlstm__st_parse(xlstm__st *st, const xlstm__alloc *a, const 
                                name, XLSTM__CAST(unsigned long long, end), XLSTM__CAST(unsigned long, data_size));
         }
         if (!xlstm__mul(elems, esize, &t->nbytes) || t->nbytes != end - begin) {
-            xlstm__st_free(st, a);
-            return xlstm__fail(err, XLSTM_ERR_FORMAT, "safetensors: tensor %s: data_offsets span %llu bytes, shape needs %lu",
-                               name, XLSTM__CAST(unsigned long long, end - begin), XLSTM__CAST(unsigned long, t->nbytes));
+            s = xlstm__fail(err, XLSTM_ERR_FORMAT, "safetensors: tensor %s: data_offsets span %llu bytes, shape needs %lu",
+                            name, XLSTM__CAST(unsigned long long, end - begin), XLSTM__CAST(unsigned long, t->nbytes));
+            xlstm__st_free(st, a); /* t points into st->t: report first */
+            return s;
         }
         t->data = data + begin;
+    }
+    /* duplicate names: sort the names, then compare neighbours (a pairwise
+       check is quadratic: 80k tensors, a 4.6 MB header, took 36 s) */
+    if (st->n > 1) {
+        xlstm__name *v = XLSTM__CAST(xlstm__name *, xlstm__malloc(a, st->n * sizeof(xlstm__name)));
+        if (!v) {
+            xlstm__st_free(st, a);
+            return xlstm__fail(err, XLSTM_ERR_NOMEM, "safetensors: out of memory");
+        }
+        for (k = 0; k < st->n; k++) {
+            const xlstm__jtok *nt = &st->hdr.tok[st->t[k].name_tok];
+            v[k].p = st->hdr.text + nt->start;
+            v[k].n = nt->end - nt->start;
+        }
+        qsort(v, st->n, sizeof(xlstm__name), xlstm__name_cmp);
+        for (k = 1; k < st->n; k++) {
+            if (v[k].n == v[k - 1].n && memcmp(v[k].p, v[k - 1].p, v[k].n) == 0) {
+                int len = v[k].n < 100 ? XLSTM__CAST(int, v[k].n) : 100;
+                s = xlstm__fail(err, XLSTM_ERR_FORMAT, "safetensors: tensor %.*s appears twice", len, v[k].p);
+                xlstm__free(a, v);
+                xlstm__st_free(st, a);
+                return s;
+            }
+        }
+        xlstm__free(a, v);
     }
     return XLSTM_OK;
 bad_meta:
@@ -1978,6 +2011,15 @@ static xlstm_status xlstm__load_weights(xlstm_model *m, xlstm__st *st, int check
         status = xlstm__fail(err, XLSTM_ERR_CONFIG, "config: model too large");
         goto done;
     }
+    /* a file may hold at most two tensors per expected one (a quantized matrix
+       and its scales): more means unexpected tensors, rejected before any
+       per-tensor search */
+    for (k = 0, node = st; node; node = node->next) k += node->n;
+    if (k > 2 * s.n + 8) {
+        status = xlstm__fail(err, XLSTM_ERR_UNEXPECTED, "checkpoint holds %u tensors; this config's model has %u",
+                             XLSTM__CAST(unsigned, k), XLSTM__CAST(unsigned, s.n));
+        goto done;
+    }
     /* 1. find and check every tensor before allocating anything big */
     for (i = 0; i < s.n; i++) {
         xlstm__spec *sp = &s.v[i];
@@ -2153,6 +2195,8 @@ XLSTMDEF xlstm_model_params xlstm_arena_params(xlstm_arena *arena) {
     return p;
 }
 
+static size_t xlstm__state_floats(const xlstm_config *c, int b);
+
 static xlstm_status xlstm__alloc_from_params(const xlstm_model_params *params, xlstm__alloc *a, xlstm_error *err) {
     memset(a, 0, sizeof *a);
     if (params) {
@@ -2243,6 +2287,16 @@ static xlstm_status xlstm__load_impl(xlstm__src *src, uint32_t n_src, const char
         else memset(m->blocks, 0, nb);
     }
     if (!s) s = xlstm__load_weights(m, &st, !(params && params->skip_value_check), err);
+    if (!s) {
+        /* a small hostile file must not make every state huge: real models keep
+           far fewer recurrent floats than parameters */
+        size_t floats = 0;
+        int32_t b;
+        for (b = 0; b < m->cfg.num_blocks; b++) floats += xlstm__state_floats(&m->cfg, b);
+        if (floats / 16 > m->n_params + (XLSTM__CAST(size_t, 1) << 16))
+            s = xlstm__fail(err, XLSTM_ERR_CONFIG, "config: a state would hold %lu floats for a model of %lu parameters",
+                            XLSTM__CAST(unsigned long, floats), XLSTM__CAST(unsigned long, m->n_params));
+    }
     if (!s && m->cfg.arch == XLSTM_ARCH_LARGE && m->cfg.large.fused) xlstm__split_fused(m);
     if (!s && m->cfg.arch == XLSTM_ARCH_XLSTM) xlstm__qkv_views(m);
     if (!s && m->cfg.tie_weights) {
@@ -2432,10 +2486,10 @@ static xlstm_status xlstm__index_shards(const xlstm__alloc *a, const char *dir, 
             dup = j.tok[names[u]].end - j.tok[names[u]].start == j.tok[v].end - j.tok[v].start &&
                   !memcmp(j.text + j.tok[names[u]].start, j.text + j.tok[v].start, j.tok[v].end - j.tok[v].start);
         if (!dup) names[n++] = v;
-    }
-    if (n > XLSTM_MAX_SHARDS) {
-        s = xlstm__fail(err, XLSTM_ERR_FORMAT, "model.safetensors.index.json: %u shards (max %d)", n, XLSTM_MAX_SHARDS);
-        goto done;
+        if (n > XLSTM_MAX_SHARDS) { /* checked inside the loop: the search above is quadratic */
+            s = xlstm__fail(err, XLSTM_ERR_FORMAT, "model.safetensors.index.json: more than %d shards", XLSTM_MAX_SHARDS);
+            goto done;
+        }
     }
     src = XLSTM__CAST(xlstm__src *, xlstm__malloc(a, XLSTM__CAST(size_t, n) * sizeof(xlstm__src)));
     if (!src) {

@@ -26,14 +26,14 @@ static unsigned char *read_all(const char *path, size_t *len) {
 
 /* Load + create a state inside `size` bytes of the arena; returns the status. */
 static xlstm_status run(const unsigned char *st, size_t st_len, const char *cfg, size_t cfg_len, size_t size,
-                        size_t *peak, float *first_logit) {
+                        size_t *peak, float *first_logit, size_t offset) {
     xlstm_arena arena;
     xlstm_model_params params;
     xlstm_model *m = NULL;
     xlstm_state *s = NULL;
     xlstm_status status;
     const float *lg;
-    xlstm_arena_init(&arena, arena_buf, size);
+    xlstm_arena_init(&arena, arena_buf + offset, size);
     params = xlstm_arena_params(&arena);
     status = xlstm_model_load_from_memory(st, st_len, cfg, cfg_len, &params, &m, NULL);
     if (status == XLSTM_OK) status = xlstm_state_create(m, &s, NULL);
@@ -58,18 +58,23 @@ int main(void) {
         printf("cannot read tests/data/mixed\n0 passed, 1 failed\n");
         return 1;
     }
-    if (run(st, st_len, cfg, cfg_len, sizeof arena_buf, &peak, &a) != XLSTM_OK) {
+    if (run(st, st_len, cfg, cfg_len, sizeof arena_buf - 16, &peak, &a, 0) != XLSTM_OK) {
         printf("load into a 4 MB arena failed\n");
         failed++;
     }
     printf("arena bytes needed for model + one state: %lu (weights borrowed: %lu bytes)\n", (unsigned long)peak,
            (unsigned long)st_len);
     /* exactly that much is enough; one byte less fails cleanly */
-    if (run(st, st_len, cfg, cfg_len, peak, &peak2, &b) != XLSTM_OK || b != a) {
+    if (run(st, st_len, cfg, cfg_len, peak, &peak2, &b, 0) != XLSTM_OK || b != a) {
         printf("a buffer of exactly the measured size did not work\n");
         failed++;
     }
-    if (run(st, st_len, cfg, cfg_len, peak - 1, &peak2, &b) != XLSTM_ERR_NOMEM) {
+    /* a buffer at an odd address: every piece must still be 16-byte aligned */
+    if (run(st, st_len, cfg, cfg_len, sizeof arena_buf - 16, &peak2, &b, 3) != XLSTM_OK || b != a) {
+        printf("an arena at an odd address did not work\n");
+        failed++;
+    }
+    if (run(st, st_len, cfg, cfg_len, peak - 1, &peak2, &b, 0) != XLSTM_ERR_NOMEM) {
         printf("a buffer one byte short did not fail with XLSTM_ERR_NOMEM\n");
         failed++;
     }
@@ -82,7 +87,7 @@ int main(void) {
         }
     }
     printf("first logit after two tokens: %.6f\n", a);
-    printf("%d passed, %d failed\n", 4 - failed, failed);
+    printf("%d passed, %d failed\n", 5 - failed, failed);
     free(st);
     free(cfg);
     return failed ? 1 : 0;
