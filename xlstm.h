@@ -3173,6 +3173,7 @@ static void xlstm__conv_step(float *y, float *hist, const float *x, const float 
 #ifndef XLSTM_PREFILL_ROWS
 #define XLSTM_PREFILL_ROWS 32 /* tokens per prefill chunk; also the largest batch per pass */
 #endif
+#define XLSTM__CHUNK_FLOATS (XLSTM_PREFILL_ROWS * XLSTM_PREFILL_ROWS + 4 * XLSTM_PREFILL_ROWS)
 
 /* Per block recurrent state, pointers into state->mem:
      mLSTM: conv (K-1, I); C (NH, DH, DH); n (NH, DH); m (NH)
@@ -3191,7 +3192,7 @@ struct xlstm_state {
     /* scratch, XLSTM_PREFILL_ROWS rows each */
     float *x, *xn, *up, *conv, *qkv, *h, *raw, *gates;
     size_t ld_up, ld_wide; /* row strides of up (2 max(I,P)) and conv/h (max(I,D)) */
-    float *chunk;          /* chunkwise mLSTM: (R, R) weights + (4, R) vectors */
+    float *chunk;          /* chunkwise mLSTM, per thread: (R, R) weights + (4, R) vectors */
     float *deq;            /* per-thread dequantised weight tiles: (threads, 4, max_cols) */
     size_t deq_stride;
     int n_threads;
@@ -3262,7 +3263,8 @@ XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state *
     s->ld_up = 2 * (I > P ? I : P);
     s->ld_wide = wide;
     s->deq_stride = 4 * cols;
-    scratch = V + R * (2 * D + s->ld_up + 2 * wide + ld_qkv + (4 * D > wide ? 4 * D : wide) + 2 * NH) + R * R + 4 * R +
+    scratch = V + R * (2 * D + s->ld_up + 2 * wide + ld_qkv + (4 * D > wide ? 4 * D : wide) + 2 * NH) +
+              XLSTM__CAST(size_t, s->n_threads) * XLSTM__CHUNK_FLOATS +
               XLSTM__CAST(size_t, s->n_threads) * s->deq_stride + 64;
     s->mem = XLSTM__CAST(float *, xlstm__malloc(&model->alloc, (total + scratch) * sizeof(float)));
     s->bs = XLSTM__CAST(xlstm__bstate *, xlstm__malloc(&model->alloc, (XLSTM__CAST(size_t, c->num_blocks) + 1) * sizeof(xlstm__bstate)));
@@ -3307,7 +3309,7 @@ XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state *
     s->qkv = p, p += R * ld_qkv;
     s->raw = p, p += R * (4 * D > wide ? 4 * D : wide);
     s->gates = p, p += R * 2 * NH;
-    s->chunk = p, p += R * R + 4 * R;
+    s->chunk = p, p += XLSTM__CAST(size_t, s->n_threads) * XLSTM__CHUNK_FLOATS;
     i = XLSTM__CAST(size_t, XLSTM__ADDR(p) % 64) / sizeof(float); /* 64-byte align the tiles */
     s->deq = p + (i ? 16 - i : 0);
     xlstm_state_reset(s);
@@ -3508,20 +3510,29 @@ static void xlstm__normalise_head(float *h, int dv, float qn, float m, float eps
      h_t ~ exp(g_t - m_t) q_t C_0 + sum_{s<=t} exp(b_t - b_s + i_s - m_t) (q_t.k_s) v_s
    which is the same function as L steps, computed with matrix products: the
    state is read once for the chunk instead of once per token. */
+#define XLSTM__ROW(base, ld, t, off) ((base) + XLSTM__CAST(size_t, t) * (ld) + XLSTM__CAST(size_t, off))
 static void xlstm__mlstm_chunk(xlstm_state *s, xlstm__bstate *st, int L, const xlstm__cellp *p) {
     const int NH = p->NH, dk = p->dk, dv = p->dv;
-    float *Wm = s->chunk;                                      /* (L, L): exp(D_ts - m_t) * (q_t.k_s) */
-    float *cum = Wm + XLSTM_PREFILL_ROWS * XLSTM_PREFILL_ROWS; /* (L) b_t */
-    float *mt = cum + XLSTM_PREFILL_ROWS;                      /* (L) m_t */
-    float *alpha = mt + XLSTM_PREFILL_ROWS;                    /* (L) exp(g_t - m_t) */
-    float *wl = alpha + XLSTM_PREFILL_ROWS;                    /* (L) last row's exp(D_Ls - m_L), times k_scale */
     const xlstm__kern *kern = s->model->kern;
-    int hd, t, u, a, b;
-#define XLSTM__ROW(base, ld, t, off) ((base) + XLSTM__CAST(size_t, t) * (ld) + XLSTM__CAST(size_t, off))
+    int hd;
+    /* heads are independent: one per thread, each with its own scratch */
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, L) * dk * dv > 32768)
+#endif
     for (hd = 0; hd < NH; hd++) {
+        int tid = 0, t, u, a, b;
+        float *Wm, *cum, *mt, *alpha, *wl;
         float *C = st->C + XLSTM__CAST(size_t, hd) * dk * dv, *nv = st->n + XLSTM__CAST(size_t, hd) * dk;
         const float m0 = st->m[hd];
         float run = 0.0f;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+#endif
+        Wm = s->chunk + XLSTM__CAST(size_t, tid) * XLSTM__CHUNK_FLOATS; /* (L, L): exp(D_ts - m_t) * (q_t.k_s) */
+        cum = Wm + XLSTM_PREFILL_ROWS * XLSTM_PREFILL_ROWS;             /* (L) b_t */
+        mt = cum + XLSTM_PREFILL_ROWS;                                  /* (L) m_t */
+        alpha = mt + XLSTM_PREFILL_ROWS;                                /* (L) exp(g_t - m_t) */
+        wl = alpha + XLSTM_PREFILL_ROWS;                                /* (L) last row's exp(D_Ls - m_L) * k_scale */
         for (t = 0; t < L; t++) {
             run += xlstm__logsigmoid(*XLSTM__ROW(p->g, p->ldg, t, NH + hd));
             cum[t] = run;
