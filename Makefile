@@ -116,6 +116,7 @@ fuzz:
 test: all check-compile check-embedded check-fuzz-regressions build/test_xlstm_omp build/test_threads
 	OMP_NUM_THREADS=2 ./build/test_xlstm_omp threads
 	./build/test_threads
+	tests/test_cli.sh
 	./build/test_xlstm
 
 # The test suite (and the heap-less build) under AddressSanitizer + UndefinedBehaviorSanitizer.
