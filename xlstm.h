@@ -2940,38 +2940,49 @@ XLSTM__VI void xlstm__deq_q4_v(float *out, const unsigned char *row, const float
     }
 }
 
-/* f32 tile: up to 4 weight rows against nx vectors; each x chunk is loaded once
-   for 4 rows, and the rows stay in L1 across the vectors. */
+/* f32 tile: up to 4 weight rows against nx vectors, two vectors at a time:
+   each pass loads 4 weight chunks and 2 x chunks for 8 multiply-adds, and the
+   rows stay in L1 across all the vectors. */
 XLSTM__VI void xlstm__tile_v(const float *W, int nr, int n, const float *X, size_t ldx, int nx, float *const *Y, int r0) {
     int j, r, i;
-    if (nr < 4) {
+    const float *w0 = W, *w1 = W + n, *w2 = W + 2 * (size_t)n, *w3 = W + 3 * (size_t)n;
+    if (nr < 4 || n % 16) {
         for (j = 0; j < nx; j++)
             for (r = 0; r < nr; r++)
                 Y[j][r0 + r] = xlstm__dot_f32_v(XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, W + (size_t)r * n)),
                                                 NULL, X + j * ldx, n);
         return;
     }
-    for (j = 0; j < nx; j++) {
+    for (j = 0; j + 2 <= nx; j += 2) {
+        const float *xa = X + j * ldx, *xb = xa + ldx;
+        xlstm__v16f a0, a1, a2, a3, b0, b1, b2, b3, va, vb, t;
+        xlstm__vzero(&a0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (i = 0; i < n; i += 16) {
+            xlstm__vld(&va, xa + i);
+            xlstm__vld(&vb, xb + i);
+            xlstm__vld(&t, w0 + i), a0 += t * va, b0 += t * vb;
+            xlstm__vld(&t, w1 + i), a1 += t * va, b1 += t * vb;
+            xlstm__vld(&t, w2 + i), a2 += t * va, b2 += t * vb;
+            xlstm__vld(&t, w3 + i), a3 += t * va, b3 += t * vb;
+        }
+        Y[j][r0] = xlstm__vsum(&a0), Y[j][r0 + 1] = xlstm__vsum(&a1);
+        Y[j][r0 + 2] = xlstm__vsum(&a2), Y[j][r0 + 3] = xlstm__vsum(&a3);
+        Y[j + 1][r0] = xlstm__vsum(&b0), Y[j + 1][r0 + 1] = xlstm__vsum(&b1);
+        Y[j + 1][r0 + 2] = xlstm__vsum(&b2), Y[j + 1][r0 + 3] = xlstm__vsum(&b3);
+    }
+    for (; j < nx; j++) {
         const float *x = X + j * ldx;
-        const float *w0 = W, *w1 = W + n, *w2 = W + 2 * (size_t)n, *w3 = W + 3 * (size_t)n;
         xlstm__v16f a0, a1, a2, a3, xv, t;
-        float s0, s1, s2, s3;
-        xlstm__vzero(&a0), xlstm__vzero(&a1), xlstm__vzero(&a2), xlstm__vzero(&a3);
-        for (i = 0; i + 16 <= n; i += 16) {
+        xlstm__vzero(&a0), a1 = a0, a2 = a0, a3 = a0;
+        for (i = 0; i < n; i += 16) {
             xlstm__vld(&xv, x + i);
             xlstm__vld(&t, w0 + i), a0 += t * xv;
             xlstm__vld(&t, w1 + i), a1 += t * xv;
             xlstm__vld(&t, w2 + i), a2 += t * xv;
             xlstm__vld(&t, w3 + i), a3 += t * xv;
         }
-        s0 = xlstm__vsum(&a0), s1 = xlstm__vsum(&a1), s2 = xlstm__vsum(&a2), s3 = xlstm__vsum(&a3);
-        for (; i < n; i++) {
-            s0 += w0[i] * x[i];
-            s1 += w1[i] * x[i];
-            s2 += w2[i] * x[i];
-            s3 += w3[i] * x[i];
-        }
-        Y[j][r0] = s0, Y[j][r0 + 1] = s1, Y[j][r0 + 2] = s2, Y[j][r0 + 3] = s3;
+        Y[j][r0] = xlstm__vsum(&a0), Y[j][r0 + 1] = xlstm__vsum(&a1);
+        Y[j][r0 + 2] = xlstm__vsum(&a2), Y[j][r0 + 3] = xlstm__vsum(&a3);
     }
 }
 
