@@ -132,6 +132,21 @@ valgrind: build/test_xlstm build/generate
 	XLSTM_TEST_KERNELS=scalar,simd $(VALGRIND) ./build/test_xlstm '!long' '!tok_files' '!allocation_failures' > build/valgrind-tests.log; tail -1 build/valgrind-tests.log
 	$(VALGRIND) ./build/generate -m models/tiny-shakespeare -p "ROMEO:" -n 32 --seed 1 > /dev/null
 
+# Speed against this machine's read bandwidth: a 125M-parameter xLSTM[7:1] in
+# each storage type, 1 and 2 threads, then batched decoding. BENCH_7B=1 adds the
+# 7B shape (needs ~15 GB of memory for bf16).
+BENCH_THREADS ?= 2
+bench: build/xlstm-bench
+	@for d in f32 bf16 q8 q4; do for t in 1 $(BENCH_THREADS); do \
+	  ./build/xlstm-bench --random 125M --dtype $$d -t $$t --tokens 32 --prefill 512 | tail -1; done; done
+	@for b in 4 16; do ./build/xlstm-bench --random 125M --dtype bf16 -t $(BENCH_THREADS) --batch $$b --tokens 8 --prefill 0 | tail -1; done
+	@if [ "$(BENCH_7B)" = 1 ]; then for d in bf16 q8 q4; do \
+	  ./build/xlstm-bench --random xlstm-7b --dtype $$d -t $(BENCH_THREADS) --tokens 4 --prefill 0 | tail -1; done; fi
+
+# The bundled demo model completes a prompt.
+run: build/generate
+	./build/generate -m models/tiny-shakespeare -p "ROMEO:" -n 300 --seed 1
+
 install: xlstm.h
 	install -d $(DESTDIR)$(PREFIX)/include
 	install -m 644 xlstm.h $(DESTDIR)$(PREFIX)/include/xlstm.h
