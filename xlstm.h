@@ -35,7 +35,6 @@
      XLSTM_MAX_SHARDS        cap on safetensors shards (default 1024)
      XLSTM_PREFILL_ROWS      tokens per prefill chunk / sequences per batch pass (32)
      XLSTM_TOKENIZER_MAX_ADDED_LEN  longest added token accepted (default 256)
-     XLSTM_ASSERT(x)         internal invariant check (default: assert)
 
    THREADING & MEMORY
      A loaded xlstm_model is immutable: share one `const xlstm_model *` between
@@ -450,10 +449,6 @@ XLSTMDEF size_t xlstm_utf8_stream_flush(xlstm_utf8_stream *s, char *out, size_t 
 #ifndef XLSTM_MALLOC
 #define XLSTM_MALLOC(sz) malloc(sz)
 #define XLSTM_FREE(p) free(p)
-#endif
-#ifndef XLSTM_ASSERT
-#include <assert.h>
-#define XLSTM_ASSERT(x) assert(x)
 #endif
 #ifndef XLSTM_MAX_DIM
 #define XLSTM_MAX_DIM (1 << 20)
