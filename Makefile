@@ -108,10 +108,12 @@ check-fuzz-regressions: | build
 	    printf '%s: ' $$t && ./build/replay_$$t tests/fuzz/regressions/$$t/* || exit 1; \
 	  fi; done
 
-# libFuzzer: every target for FUZZ_SECONDS each (clang with libclang-rt).
+# libFuzzer: every target for FUZZ_SECONDS each (clang with libclang-rt), two at a time.
 FUZZ_SECONDS ?= 60
-fuzz:
-	@for t in $(FUZZ_TARGETS); do FUZZ_NICE=0 tests/fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
+FUZZ_JOBS ?= 2
+fuzz: | build
+	@printf '%s\n' $(FUZZ_TARGETS) | xargs -P $(FUZZ_JOBS) -I{} sh -c \
+	  'FUZZ_NICE=0 tests/fuzz/run.sh {} $(FUZZ_SECONDS) > build/fuzz-{}.log 2>&1 && echo "{}: $$(grep -Eo "stat::number_of_executed_units: *[0-9]+" build/fuzz-{}.log | grep -Eo "[0-9]+$$") runs, no crash" || { tail -40 build/fuzz-{}.log; exit 1; }'
 
 test: all check-compile check-embedded check-fuzz-regressions build/test_xlstm_omp build/test_threads
 	OMP_NUM_THREADS=2 ./build/test_xlstm_omp threads
