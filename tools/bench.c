@@ -3,7 +3,8 @@
      xlstm-bench --random 125M|350M|760M|1.3B|tiny [options]
    options: --dtype f32|bf16|f16|q8|q4 (random models), -t THREADS, --batch B,
             --tokens N (decode tokens, default 32), --prefill N (default 512),
-            --kernels auto|scalar|simd|avx2|avx512
+            --kernels auto|scalar|simd|avx2|avx512, --save PATH (write the
+            random model as one .safetensors and exit; then bench PATH mmaps it)
    The last stdout line is key=value pairs. */
 #if !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
@@ -162,7 +163,7 @@ static unsigned char *random_model(const char *cfg_text, int dtype, size_t *size
             st_add(&w, sp->name, nm[dt], sp->ndim, sp->shape, n * (dt == XLSTM__DT_F32 ? 4 : 2));
         }
     }
-    hdr = st_header(&w, NULL, &hlen);
+    hdr = st_header(&w, cfg_text, &hlen); /* the config rides along: a saved copy loads by itself */
     total = hlen;
     for (k = 0; k < w.n; k++) total += w.e[k].nbytes;
     buf = (unsigned char *)malloc(total);
@@ -233,12 +234,13 @@ out:
 static int usage(void) {
     fprintf(stderr, "usage: xlstm-bench (MODEL | --random tiny|125M|350M|760M|1.3B|xlstm-7b|xlstm-large-tiny)\n"
                     "                   [--dtype f32|bf16|f16|q8|q4] [-t THREADS]\n"
-                    "                   [--batch B] [--tokens N] [--prefill N] [--kernels auto|scalar|simd|avx2|avx512]\n");
+                    "                   [--batch B] [--tokens N] [--prefill N] [--kernels auto|scalar|simd|avx2|avx512]\n"
+                    "                   [--save PATH: write the random model to a file and exit]\n");
     return 2;
 }
 
 int main(int argc, char **argv) {
-    const char *model_path = NULL, *random_name = NULL;
+    const char *model_path = NULL, *random_name = NULL, *save_path = NULL;
     int dtype = XLSTM__DT_F32, threads = 1, batch = 1, n_tokens = 32, n_prefill = 512, i, b;
     xlstm_model_params params = xlstm_model_default_params();
     xlstm_model *model = NULL;
@@ -254,6 +256,7 @@ int main(int argc, char **argv) {
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--random") && v) random_name = v, i++;
+        else if (!strcmp(a, "--save") && v) save_path = v, i++;
         else if (!strcmp(a, "--dtype") && v) {
             for (dtype = 0; dtype < 5 && strcmp(v, dtype_names[dtype]); dtype++) {}
             if (dtype == 5) return usage();
@@ -291,6 +294,17 @@ int main(int argc, char **argv) {
         if (!buf) {
             fprintf(stderr, "xlstm-bench: cannot build the random model\n");
             return 1;
+        }
+        if (save_path) { /* write it once; later runs mmap the file: xlstm-bench PATH */
+            FILE *f = fopen(save_path, "wb");
+            if (!f || fwrite(buf, 1, buf_size, f) != buf_size || fclose(f) != 0) {
+                fprintf(stderr, "xlstm-bench: cannot write %s\n", save_path);
+                return 1;
+            }
+            printf("wrote %s (%.1f MB)\n", save_path, buf_size / 1e6);
+            free(buf);
+            free(cfg);
+            return 0;
         }
         t0 = now(); /* load time excludes building the random bytes */
         params.borrow_buffer = 1;
