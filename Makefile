@@ -67,6 +67,9 @@ check-compile: | build
 	  clang++ -std=c++11 -Wall -Wextra -Wpedantic -Werror -O2 -o build/compile_clangxx tests/compile_cpp.cpp -lm; \
 	else echo "clang not found: skipping the clang build"; fi
 	./build/compile_gcc && ./build/compile_cpp
+	@# the README's embedding example must compile as printed
+	sed -n '/^```c$$/,/^```$$/p' README.md | sed '1d;$$d' > build/readme_example.c
+	$(CC) $(WARN) -Werror -I. -o build/readme_example build/readme_example.c -lm
 
 # The heap-less, stdio-less build: no stdio or malloc symbol may appear, and
 # the exact arena size must be exactly enough.
