@@ -519,7 +519,7 @@ static size_t xlstm__vfmt(char *buf, size_t cap, const char *fmt, va_list ap) {
             if (longs >= 2) v = is_signed ? va_arg(ap, long long) : XLSTM__CAST(long long, va_arg(ap, unsigned long long));
             else if (longs == 1) v = is_signed ? va_arg(ap, long) : XLSTM__CAST(long long, va_arg(ap, unsigned long));
             else v = is_signed ? va_arg(ap, int) : XLSTM__CAST(long long, va_arg(ap, unsigned int));
-            if (!is_signed && longs >= 2) u = XLSTM__CAST(unsigned long long, v);
+            if (!is_signed) u = XLSTM__CAST(unsigned long long, v); /* the bits of the unsigned value */
             else if (v < 0) {
                 XLSTM__PUT('-');
                 u = 0ull - XLSTM__CAST(unsigned long long, v);
@@ -527,7 +527,10 @@ static size_t xlstm__vfmt(char *buf, size_t cap, const char *fmt, va_list ap) {
                 u = XLSTM__CAST(unsigned long long, v);
             }
             do num[n++] = XLSTM__CAST(char, '0' + u % 10); while ((u /= 10) != 0);
-            while (n) XLSTM__PUT(num[--n]);
+            while (n) { /* not PUT(num[--n]): PUT skips its argument once the buffer is full */
+                char digit = num[--n];
+                XLSTM__PUT(digit);
+            }
             continue;
         }
         default:

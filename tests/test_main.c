@@ -849,6 +849,22 @@ static void test_json_parser(void) {
     CHECK_EQ_INT(xlstm__json_parse(&j, &a, deep, sizeof deep, "t", NULL), XLSTM_ERR_JSON);
 }
 
+/* The message formatter: numbers of every width, and truncation that always
+   terminates (a full buffer once made it loop forever: fuzz regression). */
+static void test_message_formatter(void) {
+    char b[64], small[8];
+    char longname[300];
+    memset(longname, 'x', sizeof longname - 1);
+    longname[sizeof longname - 1] = 0;
+    xlstm__fmt(b, sizeof b, "%d %u %ld %lu %lld %llu %s %%", -7, 7u, -70000L, 4294967295ul, -1234567890123LL,
+               18446744073709551615ull, "ok");
+    CHECK(strcmp(b, "-7 7 -70000 4294967295 -1234567890123 18446744073709551615 ok %") == 0);
+    CHECK_EQ_INT(xlstm__fmt(small, sizeof small, "%s %llu", longname, 12345678901234567ull), 7);
+    CHECK(strcmp(small, "xxxxxxx") == 0);
+    CHECK_EQ_INT(xlstm__fmt(small, sizeof small, "ab%llu", 987654321ull), 7);
+    CHECK(strcmp(small, "ab98765") == 0);
+}
+
 static void test_config_rounding(void) {
     /* proj_factor 1.3 * 64 = 83.2 -> up to 128, down to 64 (multiples of 64) */
     CHECK_EQ_INT(xlstm__round_proj(1.3, 64, 64, 1), 128);
@@ -992,6 +1008,7 @@ static const test_case tests[] = {
     {"allocation_failures", test_allocation_failures},
     {"single_file_with_metadata", test_single_file_with_metadata},
     {"json_parser", test_json_parser},
+    {"message_formatter", test_message_formatter},
     {"config_rounding", test_config_rounding},
     {"status_strings", test_status_strings},
     {"sampler_greedy", test_sampler_greedy},
