@@ -2810,6 +2810,12 @@ XLSTM__VI void xlstm__q4_unpack(const unsigned char *q, xlstm__v16f *lo, xlstm__
     *hi = __builtin_convertvector(__builtin_convertvector(h, xlstm__v16i), xlstm__v16f);
 }
 
+/* how far ahead of the weight stream to prefetch: the rows of a matrix are
+   contiguous, so this runs into the next rows; the hardware prefetcher alone
+   leaves bandwidth unused */
+#ifndef XLSTM__PREFETCH
+#define XLSTM__PREFETCH 2048
+#endif
 /* four independent accumulators hide the multiply-add latency */
 #define XLSTM__DOT_LOOP(LOAD, ESIZE)                                                       \
     xlstm__v16f a0, a1, a2, a3, w0, w1, w2, w3, x0, x1, x2, x3;                            \
@@ -2820,6 +2826,8 @@ XLSTM__VI void xlstm__q4_unpack(const unsigned char *q, xlstm__v16f *lo, xlstm__
     xlstm__vzero(&a2);                                                                     \
     xlstm__vzero(&a3);                                                                     \
     for (; i + 64 <= n; i += 64) {                                                         \
+        __builtin_prefetch(row + (size_t)i * ESIZE + XLSTM__PREFETCH);                     \
+        __builtin_prefetch(row + (size_t)i * ESIZE + XLSTM__PREFETCH + 64);                \
         LOAD(&w0, row + (size_t)i * ESIZE);                                                \
         LOAD(&w1, row + (size_t)(i + 16) * ESIZE);                                         \
         LOAD(&w2, row + (size_t)(i + 32) * ESIZE);                                         \
@@ -2869,6 +2877,7 @@ XLSTM__VI float xlstm__dot_q8_v(const unsigned char *row, const float *scale, co
     for (b = 0; b < n / XLSTM__QBLOCK; b++) {
         const unsigned char *q = row + (size_t)b * XLSTM__QBLOCK;
         const float *xb = x + (size_t)b * XLSTM__QBLOCK;
+        __builtin_prefetch(q + XLSTM__PREFETCH);
         xlstm__vld_i8(&w0, q);
         xlstm__vld_i8(&w1, q + 16);
         xlstm__vld(&x0, xb);
@@ -2885,6 +2894,7 @@ XLSTM__VI float xlstm__dot_q4_v(const unsigned char *row, const float *scale, co
     xlstm__vzero(&acc[1]);
     for (b = 0; b < n / XLSTM__QBLOCK; b++) {
         const float *xb = x + (size_t)b * XLSTM__QBLOCK;
+        if (!(b & 3)) __builtin_prefetch(row + (size_t)b * (XLSTM__QBLOCK / 2) + XLSTM__PREFETCH);
         xlstm__q4_unpack(row + (size_t)b * (XLSTM__QBLOCK / 2), &lo, &hi);
         xlstm__vld(&x0, xb);
         xlstm__vld(&x1, xb + 16);
@@ -3007,6 +3017,7 @@ XLSTM__VI float xlstm__mlstm_head_v(float *C, float *nv, const float *q, const f
         float *Ca = C + (size_t)a * dv;
         for (b = 0; b < dv; b += 16) {
             xlstm__v16f c, vb, hb;
+            if (!(b & 15)) __builtin_prefetch(Ca + b + XLSTM__PREFETCH / 4, 1); /* the memory is updated in place */
             xlstm__vld(&c, Ca + b);
             xlstm__vld(&vb, v + b);
             xlstm__vld(&hb, h + b);
