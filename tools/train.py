@@ -7,10 +7,11 @@ The module tree, parameter names and config keys follow the reference package, s
 `slstm.backend: "vanilla"`) and into xlstm.h.
 
 Usage (use /usr/bin/python3; only torch + numpy are needed):
-  tools/train.py bench  [--config JSON] [--batch B] [--steps N]
+  tools/train.py bench  [--dim D --blocks N --slstm-at I --ctx S] [--batch B] [--steps N]   (time a few steps)
   tools/train.py train  --data FILE --out CKPT_DIR [options]   (see --help)
   tools/train.py export CKPT OUTDIR [--dtype f32|bf16]
   tools/train.py eval   MODEL_DIR --data FILE [--val-frac F]
+  tools/train.py evalstream MODEL_DIR --data FILE [--n N]   (step mode over one long stretch)
   tools/train.py sample MODEL_DIR [--prompt TEXT] [--n N]
 """
 import argparse
@@ -727,8 +728,6 @@ def save_model_dir(model, outdir, dtype="f32", extra_meta=None):
     if cfg["slstm_block"] is not None:
         cfg["slstm_block"]["slstm"]["backend"] = "vanilla"
     sd = model.state_dict()
-    if cfg["tie_weights"]:
-        sd = {k: v for k, v in sd.items()}
     tens = {}
     for k, v in sd.items():
         v = v.detach().float()
@@ -746,20 +745,21 @@ def save_model_dir(model, outdir, dtype="f32", extra_meta=None):
 # --------------------------------------------------------------------------------------------
 
 
-def demo_config(E=192, num_blocks=7, slstm_at=(3,), ctx=256, mlstm_heads=4, slstm_heads=4, vocab=256):
+def demo_config(E=192, num_blocks=7, slstm_at=(3,), ctx=256, mlstm_heads=4, slstm_heads=4, vocab=256, dropout=0.0):
     return normalize_config({
         "mlstm_block": {"mlstm": {"conv1d_kernel_size": 4, "qkv_proj_blocksize": 4, "num_heads": mlstm_heads,
                                   "proj_factor": 2.0}},
         "slstm_block": {
             "slstm": {"backend": "vanilla", "num_heads": slstm_heads, "conv1d_kernel_size": 4,
                       "bias_init": "powerlaw_blockdependent"},
-            "feedforward": {"proj_factor": 1.3, "act_fn": "gelu"},
+            "feedforward": {"proj_factor": 1.3, "act_fn": "gelu", "dropout": dropout},
         },
         "context_length": ctx,
         "num_blocks": num_blocks,
         "embedding_dim": E,
         "slstm_at": list(slstm_at),
         "vocab_size": vocab,
+        "dropout": dropout,  # training-time only (mLSTM/sLSTM layer outputs, FFN output); inference ignores it
     })
 
 
@@ -788,17 +788,20 @@ def evaluate(model, data, ctx, batch=16, max_windows=None):
     return tot / cnt
 
 
-def lr_at(step, total, peak, warmup, min_lr):
+def lr_at(step, total, peak, warmup, min_lr, frac=None):
+    """Linear warmup over `warmup` steps, then cosine decay to min_lr. The decay's progress is
+    step-based, or, with a time budget, `frac` = elapsed wall time / budget."""
     if step < warmup:
         return peak * (step + 1) / warmup
-    p = min(1.0, (step - warmup) / max(1, total - warmup))
+    p = frac if frac is not None else (step - warmup) / max(1, total - warmup)
+    p = min(1.0, max(0.0, p))
     return min_lr + 0.5 * (peak - min_lr) * (1 + math.cos(math.pi * p))
 
 
 def save_ckpt(path, model, opt, step, best, args, history, elapsed):
     tmp = path + ".tmp"
     torch.save({"config": model.config, "model": model.state_dict(), "opt": opt.state_dict() if opt else None,
-                "step": step, "best_val": best, "args": vars(args), "history": history, "elapsed": elapsed}, tmp)
+                "step": step, "best_val": best, "args": {k: v for k, v in vars(args).items() if k != "fn"}, "history": history, "elapsed": elapsed}, tmp)
     os.replace(tmp, path)
 
 
@@ -808,8 +811,10 @@ def cmd_train(args):
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
     train, val = load_bytes(args.data, args.val_frac)
+    if args.train_on_val:  # final phase: train on the whole file; the val slice is then only a monitor
+        train = torch.cat([train, val])
     cfg = demo_config(args.dim, args.blocks, [int(s) for s in args.slstm_at.split(",") if s != ""], args.ctx,
-                      args.mlstm_heads, args.slstm_heads)
+                      args.mlstm_heads, args.slstm_heads, dropout=args.dropout)
     model = xLSTMLMModel(cfg)
     nparams = sum(p.numel() for p in model.parameters())
     decay, no_decay = model.weight_decay_groups()
@@ -830,9 +835,18 @@ def cmd_train(args):
     last_save = time.time()
     model.train()
     tok_acc = 0.0
-    while step < args.steps:
+    # adaptive thread count: the 2 cores are shared with other work; under oversubscription one
+    # OpenMP thread is faster than two. Every 50 steps try the other count for 5 steps, keep the faster.
+    cur_threads = args.threads
+    times = {1: [], 2: []}
+    while step < args.steps and (args.time_budget is None or time.time() - t0 < args.time_budget):
+        trial = args.adapt_threads and step % 50 >= 45
+        nthr = (3 - cur_threads) if trial else cur_threads
+        torch.set_num_threads(nthr)
+        ts = time.time()
+        frac = (time.time() - t0) / args.time_budget if args.time_budget else None
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, args.steps, args.lr, args.warmup, args.min_lr)
+            g["lr"] = lr_at(step, args.steps, args.lr, args.warmup, args.min_lr, frac)
         ix = torch.randint(0, len(train) - args.ctx - 1, (args.batch,), generator=gen)
         x = torch.stack([train[i:i + args.ctx] for i in ix.tolist()])
         y = torch.stack([train[i + 1:i + 1 + args.ctx] for i in ix.tolist()])
@@ -843,10 +857,18 @@ def cmd_train(args):
         gn = torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
         opt.step()
         step += 1
+        if args.adapt_threads:
+            times[nthr] = (times[nthr] + [time.time() - ts])[-5:]
+            if step % 50 == 0 and len(times[1]) >= 5 and len(times[2]) >= 5:
+                m = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
+                best_n = min(m, key=m.get)
+                if best_n != cur_threads:
+                    print(f"threads: switching {cur_threads} -> {best_n} (median step {m})", flush=True)
+                cur_threads = best_n
         tok_acc = 0.98 * tok_acc + 0.02 * loss.item() if step > 1 else loss.item()
         if step % args.log_every == 0:
             el = time.time() - t0
-            print(f"step {step} loss {loss.item():.4f} ema {tok_acc:.4f} gnorm {gn:.3f} lr {opt.param_groups[0]['lr']:.2e} "
+            print(f"step {step} loss {loss.item():.4f} ema {tok_acc:.4f} gnorm {gn:.3f} lr {opt.param_groups[0]['lr']:.2e} thr {nthr} "
                   f"elapsed {el:.0f}s ({el / step:.3f}s/step)", flush=True)
         if step % args.eval_every == 0 or step == args.steps:
             v = evaluate(model, val, args.ctx)
@@ -861,6 +883,15 @@ def cmd_train(args):
         elif time.time() - last_save > args.save_secs:
             save_ckpt(last_path, model, opt, step, best, args, history, time.time() - t0)
             last_save = time.time()
+    if not history or history[-1]["step"] != step:  # stopped by the time budget: final eval + save
+        v = evaluate(model, val, args.ctx)
+        el = time.time() - t0
+        history.append({"step": step, "train_ema": round(tok_acc, 4), "val": round(v, 4), "elapsed_s": round(el)})
+        print(f"EVAL step {step} val {v:.4f} (best {min(best, v):.4f}) elapsed {el:.0f}s", flush=True)
+        if v < best:
+            best = v
+            save_ckpt(os.path.join(args.out, "best.pt"), model, None, step, best, args, history, el)
+        save_ckpt(last_path, model, opt, step, best, args, history, el)
     print(f"done: steps {step} best val {best:.4f} wall {time.time() - t0:.0f}s", flush=True)
 
 
@@ -900,6 +931,26 @@ def cmd_eval(args):
 
 
 @torch.no_grad()
+def cmd_evalstream(args):
+    """Recurrent (step-mode) evaluation over one long stretch of the validation split, reporting
+    nats/byte per position bucket: shows how the model behaves beyond its training context."""
+    torch.set_num_threads(args.threads)
+    model = load_model_dir(args.model_dir).eval()
+    _, val = load_bytes(args.data, args.val_frac)
+    n = min(args.n, len(val) - 1)
+    state, losses = None, []
+    for t in range(n):
+        logits, state = model.step(val[t:t + 1].view(1, 1), state)
+        losses.append(F.cross_entropy(logits[0], val[t + 1:t + 2]).item())
+    edges = [0, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, n]
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        if lo < n and hi > lo:
+            seg = losses[lo:min(hi, n)]
+            print(f"positions {lo:6d}-{min(hi, n) - 1:6d}: {sum(seg) / len(seg):.4f} nats/byte")
+    print(f"all {n} positions: {sum(losses) / n:.4f} nats/byte")
+
+
+@torch.no_grad()
 def cmd_sample(args):
     torch.manual_seed(args.seed)
     model = load_model_dir(args.model_dir).eval()
@@ -928,6 +979,7 @@ def main():
         p.add_argument("--mlstm-heads", type=int, default=4)
         p.add_argument("--slstm-heads", type=int, default=4)
         p.add_argument("--threads", type=int, default=2)
+        p.add_argument("--dropout", type=float, default=0.0)
 
     p = sub.add_parser("train")
     model_args(p)
@@ -946,6 +998,12 @@ def main():
     p.add_argument("--log-every", type=int, default=20)
     p.add_argument("--save-secs", type=float, default=300)
     p.add_argument("--resume", action="store_true")
+    p.add_argument("--time-budget", type=float, default=None,
+                   help="stop when total elapsed wall time (incl. resumed runs) reaches this many seconds; "
+                        "the cosine decay then follows elapsed/budget instead of step/steps")
+    p.add_argument("--train-on-val", action="store_true",
+                   help="train on the whole file (val slice included; its loss is then no longer held-out)")
+    p.add_argument("--adapt-threads", action="store_true", help="switch between 1 and 2 threads, whichever is faster")
     p.set_defaults(fn=cmd_train)
 
     p = sub.add_parser("bench")
@@ -966,6 +1024,14 @@ def main():
     p.add_argument("--val-frac", type=float, default=0.05)
     p.add_argument("--threads", type=int, default=2)
     p.set_defaults(fn=cmd_eval)
+
+    p = sub.add_parser("evalstream")
+    p.add_argument("model_dir")
+    p.add_argument("--data", required=True)
+    p.add_argument("--val-frac", type=float, default=0.05)
+    p.add_argument("--n", type=int, default=4096)
+    p.add_argument("--threads", type=int, default=1)
+    p.set_defaults(fn=cmd_evalstream)
 
     p = sub.add_parser("sample")
     p.add_argument("model_dir")
