@@ -2604,10 +2604,11 @@ struct xlstm__kern {
     float (*dot[XLSTM__DT_COUNT])(const unsigned char *row, const float *scale, const float *x, int n);
     /* one stored row to f32 */
     void (*dequant[XLSTM__DT_COUNT])(float *out, const unsigned char *row, const float *scale, int n);
-    /* y[j][r] = W[r] . x[j] for a tile of nr <= 4 f32 rows (stride n) and nx vectors */
-    void (*tile)(const float *W, int nr, int n, const float *X, size_t ldx, int nx, float *const *Y, int r0);
-    /* y += a x */
-    void (*axpy)(float *y, float a, const float *x, int n);
+    /* C = beta C + A B for C (M, N) and B (P, N) row-major (ldc, ldb), with
+       A(i, p) at A[i*a_rs + p*a_cs] (so A may be a transposed view); beta 0
+       overwrites C without reading it */
+    void (*gemm)(int M, int N, int P, const float *A, size_t a_rs, size_t a_cs, const float *B, size_t ldb, float beta,
+                 float *C, size_t ldc);
     /* one head of the mLSTM step, C (dk, dv): C = f C + (i k) v^T, n = f n + i k,
        h = C^T q; returns q.n */
     float (*mlstm_head)(float *C, float *nv, const float *q, const float *k, const float *v, float f, float i,
@@ -2615,52 +2616,54 @@ struct xlstm__kern {
 };
 
 /* -- scalar ------------------------------------------------------------------ */
+/* Sums run in double: the oracle should be the most accurate path, and on a
+   scalar machine double costs little more than float. */
 
 static float xlstm__dot_f32_scalar(const unsigned char *row, const float *scale, const float *x, int n) {
     const float *w = XLSTM__CAST(const float *, XLSTM__CAST(const void *, row));
-    float acc = 0.0f;
+    double acc = 0.0;
     int i;
     (void)scale;
     for (i = 0; i < n; i++) acc += w[i] * x[i];
-    return acc;
+    return XLSTM__CAST(float, acc);
 }
 static float xlstm__dot_bf16_scalar(const unsigned char *row, const float *scale, const float *x, int n) {
-    float acc = 0.0f;
+    double acc = 0.0;
     int i;
     (void)scale;
     for (i = 0; i < n; i++) acc += xlstm__bf16_to_f32(XLSTM__CAST(uint16_t, row[2 * i] | (row[2 * i + 1] << 8))) * x[i];
-    return acc;
+    return XLSTM__CAST(float, acc);
 }
 static float xlstm__dot_f16_scalar(const unsigned char *row, const float *scale, const float *x, int n) {
-    float acc = 0.0f;
+    double acc = 0.0;
     int i;
     (void)scale;
     for (i = 0; i < n; i++) acc += xlstm__f16_to_f32(XLSTM__CAST(uint16_t, row[2 * i] | (row[2 * i + 1] << 8))) * x[i];
-    return acc;
+    return XLSTM__CAST(float, acc);
 }
 static float xlstm__dot_q8_scalar(const unsigned char *row, const float *scale, const float *x, int n) {
     const signed char *q = XLSTM__CAST(const signed char *, XLSTM__CAST(const void *, row));
-    float acc = 0.0f;
+    double acc = 0.0;
     int b, i;
     for (b = 0; b < n / XLSTM__QBLOCK; b++) {
-        float s = 0.0f;
+        double s = 0.0;
         for (i = 0; i < XLSTM__QBLOCK; i++) s += XLSTM__CAST(float, q[b * XLSTM__QBLOCK + i]) * x[b * XLSTM__QBLOCK + i];
         acc += scale[b] * s;
     }
-    return acc;
+    return XLSTM__CAST(float, acc);
 }
 static float xlstm__dot_q4_scalar(const unsigned char *row, const float *scale, const float *x, int n) {
-    float acc = 0.0f;
+    double acc = 0.0;
     int b, i;
     for (b = 0; b < n / XLSTM__QBLOCK; b++) {
         const unsigned char *q = row + b * (XLSTM__QBLOCK / 2);
         const float *xb = x + b * XLSTM__QBLOCK;
-        float s = 0.0f;
+        double s = 0.0;
         for (i = 0; i < XLSTM__QBLOCK / 2; i++)
             s += XLSTM__CAST(float, (q[i] & 15) - 8) * xb[i] + XLSTM__CAST(float, (q[i] >> 4) - 8) * xb[i + 16];
         acc += scale[b] * s;
     }
-    return acc;
+    return XLSTM__CAST(float, acc);
 }
 
 static void xlstm__deq_f32_scalar(float *out, const unsigned char *row, const float *scale, int n) {
@@ -2693,18 +2696,22 @@ static void xlstm__deq_q4_scalar(float *out, const unsigned char *row, const flo
     }
 }
 
-static void xlstm__tile_scalar(const float *W, int nr, int n, const float *X, size_t ldx, int nx, float *const *Y,
-                               int r0) {
-    int r, j;
-    for (j = 0; j < nx; j++)
-        for (r = 0; r < nr; r++)
-            Y[j][r0 + r] = xlstm__dot_f32_scalar(XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, W + XLSTM__CAST(size_t, r) * n)),
-                                                 NULL, X + j * ldx, n);
+static void xlstm__gemm_scalar(int M, int N, int P, const float *A, size_t a_rs, size_t a_cs, const float *B, size_t ldb,
+                               float beta, float *Cm, size_t ldc) {
+    int i, j, p;
+    for (i = 0; i < M; i++)
+        for (j = 0; j < N; j++) {
+            float *c = Cm + XLSTM__CAST(size_t, i) * ldc + j;
+            double acc = beta == 0.0f ? 0.0 : XLSTM__CAST(double, beta) * *c;
+            for (p = 0; p < P; p++)
+                acc += XLSTM__CAST(double, A[XLSTM__CAST(size_t, i) * a_rs + XLSTM__CAST(size_t, p) * a_cs]) * B[XLSTM__CAST(size_t, p) * ldb + j];
+            *c = XLSTM__CAST(float, acc);
+        }
 }
 
 static float xlstm__mlstm_head_scalar(float *C, float *nv, const float *q, const float *k, const float *v, float f,
                                       float i, int dk, int dv, float *h) {
-    float qn = 0.0f;
+    double qn = 0.0;
     int a, b;
     for (b = 0; b < dv; b++) h[b] = 0.0f;
     for (a = 0; a < dk; a++) {
@@ -2715,22 +2722,16 @@ static float xlstm__mlstm_head_scalar(float *C, float *nv, const float *q, const
             h[b] += qa * Ca[b];
         }
         nv[a] = f * nv[a] + ka;
-        qn += qa * nv[a];
+        qn += XLSTM__CAST(double, qa) * nv[a];
     }
-    return qn;
-}
-
-static void xlstm__axpy_scalar(float *y, float a, const float *x, int n) {
-    int i;
-    for (i = 0; i < n; i++) y[i] += a * x[i];
+    return XLSTM__CAST(float, qn);
 }
 
 static const xlstm__kern xlstm__kern_scalar = {
     "scalar",
     {xlstm__dot_f32_scalar, xlstm__dot_bf16_scalar, xlstm__dot_f16_scalar, xlstm__dot_q8_scalar, xlstm__dot_q4_scalar},
     {xlstm__deq_f32_scalar, xlstm__deq_bf16_scalar, xlstm__deq_f16_scalar, xlstm__deq_q8_scalar, xlstm__deq_q4_scalar},
-    xlstm__tile_scalar,
-    xlstm__axpy_scalar,
+    xlstm__gemm_scalar,
     xlstm__mlstm_head_scalar,
 };
 
@@ -2758,14 +2759,20 @@ typedef uint8_t xlstm__v16ub __attribute__((vector_size(16)));
 XLSTM__VI void xlstm__vld(xlstm__v16f *v, const float *p) { memcpy(v, p, sizeof *v); }
 XLSTM__VI void xlstm__vst(float *p, const xlstm__v16f *v) { memcpy(p, v, sizeof *v); }
 XLSTM__VI void xlstm__vzero(xlstm__v16f *v) { memset(v, 0, sizeof *v); }
-/* horizontal sum as a tree: 4 dependent adds instead of 15 */
+/* horizontal sum as a tree of half-width vector adds (a scalar loop over the
+   16 lanes costs more than a short dot product) */
+typedef float xlstm__v8f __attribute__((vector_size(32)));
+typedef float xlstm__v4f __attribute__((vector_size(16)));
 XLSTM__VI float xlstm__vsum(const xlstm__v16f *v) {
-    float a[16];
-    int i, w;
-    memcpy(a, v, sizeof a);
-    for (w = 8; w >= 1; w /= 2)
-        for (i = 0; i < w; i++) a[i] += a[i + w];
-    return a[0];
+    xlstm__v8f a, b;
+    xlstm__v4f c, d;
+    memcpy(&a, v, sizeof a);
+    memcpy(&b, XLSTM__CAST(const char *, XLSTM__CAST(const void *, v)) + sizeof a, sizeof b);
+    a += b;
+    memcpy(&c, &a, sizeof c);
+    memcpy(&d, XLSTM__CAST(const char *, XLSTM__CAST(const void *, &a)) + sizeof c, sizeof d);
+    c += d;
+    return (c[0] + c[2]) + (c[1] + c[3]);
 }
 XLSTM__VI void xlstm__vld_f32b(xlstm__v16f *v, const unsigned char *p) { memcpy(v, p, sizeof *v); }
 /* 16 bf16 values: the top half of an f32 */
@@ -2948,67 +2955,77 @@ XLSTM__VI void xlstm__deq_q4_v(float *out, const unsigned char *row, const float
     }
 }
 
-/* f32 tile: up to 4 weight rows against nx vectors, two vectors at a time:
-   each pass loads 4 weight chunks and 2 x chunks for 8 multiply-adds, and the
-   rows stay in L1 across all the vectors. */
-XLSTM__VI void xlstm__tile_v(const float *W, int nr, int n, const float *X, size_t ldx, int nx, float *const *Y, int r0) {
-    int j, r, i;
-    const float *w0 = W, *w1 = W + n, *w2 = W + 2 * (size_t)n, *w3 = W + 3 * (size_t)n;
-    if (nr < 4 || n % 16) {
-        for (j = 0; j < nx; j++)
-            for (r = 0; r < nr; r++)
-                Y[j][r0 + r] = xlstm__dot_f32_v(XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, W + (size_t)r * n)),
-                                                NULL, X + j * ldx, n);
-        return;
+/* C = beta C + A B in register tiles of MR rows by NV vectors of columns:
+   each step over p loads NV vectors of a B row and multiplies them by MR
+   broadcast A values (MR*NV accumulators). No reductions across lanes and no
+   packing: B rows are contiguous, A is read one value at a time. Rows past M
+   repeat the last row (results dropped); columns past the last multiple of 16
+   go to the scalar loop. MR and NV are constants per target (register count). */
+XLSTM__VI void xlstm__gemm_tile_v(int mr, int nv, int P, const float *A, size_t a_rs, size_t a_cs, const float *B,
+                                  size_t ldb, float beta, float *Cm, size_t ldc, const int MR, const int NV) {
+    xlstm__v16f acc[8][2], b0, b1, c;
+    const float *ar[8];
+    int i, p;
+    for (i = 0; i < MR; i++) {
+        ar[i] = A + (size_t)(i < mr ? i : mr - 1) * a_rs;
+        xlstm__vzero(&acc[i][0]);
+        xlstm__vzero(&acc[i][1]);
     }
-    for (j = 0; j + 2 <= nx; j += 2) {
-        const float *xa = X + j * ldx, *xb = xa + ldx;
-        xlstm__v16f a0, a1, a2, a3, b0, b1, b2, b3, va, vb, t;
-        xlstm__vzero(&a0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-        for (i = 0; i < n; i += 16) {
-            xlstm__vld(&va, xa + i);
-            xlstm__vld(&vb, xb + i);
-            xlstm__vld(&t, w0 + i), a0 += t * va, b0 += t * vb;
-            xlstm__vld(&t, w1 + i), a1 += t * va, b1 += t * vb;
-            xlstm__vld(&t, w2 + i), a2 += t * va, b2 += t * vb;
-            xlstm__vld(&t, w3 + i), a3 += t * va, b3 += t * vb;
+    if (nv == 2 && NV == 2) {
+        for (p = 0; p < P; p++) {
+            const size_t o = (size_t)p * a_cs;
+            xlstm__vld(&b0, B + (size_t)p * ldb);
+            xlstm__vld(&b1, B + (size_t)p * ldb + 16);
+#pragma GCC unroll 8
+            for (i = 0; i < MR; i++) {
+                const float a = ar[i][o];
+                acc[i][0] += b0 * a;
+                acc[i][1] += b1 * a;
+            }
         }
-        Y[j][r0] = xlstm__vsum(&a0), Y[j][r0 + 1] = xlstm__vsum(&a1);
-        Y[j][r0 + 2] = xlstm__vsum(&a2), Y[j][r0 + 3] = xlstm__vsum(&a3);
-        Y[j + 1][r0] = xlstm__vsum(&b0), Y[j + 1][r0 + 1] = xlstm__vsum(&b1);
-        Y[j + 1][r0 + 2] = xlstm__vsum(&b2), Y[j + 1][r0 + 3] = xlstm__vsum(&b3);
+    } else {
+        for (p = 0; p < P; p++) {
+            const size_t o = (size_t)p * a_cs;
+            xlstm__vld(&b0, B + (size_t)p * ldb);
+#pragma GCC unroll 8
+            for (i = 0; i < MR; i++) acc[i][0] += b0 * ar[i][o];
+        }
     }
-    for (; j < nx; j++) {
-        const float *x = X + j * ldx;
-        xlstm__v16f a0, a1, a2, a3, xv, t;
-        xlstm__vzero(&a0), a1 = a0, a2 = a0, a3 = a0;
-        for (i = 0; i < n; i += 16) {
-            xlstm__vld(&xv, x + i);
-            xlstm__vld(&t, w0 + i), a0 += t * xv;
-            xlstm__vld(&t, w1 + i), a1 += t * xv;
-            xlstm__vld(&t, w2 + i), a2 += t * xv;
-            xlstm__vld(&t, w3 + i), a3 += t * xv;
+    for (i = 0; i < mr; i++) {
+        float *ci = Cm + (size_t)i * ldc;
+        for (p = 0; p < nv; p++) {
+            if (beta != 0.0f) {
+                xlstm__vld(&c, ci + 16 * p);
+                acc[i][p] += beta * c;
+            }
+            xlstm__vst(ci + 16 * p, &acc[i][p]);
         }
-        Y[j][r0] = xlstm__vsum(&a0), Y[j][r0 + 1] = xlstm__vsum(&a1);
-        Y[j][r0 + 2] = xlstm__vsum(&a2), Y[j][r0 + 3] = xlstm__vsum(&a3);
     }
 }
-
-XLSTM__VI void xlstm__axpy_v(float *y, float a, const float *x, int n) {
-    int i = 0;
-    for (; i + 16 <= n; i += 16) {
-        xlstm__v16f yv, xv;
-        xlstm__vld(&yv, y + i);
-        xlstm__vld(&xv, x + i);
-        yv += a * xv;
-        xlstm__vst(y + i, &yv);
+/* p runs in blocks of XLSTM__GEMM_KB, each added to C: long sums then round
+   like a two-level sum, not like one running total */
+#define XLSTM__GEMM_KB 64
+XLSTM__VI void xlstm__gemm_v(int M, int N, int P, const float *A, size_t a_rs, size_t a_cs, const float *B, size_t ldb,
+                             float beta, float *Cm, size_t ldc, const int MR, const int NV) {
+    int i, j, p0, nvec = N / 16;
+    for (i = 0; i < M; i += MR) {
+        const int mr = M - i < MR ? M - i : MR;
+        const float *Ai = A + (size_t)i * a_rs;
+        float *Ci = Cm + (size_t)i * ldc;
+        for (j = 0; j < nvec; j += NV) {
+            const int nv = nvec - j < NV ? nvec - j : NV;
+            for (p0 = 0; p0 < P || p0 == 0; p0 += XLSTM__GEMM_KB)
+                xlstm__gemm_tile_v(mr, nv, P - p0 < XLSTM__GEMM_KB ? P - p0 : XLSTM__GEMM_KB, Ai + (size_t)p0 * a_cs, a_rs, a_cs,
+                                   B + (size_t)p0 * ldb + 16 * (size_t)j, ldb, p0 ? 1.0f : beta, Ci + 16 * (size_t)j, ldc, MR, NV);
+        }
     }
-    for (; i < n; i++) y[i] += a * x[i];
+    if (N % 16)
+        xlstm__gemm_scalar(M, N % 16, P, A, a_rs, a_cs, B + 16 * (size_t)nvec, ldb, beta, Cm + 16 * (size_t)nvec, ldc);
 }
 
 XLSTM__VI float xlstm__mlstm_head_v(float *C, float *nv, const float *q, const float *k, const float *v, float f,
                                     float i, int dk, int dv, float *h) {
-    float qn = 0.0f;
+    double qn = 0.0;
     int a, b;
     if (dv % 16) return xlstm__mlstm_head_scalar(C, nv, q, k, v, f, i, dk, dv, h);
     for (b = 0; b < dv; b++) h[b] = 0.0f;
@@ -3027,13 +3044,13 @@ XLSTM__VI float xlstm__mlstm_head_v(float *C, float *nv, const float *q, const f
             xlstm__vst(h + b, &hb);
         }
         nv[a] = f * nv[a] + ka;
-        qn += qa * nv[a];
+        qn += XLSTM__CAST(double, qa) * nv[a];
     }
-    return qn;
+    return XLSTM__CAST(float, qn);
 }
 
 /* Instantiate the vector bodies for one target. */
-#define XLSTM__VEC_KERNELS(SUF, ATTR)                                                                              \
+#define XLSTM__VEC_KERNELS(SUF, ATTR, MR, NV)                                                                            \
     ATTR static float xlstm__dot_f32_##SUF(const unsigned char *r, const float *s, const float *x, int n) {       \
         return xlstm__dot_f32_v(r, s, x, n);                                                                       \
     }                                                                                                              \
@@ -3064,11 +3081,10 @@ XLSTM__VI float xlstm__mlstm_head_v(float *C, float *nv, const float *q, const f
     ATTR static void xlstm__deq_q4_##SUF(float *o, const unsigned char *r, const float *s, int n) {               \
         xlstm__deq_q4_v(o, r, s, n);                                                                               \
     }                                                                                                              \
-    ATTR static void xlstm__tile_##SUF(const float *W, int nr, int n, const float *X, size_t ldx, int nx,         \
-                                       float *const *Y, int r0) {                                                  \
-        xlstm__tile_v(W, nr, n, X, ldx, nx, Y, r0);                                                                \
+    ATTR static void xlstm__gemm_##SUF(int M, int N, int P, const float *A, size_t a_rs, size_t a_cs, const float *B, \
+                                       size_t ldb, float beta, float *C, size_t ldc) {                             \
+        xlstm__gemm_v(M, N, P, A, a_rs, a_cs, B, ldb, beta, C, ldc, MR, NV);                                       \
     }                                                                                                              \
-    ATTR static void xlstm__axpy_##SUF(float *y, float a, const float *x, int n) { xlstm__axpy_v(y, a, x, n); }     \
     ATTR static float xlstm__mlstm_head_##SUF(float *C, float *nv, const float *q, const float *k, const float *v, \
                                               float f, float i, int dk, int dv, float *h) {                        \
         return xlstm__mlstm_head_v(C, nv, q, k, v, f, i, dk, dv, h);                                               \
@@ -3079,16 +3095,17 @@ XLSTM__VI float xlstm__mlstm_head_v(float *C, float *nv, const float *q, const f
          xlstm__dot_q4_##SUF},                                                                                     \
         {xlstm__deq_f32_##SUF, xlstm__deq_bf16_##SUF, xlstm__deq_f16_##SUF, xlstm__deq_q8_##SUF,                   \
          xlstm__deq_q4_##SUF},                                                                                     \
-        xlstm__tile_##SUF,                                                                                         \
-        xlstm__axpy_##SUF,                                                                                         \
+        xlstm__gemm_##SUF,                                                                                         \
         xlstm__mlstm_head_##SUF,                                                                                   \
     };
 
-XLSTM__VEC_KERNELS(simd, )
+/* register tiles: 4 rows x 1 vector where a 16-float vector is 2 or 4
+   registers (16 registers in all), 8 x 2 with AVX-512's 32 */
+XLSTM__VEC_KERNELS(simd, , 4, 1)
 #if defined(__x86_64__) || defined(__i386__)
 #define XLSTM__HAVE_X86 1
-XLSTM__VEC_KERNELS(avx2, __attribute__((target("avx2,fma"))))
-XLSTM__VEC_KERNELS(avx512, __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma"))))
+XLSTM__VEC_KERNELS(avx2, __attribute__((target("avx2,fma"))), 4, 1)
+XLSTM__VEC_KERNELS(avx512, __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma"))), 8, 2)
 #endif
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC pop_options
@@ -3193,7 +3210,7 @@ static void xlstm__conv_step(float *y, float *hist, const float *x, const float 
 #ifndef XLSTM_PREFILL_ROWS
 #define XLSTM_PREFILL_ROWS 32 /* tokens per prefill chunk; also the largest batch per pass */
 #endif
-#define XLSTM__CHUNK_FLOATS (XLSTM_PREFILL_ROWS * XLSTM_PREFILL_ROWS + 4 * XLSTM_PREFILL_ROWS)
+#define XLSTM__WTILE 8 /* weight rows per tile of a batched matrix product */
 
 /* Per block recurrent state, pointers into state->mem:
      mLSTM: conv (K-1, I); C (NH, DH, DH); n (NH, DH); m (NH)
@@ -3212,8 +3229,10 @@ struct xlstm_state {
     /* scratch, XLSTM_PREFILL_ROWS rows each */
     float *x, *xn, *up, *conv, *qkv, *h, *raw, *gates;
     size_t ld_up, ld_wide; /* row strides of up (2 max(I,P)) and conv/h (max(I,D)) */
-    float *chunk;          /* chunkwise mLSTM, per thread: (R, R) weights + (4, R) vectors */
-    float *deq;            /* per-thread dequantised weight tiles: (threads, 4, max_cols) */
+    float *chunk;          /* chunkwise mLSTM, per thread: (R, R) weights, (4, R) vectors, (R, dk) keys */
+    size_t chunk_stride;
+    float *xt;             /* (max_cols, 32) transposed input rows of a matrix product */
+    float *deq;            /* per thread: dequantised weight tile (WTILE, max_cols) + output tile (WTILE, 32) */
     size_t deq_stride;
     int n_threads;
     float **yptr;              /* (R) output row pointers */
@@ -3241,7 +3260,7 @@ XLSTMDEF void xlstm_state_free(xlstm_state *s);
 XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state **out, xlstm_error *err) {
     const xlstm_config *c;
     xlstm_state *s;
-    size_t total = 0, D, I, P, V, NH, R = XLSTM_PREFILL_ROWS, wide, cols, scratch, i, ld_qkv;
+    size_t total = 0, D, I, P, V, NH, DK, R = XLSTM_PREFILL_ROWS, wide, cols, scratch, i, ld_qkv;
     float *p;
     int b;
     if (!out) return xlstm__fail(err, XLSTM_ERR_ARG, "out_state is NULL");
@@ -3259,11 +3278,13 @@ XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state *
         I = VD;
         P = XLSTM__CAST(size_t, c->large.ffn_dim);
         NH = XLSTM__CAST(size_t, c->large.num_heads);
+        DK = XLSTM__CAST(size_t, c->large.qk_head_dim);
         ld_qkv = 2 * QK + VD;
     } else {
         I = XLSTM__CAST(size_t, c->mlstm.inner_dim);
         P = XLSTM__CAST(size_t, c->ffn.proj_up_dim);
         NH = XLSTM__CAST(size_t, c->mlstm.num_heads);
+        DK = XLSTM__CAST(size_t, c->mlstm.head_dim);
         ld_qkv = 3 * I;
     }
     wide = I > D ? I : D;
@@ -3282,9 +3303,10 @@ XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state *
 #endif
     s->ld_up = 2 * (I > P ? I : P);
     s->ld_wide = wide;
-    s->deq_stride = 4 * cols;
+    s->deq_stride = XLSTM__WTILE * (cols + 32);
+    s->chunk_stride = R * R + 4 * R + R * DK;
     scratch = V + R * (2 * D + s->ld_up + 2 * wide + ld_qkv + (4 * D > wide ? 4 * D : wide) + 2 * NH) +
-              XLSTM__CAST(size_t, s->n_threads) * XLSTM__CHUNK_FLOATS +
+              XLSTM__CAST(size_t, s->n_threads) * s->chunk_stride + 32 * cols +
               XLSTM__CAST(size_t, s->n_threads) * s->deq_stride + 64;
     s->mem = XLSTM__CAST(float *, xlstm__malloc(&model->alloc, (total + scratch) * sizeof(float)));
     s->bs = XLSTM__CAST(xlstm__bstate *, xlstm__malloc(&model->alloc, (XLSTM__CAST(size_t, c->num_blocks) + 1) * sizeof(xlstm__bstate)));
@@ -3329,7 +3351,8 @@ XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state *
     s->qkv = p, p += R * ld_qkv;
     s->raw = p, p += R * (4 * D > wide ? 4 * D : wide);
     s->gates = p, p += R * 2 * NH;
-    s->chunk = p, p += XLSTM__CAST(size_t, s->n_threads) * XLSTM__CHUNK_FLOATS;
+    s->chunk = p, p += XLSTM__CAST(size_t, s->n_threads) * s->chunk_stride;
+    s->xt = p, p += 32 * cols;
     i = XLSTM__CAST(size_t, XLSTM__ADDR(p) % 64) / sizeof(float); /* 64-byte align the tiles */
     s->deq = p + (i ? 16 - i : 0);
     xlstm_state_reset(s);
@@ -3415,8 +3438,8 @@ XLSTMDEF xlstm_status xlstm_state_restore(xlstm_state *s, const void *src, size_
 
 /* Y[j] = W x_j (+ bias) for the nx row vectors of X (stride ldx). Output rows
    go to Y + j*ldy, or to Yrows[j] when Yrows is given. One vector: a fused
-   dot per weight row, reading each weight once. Several: tiles of 4 rows
-   dequantised to f32 once and reused for every vector. */
+   dot per weight row, reading each weight once. Several: a matrix product,
+   with tiles of XLSTM__WTILE rows dequantised to f32 once. */
 static void xlstm__matmul(xlstm_state *s, const xlstm__mat *m, const float *X, size_t ldx, int nx, float *Y,
                           size_t ldy, float *const *Yrows, const float *bias) {
     const xlstm__kern *k = s->model->kern;
@@ -3435,26 +3458,39 @@ static void xlstm__matmul(xlstm_state *s, const xlstm__mat *m, const float *X, s
         for (r = 0; r < rows; r++)
             y[r] = k->dot[m->dtype](m->w + XLSTM__CAST(size_t, r) * m->row_bytes, m->scale ? m->scale + XLSTM__CAST(size_t, r) * nblk : NULL, X, cols);
     } else {
-        int tiles = (rows + 3) / 4;
+        /* groups of up to 32 vectors: X^T (cols, np) zero-padded to np = 16
+           or 32 columns, then tiles of 8 weight rows (dequantised once) times
+           X^T, scattered back to the output rows */
+        int j0, tiles = (rows + XLSTM__WTILE - 1) / XLSTM__WTILE;
+        for (j0 = 0; j0 < nx; j0 += 32) {
+            const int nt = nx - j0 < 32 ? nx - j0 : 32, np = nt <= 16 ? 16 : 32;
+            int c;
+            for (c = 0; c < cols; c++)
+                for (j = 0; j < np; j++) s->xt[XLSTM__CAST(size_t, c) * np + j] = j < nt ? X[XLSTM__CAST(size_t, j0 + j) * ldx + c] : 0.0f;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, rows) * XLSTM__CAST(size_t, cols) * XLSTM__CAST(size_t, nx) > 32768)
+#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, rows) * XLSTM__CAST(size_t, cols) * XLSTM__CAST(size_t, nt) > 32768)
 #endif
-        for (r = 0; r < tiles; r++) {
-            int r0 = 4 * r, nr = rows - r0 < 4 ? rows - r0 : 4, t, tid = 0;
-            const float *W;
+            for (r = 0; r < tiles; r++) {
+                int r0 = XLSTM__WTILE * r, nr = rows - r0 < XLSTM__WTILE ? rows - r0 : XLSTM__WTILE, t, tid = 0;
+                float *tile, *out;
+                const float *W;
 #ifdef _OPENMP
-            tid = omp_get_thread_num();
+                tid = omp_get_thread_num();
 #endif
-            if (m->dtype == XLSTM__DT_F32) {
-                W = XLSTM__CAST(const float *, XLSTM__CAST(const void *, m->w + XLSTM__CAST(size_t, r0) * m->row_bytes));
-            } else {
-                float *tile = s->deq + XLSTM__CAST(size_t, tid) * s->deq_stride;
+                tile = s->deq + XLSTM__CAST(size_t, tid) * s->deq_stride;
+                out = tile + XLSTM__CAST(size_t, XLSTM__WTILE) * cols;
+                if (m->dtype == XLSTM__DT_F32) {
+                    W = XLSTM__CAST(const float *, XLSTM__CAST(const void *, m->w + XLSTM__CAST(size_t, r0) * m->row_bytes));
+                } else {
+                    for (t = 0; t < nr; t++)
+                        k->dequant[m->dtype](tile + XLSTM__CAST(size_t, t) * cols, m->w + XLSTM__CAST(size_t, r0 + t) * m->row_bytes,
+                                             m->scale ? m->scale + XLSTM__CAST(size_t, r0 + t) * nblk : NULL, cols);
+                    W = tile;
+                }
+                k->gemm(nr, np, cols, W, XLSTM__CAST(size_t, cols), 1, s->xt, XLSTM__CAST(size_t, np), 0.0f, out, XLSTM__CAST(size_t, np));
                 for (t = 0; t < nr; t++)
-                    k->dequant[m->dtype](tile + XLSTM__CAST(size_t, t) * cols, m->w + XLSTM__CAST(size_t, r0 + t) * m->row_bytes,
-                                         m->scale ? m->scale + XLSTM__CAST(size_t, r0 + t) * nblk : NULL, cols);
-                W = tile;
+                    for (j = 0; j < nt; j++) yp[j0 + j][r0 + t] = out[t * np + j];
             }
-            k->tile(W, nr, cols, X, ldx, nx, yp, r0);
         }
     }
     if (bias)
@@ -3513,6 +3549,13 @@ typedef struct xlstm__cellp {
     size_t ldo;
 } xlstm__cellp;
 
+static double xlstm__dot_double(const float *a, const float *b, int n) {
+    double acc = 0.0;
+    int i;
+    for (i = 0; i < n; i++) acc += XLSTM__CAST(double, a[i]) * b[i];
+    return acc;
+}
+
 /* h = num / (max(|q.n|, exp(-m)) + eps): the exp(-m) floor is the stabilised
    form of the paper's max(|q.n|, 1), in units where n carries a factor e^-m */
 static void xlstm__normalise_head(float *h, int dv, float qn, float m, float eps) {
@@ -3541,64 +3584,68 @@ static void xlstm__mlstm_chunk(xlstm_state *s, xlstm__bstate *st, int L, const x
 #endif
     for (hd = 0; hd < NH; hd++) {
         int tid = 0, t, u, a, b;
-        float *Wm, *cum, *mt, *alpha, *wl;
+        double qn;
+        float *Wm, *cum, *mt, *alpha, *qnv, *kw;
         float *C = st->C + XLSTM__CAST(size_t, hd) * dk * dv, *nv = st->n + XLSTM__CAST(size_t, hd) * dk;
+        const float *Q = p->q + XLSTM__CAST(size_t, hd) * dk, *K = p->k + XLSTM__CAST(size_t, hd) * dk;
+        const float *V = p->v + XLSTM__CAST(size_t, hd) * dv;
+        float *H = p->out + XLSTM__CAST(size_t, hd) * dv;
         const float m0 = st->m[hd];
         float run = 0.0f;
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #endif
-        Wm = s->chunk + XLSTM__CAST(size_t, tid) * XLSTM__CHUNK_FLOATS; /* (L, L): exp(D_ts - m_t) * (q_t.k_s) */
-        cum = Wm + XLSTM_PREFILL_ROWS * XLSTM_PREFILL_ROWS;             /* (L) b_t */
-        mt = cum + XLSTM_PREFILL_ROWS;                                  /* (L) m_t */
-        alpha = mt + XLSTM_PREFILL_ROWS;                                /* (L) exp(g_t - m_t) */
-        wl = alpha + XLSTM_PREFILL_ROWS;                                /* (L) last row's exp(D_Ls - m_L) * k_scale */
+        Wm = s->chunk + XLSTM__CAST(size_t, tid) * s->chunk_stride; /* (L, L): exp(D_ts - m_t) * (q_t.k_s) */
+        cum = Wm + L * L;                                            /* (L) b_t */
+        mt = cum + L;                                                /* (L) m_t */
+        alpha = mt + L;                                              /* (L) exp(g_t - m_t) */
+        qnv = alpha + L;                                             /* (L) normaliser q_t.n_t */
+        kw = qnv + L;                                                /* (L, dk) keys weighted for the carry */
         for (t = 0; t < L; t++) {
             run += xlstm__logsigmoid(*XLSTM__ROW(p->g, p->ldg, t, NH + hd));
             cum[t] = run;
         }
         for (t = 0; t < L; t++) {
-            const float *qt = XLSTM__ROW(p->q, p->ld, t, hd * dk);
-            float *ht = XLSTM__ROW(p->out, p->ldo, t, hd * dv);
-            float m = cum[t] + m0, qn;
+            float m = cum[t] + m0;
             for (u = 0; u <= t; u++) {
                 float d = cum[t] - cum[u] + *XLSTM__ROW(p->g, p->ldg, u, hd);
                 if (d > m) m = d;
             }
             mt[t] = m;
             alpha[t] = expf(cum[t] + m0 - m);
-            for (u = 0; u <= t; u++) {
-                const float *ku = XLSTM__ROW(p->k, p->ld, u, hd * dk);
+            /* the normaliser can be a small difference of large terms: its
+               dot products and sum run in double */
+            qn = alpha[t] * xlstm__dot_double(nv, Q + XLSTM__CAST(size_t, t) * p->ld, dk);
+            for (u = 0; u < L; u++) {
                 float d = cum[t] - cum[u] + *XLSTM__ROW(p->g, p->ldg, u, hd);
-                float qk = kern->dot[XLSTM__DT_F32](XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, ku)), NULL, qt, dk);
-                Wm[t * L + u] = expf(d - m) * qk * p->k_scale;
-            }
-            /* inter-chunk part: alpha_t q_t C_0 and alpha_t q_t.n_0 */
-            for (b = 0; b < dv; b++) ht[b] = 0.0f;
-            for (a = 0; a < dk; a++) kern->axpy(ht, alpha[t] * qt[a], C + XLSTM__CAST(size_t, a) * dv, dv);
-            qn = alpha[t] * kern->dot[XLSTM__DT_F32](XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, nv)), NULL, qt, dk);
-            /* intra-chunk part */
-            for (u = 0; u <= t; u++) {
-                float w = Wm[t * L + u];
-                kern->axpy(ht, w, XLSTM__ROW(p->v, p->ld, u, hd * dv), dv);
+                double w = u > t ? 0.0 : expf(d - m) * p->k_scale *
+                                             xlstm__dot_double(K + XLSTM__CAST(size_t, u) * p->ld, Q + XLSTM__CAST(size_t, t) * p->ld, dk);
+                Wm[t * L + u] = XLSTM__CAST(float, w);
                 qn += w;
             }
-            xlstm__normalise_head(ht, dv, qn, m, p->eps);
+            qnv[t] = XLSTM__CAST(float, qn);
         }
-        /* carry the state to the chunk's end: C = alpha_L C_0 + sum_s w_s k_s v_s^T */
-        for (u = 0; u < L; u++)
-            wl[u] = expf(cum[L - 1] - cum[u] + *XLSTM__ROW(p->g, p->ldg, u, hd) - mt[L - 1]) * p->k_scale;
+        /* inter-chunk part: H = diag(alpha) Q C_0, then the intra-chunk part
+           H += Wm V; the normaliser likewise: alpha_t q_t.n_0 + sum_u Wm_tu */
+        kern->gemm(L, dv, dk, Q, p->ld, 1, C, XLSTM__CAST(size_t, dv), 0.0f, H, p->ldo);
+        for (t = 0; t < L; t++) {
+            float *ht = H + XLSTM__CAST(size_t, t) * p->ldo;
+            for (b = 0; b < dv; b++) ht[b] *= alpha[t];
+        }
+        kern->gemm(L, dv, L, Wm, XLSTM__CAST(size_t, L), 1, V, p->ld, 1.0f, H, p->ldo);
+        for (t = 0; t < L; t++) xlstm__normalise_head(H + XLSTM__CAST(size_t, t) * p->ldo, dv, qnv[t], mt[t], p->eps);
+        /* carry the state to the chunk's end: C = alpha_L C_0 + sum_u wl_u k_u v_u^T,
+           n = alpha_L n_0 + sum_u wl_u k_u */
+        for (u = 0; u < L; u++) {
+            const float w = expf(cum[L - 1] - cum[u] + *XLSTM__ROW(p->g, p->ldg, u, hd) - mt[L - 1]) * p->k_scale;
+            for (a = 0; a < dk; a++) kw[XLSTM__CAST(size_t, u) * dk + a] = w * K[XLSTM__CAST(size_t, u) * p->ld + a];
+        }
         for (a = 0; a < dk; a++) {
-            float *Ca = C + XLSTM__CAST(size_t, a) * dv;
             float na = alpha[L - 1] * nv[a];
-            for (b = 0; b < dv; b++) Ca[b] *= alpha[L - 1];
-            for (u = 0; u < L; u++) {
-                float w = wl[u] * *XLSTM__ROW(p->k, p->ld, u, hd * dk + a);
-                kern->axpy(Ca, w, XLSTM__ROW(p->v, p->ld, u, hd * dv), dv);
-                na += w;
-            }
+            for (u = 0; u < L; u++) na += kw[XLSTM__CAST(size_t, u) * dk + a];
             nv[a] = na;
         }
+        kern->gemm(dk, dv, L, kw, 1, XLSTM__CAST(size_t, dk), V, p->ld, alpha[L - 1], C, XLSTM__CAST(size_t, dv));
         st->m[hd] = mt[L - 1];
     }
 }

@@ -315,6 +315,29 @@ static void test_kernels_match_scalar(void) {
             CHECK(max_abs_diff(C1, C2, 64 * 64) < 1e-5);
             CHECK(max_abs_diff(h1, h2, 64) < 1e-3);
         }
+        /* matrix products: edge shapes (rows past a register tile, columns
+           past a vector, sums longer than a block), a transposed A, beta */
+        {
+            static const int shapes[][3] = {{1, 16, 1}, {8, 32, 40}, {9, 48, 64}, {5, 20, 130}, {17, 35, 7}, {3, 7, 3}, {32, 384, 65}};
+            static float A[64 * 160], B[160 * 400], C1[64 * 400], C2[64 * 400];
+            static const float betas[] = {0.0f, 1.0f, 0.5f};
+            int si, bi, tr;
+            for (i = 0; i < (int)(sizeof A / sizeof A[0]); i++) A[i] = (float)((int)(i * 29 % 97) - 48) / 31.0f;
+            for (i = 0; i < (int)(sizeof B / sizeof B[0]); i++) B[i] = (float)((int)(i * 41 % 89) - 44) / 23.0f;
+            for (si = 0; si < (int)(sizeof shapes / sizeof shapes[0]); si++)
+                for (bi = 0; bi < 3; bi++)
+                    for (tr = 0; tr < 2; tr++) {
+                        const int M = shapes[si][0], N = shapes[si][1], P = shapes[si][2];
+                        const size_t ldb = (size_t)N + 3, ldc = (size_t)N + 5;
+                        /* A (M, P) as rows of P + 1, or transposed: columns of M + 2 */
+                        const size_t a_rs = tr ? 1 : (size_t)P + 1, a_cs = tr ? (size_t)M + 2 : 1;
+                        for (i = 0; i < 64 * 400; i++) C1[i] = C2[i] = (float)(i % 13) - 6.0f;
+                        ref->gemm(M, N, P, A, a_rs, a_cs, B, ldb, betas[bi], C1, ldc);
+                        kk->gemm(M, N, P, A, a_rs, a_cs, B, ldb, betas[bi], C2, ldc);
+                        CHECK(max_abs_diff(C1, C2, 64 * 400) < 1e-4 * (1 + P));
+                        tested++;
+                    }
+        }
     }
     printf("  %d kernel/type/length combinations checked\n", tested);
 }
