@@ -2748,10 +2748,7 @@ static const xlstm__kern xlstm__kern_scalar = {
 typedef float xlstm__v16f __attribute__((vector_size(64)));
 typedef uint32_t xlstm__v16u __attribute__((vector_size(64)));
 typedef uint16_t xlstm__v16h __attribute__((vector_size(32)));
-typedef int8_t xlstm__v16b __attribute__((vector_size(16)));
-typedef int16_t xlstm__v16s __attribute__((vector_size(32)));
 typedef int32_t xlstm__v16i __attribute__((vector_size(64)));
-typedef uint8_t xlstm__v16ub __attribute__((vector_size(16)));
 #define XLSTM__VI static inline __attribute__((always_inline))
 
 /* Helpers pass vectors by pointer: no vector ever crosses a call boundary, so
@@ -2800,21 +2797,35 @@ XLSTM__VI void xlstm__vld_f16(xlstm__v16f *v, const unsigned char *p) {
     u = ((normal & ~is_sub) | (sub & is_sub)) | ((u & 0x8000u) << 16);
     memcpy(v, &u, sizeof *v);
 }
-/* bytes to floats in two widening steps: GCC scalarises a direct int8 -> float
-   conversion but vectorises int8 -> int16 -> int32 -> float */
-XLSTM__VI void xlstm__vld_i8(xlstm__v16f *v, const unsigned char *p) {
-    xlstm__v16b b;
-    memcpy(&b, p, sizeof b);
-    *v = __builtin_convertvector(__builtin_convertvector(__builtin_convertvector(b, xlstm__v16s), xlstm__v16i), xlstm__v16f);
+/* Bytes to 32-bit lanes without a widening conversion (GCC lowers a 16 ->
+   64-byte convertvector in 128-bit pieces): load 64 bytes as 16 words, copy
+   word w of quarter Q into 4 lanes with one permute (Q a literal), then
+   shift each lane's byte to the bottom (unsigned: >> 0, 8, 16, 24) or to
+   the top (signed: << 24, 16, 8, 0, then an arithmetic >> 24). */
+#if defined(__clang__)
+#define XLSTM__PERM16(v, ...) __builtin_shufflevector(v, v, __VA_ARGS__)
+#else
+#define XLSTM__PERM16(v, ...) __builtin_shuffle(v, (xlstm__v16u){__VA_ARGS__})
+#endif
+#define XLSTM__QUARTER(v, Q)                                                                                       \
+    XLSTM__PERM16(v, 4 * Q, 4 * Q, 4 * Q, 4 * Q, 4 * Q + 1, 4 * Q + 1, 4 * Q + 1, 4 * Q + 1, 4 * Q + 2, 4 * Q + 2, \
+                  4 * Q + 2, 4 * Q + 2, 4 * Q + 3, 4 * Q + 3, 4 * Q + 3, 4 * Q + 3)
+/* 16 q8 weights (a quarter) as floats */
+XLSTM__VI void xlstm__s8_to_f(xlstm__v16f *v, const xlstm__v16u *quarter) {
+    const xlstm__v16u up = {24, 16, 8, 0, 24, 16, 8, 0, 24, 16, 8, 0, 24, 16, 8, 0};
+    const xlstm__v16i w = XLSTM__CAST(xlstm__v16i, *quarter << up) >> 24;
+    *v = __builtin_convertvector(w, xlstm__v16f);
 }
-XLSTM__VI void xlstm__q4_unpack(const unsigned char *q, xlstm__v16f *lo, xlstm__v16f *hi) {
-    xlstm__v16ub b;
-    xlstm__v16s l, h;
-    memcpy(&b, q, sizeof b);
-    l = __builtin_convertvector(b & 15, xlstm__v16s) - 8;
-    h = __builtin_convertvector(b >> 4, xlstm__v16s) - 8;
-    *lo = __builtin_convertvector(__builtin_convertvector(l, xlstm__v16i), xlstm__v16f);
-    *hi = __builtin_convertvector(__builtin_convertvector(h, xlstm__v16i), xlstm__v16f);
+/* one q4 block (a quarter: 16 bytes, weights i and i + 16 in byte i): the
+   nibbles q become floats q - 8 exactly, as the bits of 2^23 + q minus 2^23 + 8 */
+XLSTM__VI void xlstm__q4_to_f(const xlstm__v16u *quarter, xlstm__v16f *lo, xlstm__v16f *hi) {
+    const xlstm__v16u down = {0, 8, 16, 24, 0, 8, 16, 24, 0, 8, 16, 24, 0, 8, 16, 24};
+    const xlstm__v16u w = *quarter >> down;
+    xlstm__v16u l = (w & 15u) | 0x4B000000u, h = ((w >> 4) & 15u) | 0x4B000000u;
+    memcpy(lo, &l, sizeof l);
+    memcpy(hi, &h, sizeof h);
+    *lo -= 8388616.0f;
+    *hi -= 8388616.0f;
 }
 
 /* how far ahead of the weight stream to prefetch: the rows of a matrix are
@@ -2876,39 +2887,65 @@ XLSTM__VI float xlstm__dot_f16_v(const unsigned char *row, const float *scale, c
     for (; i < n; i++) s += xlstm__dot_f16_scalar(row + 2 * (size_t)i, NULL, x + i, 1);
     return s;
 }
+/* q8: two blocks (64 bytes) per step, the tail block scalar */
 XLSTM__VI float xlstm__dot_q8_v(const unsigned char *row, const float *scale, const float *x, int n) {
-    xlstm__v16f acc[2], w0, w1, x0, x1;
+    xlstm__v16f a0, a1, w0, w1, x0, x1;
+    xlstm__v16u all, qt;
+    const int nb = n / XLSTM__QBLOCK;
     int b;
-    xlstm__vzero(&acc[0]);
-    xlstm__vzero(&acc[1]);
-    for (b = 0; b < n / XLSTM__QBLOCK; b++) {
+    float s;
+    xlstm__vzero(&a0);
+    xlstm__vzero(&a1);
+    for (b = 0; b + 2 <= nb; b += 2) {
         const unsigned char *q = row + (size_t)b * XLSTM__QBLOCK;
         const float *xb = x + (size_t)b * XLSTM__QBLOCK;
         __builtin_prefetch(q + XLSTM__PREFETCH);
-        xlstm__vld_i8(&w0, q);
-        xlstm__vld_i8(&w1, q + 16);
+        memcpy(&all, q, sizeof all);
+        qt = XLSTM__QUARTER(all, 0), xlstm__s8_to_f(&w0, &qt);
+        qt = XLSTM__QUARTER(all, 1), xlstm__s8_to_f(&w1, &qt);
         xlstm__vld(&x0, xb);
         xlstm__vld(&x1, xb + 16);
-        acc[b & 1] += scale[b] * (w0 * x0 + w1 * x1);
+        a0 += scale[b] * (w0 * x0 + w1 * x1);
+        qt = XLSTM__QUARTER(all, 2), xlstm__s8_to_f(&w0, &qt);
+        qt = XLSTM__QUARTER(all, 3), xlstm__s8_to_f(&w1, &qt);
+        xlstm__vld(&x0, xb + 32);
+        xlstm__vld(&x1, xb + 48);
+        a1 += scale[b + 1] * (w0 * x0 + w1 * x1);
     }
-    acc[0] += acc[1];
-    return xlstm__vsum(&acc[0]);
+    a0 += a1;
+    s = xlstm__vsum(&a0);
+    if (b < nb) s += xlstm__dot_q8_scalar(row + (size_t)b * XLSTM__QBLOCK, scale + b, x + (size_t)b * XLSTM__QBLOCK, XLSTM__QBLOCK);
+    return s;
 }
+/* q4: four blocks (64 bytes) per step, the tail blocks scalar */
 XLSTM__VI float xlstm__dot_q4_v(const unsigned char *row, const float *scale, const float *x, int n) {
-    xlstm__v16f acc[2], lo, hi, x0, x1;
+    xlstm__v16f a0, a1, lo, hi, x0, x1;
+    xlstm__v16u all, qt;
+    const int nb = n / XLSTM__QBLOCK;
     int b;
-    xlstm__vzero(&acc[0]);
-    xlstm__vzero(&acc[1]);
-    for (b = 0; b < n / XLSTM__QBLOCK; b++) {
+    float s;
+    xlstm__vzero(&a0);
+    xlstm__vzero(&a1);
+    for (b = 0; b + 4 <= nb; b += 4) {
+        const unsigned char *q = row + (size_t)b * (XLSTM__QBLOCK / 2);
         const float *xb = x + (size_t)b * XLSTM__QBLOCK;
-        if (!(b & 3)) __builtin_prefetch(row + (size_t)b * (XLSTM__QBLOCK / 2) + XLSTM__PREFETCH);
-        xlstm__q4_unpack(row + (size_t)b * (XLSTM__QBLOCK / 2), &lo, &hi);
-        xlstm__vld(&x0, xb);
-        xlstm__vld(&x1, xb + 16);
-        acc[b & 1] += scale[b] * (lo * x0 + hi * x1);
+        __builtin_prefetch(q + XLSTM__PREFETCH);
+        memcpy(&all, q, sizeof all);
+#define XLSTM__Q4_STEP(Q, ACC)                                  \
+    qt = XLSTM__QUARTER(all, Q), xlstm__q4_to_f(&qt, &lo, &hi);          \
+    xlstm__vld(&x0, xb + 32 * Q);                               \
+    xlstm__vld(&x1, xb + 32 * Q + 16);                          \
+    ACC += scale[b + Q] * (lo * x0 + hi * x1);
+        XLSTM__Q4_STEP(0, a0)
+        XLSTM__Q4_STEP(1, a1)
+        XLSTM__Q4_STEP(2, a0)
+        XLSTM__Q4_STEP(3, a1)
+#undef XLSTM__Q4_STEP
     }
-    acc[0] += acc[1];
-    return xlstm__vsum(&acc[0]);
+    a0 += a1;
+    s = xlstm__vsum(&a0);
+    if (b < nb) s += xlstm__dot_q4_scalar(row + (size_t)b * (XLSTM__QBLOCK / 2), scale + b, x + (size_t)b * XLSTM__QBLOCK, n - b * XLSTM__QBLOCK);
+    return s;
 }
 
 #define XLSTM__DEQ_LOOP(LOAD, ESIZE, SCALAR)                                               \
@@ -2932,27 +2969,38 @@ XLSTM__VI void xlstm__deq_f16_v(float *out, const unsigned char *row, const floa
 }
 XLSTM__VI void xlstm__deq_q8_v(float *out, const unsigned char *row, const float *scale, int n) {
     xlstm__v16f v;
+    xlstm__v16u all, qt;
+    const int nb = n / XLSTM__QBLOCK;
     int b;
-    for (b = 0; b < n / XLSTM__QBLOCK; b++) {
-        const unsigned char *q = row + (size_t)b * XLSTM__QBLOCK;
-        xlstm__vld_i8(&v, q);
-        v *= scale[b];
-        xlstm__vst(out + (size_t)b * XLSTM__QBLOCK, &v);
-        xlstm__vld_i8(&v, q + 16);
-        v *= scale[b];
-        xlstm__vst(out + (size_t)b * XLSTM__QBLOCK + 16, &v);
+    for (b = 0; b + 2 <= nb; b += 2) {
+        float *o = out + (size_t)b * XLSTM__QBLOCK;
+        memcpy(&all, row + (size_t)b * XLSTM__QBLOCK, sizeof all);
+        qt = XLSTM__QUARTER(all, 0), xlstm__s8_to_f(&v, &qt), v *= scale[b], xlstm__vst(o, &v);
+        qt = XLSTM__QUARTER(all, 1), xlstm__s8_to_f(&v, &qt), v *= scale[b], xlstm__vst(o + 16, &v);
+        qt = XLSTM__QUARTER(all, 2), xlstm__s8_to_f(&v, &qt), v *= scale[b + 1], xlstm__vst(o + 32, &v);
+        qt = XLSTM__QUARTER(all, 3), xlstm__s8_to_f(&v, &qt), v *= scale[b + 1], xlstm__vst(o + 48, &v);
     }
+    if (b < nb) xlstm__deq_q8_scalar(out + (size_t)b * XLSTM__QBLOCK, row + (size_t)b * XLSTM__QBLOCK, scale + b, XLSTM__QBLOCK);
 }
 XLSTM__VI void xlstm__deq_q4_v(float *out, const unsigned char *row, const float *scale, int n) {
     xlstm__v16f lo, hi;
+    xlstm__v16u all, qt;
+    const int nb = n / XLSTM__QBLOCK;
     int b;
-    for (b = 0; b < n / XLSTM__QBLOCK; b++) {
-        xlstm__q4_unpack(row + (size_t)b * (XLSTM__QBLOCK / 2), &lo, &hi);
-        lo *= scale[b];
-        hi *= scale[b];
-        xlstm__vst(out + (size_t)b * XLSTM__QBLOCK, &lo);
-        xlstm__vst(out + (size_t)b * XLSTM__QBLOCK + 16, &hi);
+    for (b = 0; b + 4 <= nb; b += 4) {
+        float *o = out + (size_t)b * XLSTM__QBLOCK;
+        memcpy(&all, row + (size_t)b * (XLSTM__QBLOCK / 2), sizeof all);
+#define XLSTM__Q4_DEQ(Q)                                        \
+    qt = XLSTM__QUARTER(all, Q), xlstm__q4_to_f(&qt, &lo, &hi);          \
+    lo *= scale[b + Q], hi *= scale[b + Q];                     \
+    xlstm__vst(o + 32 * Q, &lo), xlstm__vst(o + 32 * Q + 16, &hi);
+        XLSTM__Q4_DEQ(0)
+        XLSTM__Q4_DEQ(1)
+        XLSTM__Q4_DEQ(2)
+        XLSTM__Q4_DEQ(3)
+#undef XLSTM__Q4_DEQ
     }
+    if (b < nb) xlstm__deq_q4_scalar(out + (size_t)b * XLSTM__QBLOCK, row + (size_t)b * (XLSTM__QBLOCK / 2), scale + b, n - b * XLSTM__QBLOCK);
 }
 
 /* C = beta C + A B in register tiles of MR rows by NV vectors of columns:
