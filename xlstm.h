@@ -2803,17 +2803,23 @@ XLSTM__VI void xlstm__vld_f16(xlstm__v16f *v, const unsigned char *p) {
    shift each lane's byte to the bottom (unsigned: >> 0, 8, 16, 24) or to
    the top (signed: << 24, 16, 8, 0, then an arithmetic >> 24). */
 #if defined(__clang__)
-#define XLSTM__PERM16(v, ...) __builtin_shufflevector(v, v, __VA_ARGS__)
+#define XLSTM__QUARTER(dst, v, Q)                                                                                           \
+    ((dst) = __builtin_shufflevector(v, v, 4 * Q, 4 * Q, 4 * Q, 4 * Q, 4 * Q + 1, 4 * Q + 1, 4 * Q + 1, 4 * Q + 1, 4 * Q + 2, \
+                                     4 * Q + 2, 4 * Q + 2, 4 * Q + 2, 4 * Q + 3, 4 * Q + 3, 4 * Q + 3, 4 * Q + 3))
 #else
-#define XLSTM__PERM16(v, ...) __builtin_shuffle(v, (xlstm__v16u){__VA_ARGS__})
+XLSTM__VI void xlstm__quarter(xlstm__v16u *dst, const xlstm__v16u *v, unsigned q) {
+    const xlstm__v16u words = {0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3};
+    *dst = __builtin_shuffle(*v, words + 4 * q);
+}
+#define XLSTM__QUARTER(dst, v, Q) xlstm__quarter(&(dst), &(v), Q)
 #endif
-#define XLSTM__QUARTER(v, Q)                                                                                       \
-    XLSTM__PERM16(v, 4 * Q, 4 * Q, 4 * Q, 4 * Q, 4 * Q + 1, 4 * Q + 1, 4 * Q + 1, 4 * Q + 1, 4 * Q + 2, 4 * Q + 2, \
-                  4 * Q + 2, 4 * Q + 2, 4 * Q + 3, 4 * Q + 3, 4 * Q + 3, 4 * Q + 3)
 /* 16 q8 weights (a quarter) as floats */
 XLSTM__VI void xlstm__s8_to_f(xlstm__v16f *v, const xlstm__v16u *quarter) {
     const xlstm__v16u up = {24, 16, 8, 0, 24, 16, 8, 0, 24, 16, 8, 0, 24, 16, 8, 0};
-    const xlstm__v16i w = XLSTM__CAST(xlstm__v16i, *quarter << up) >> 24;
+    const xlstm__v16u top = *quarter << up;
+    xlstm__v16i w;
+    memcpy(&w, &top, sizeof w);
+    w >>= 24;
     *v = __builtin_convertvector(w, xlstm__v16f);
 }
 /* one q4 block (a quarter: 16 bytes, weights i and i + 16 in byte i): the
@@ -2901,13 +2907,13 @@ XLSTM__VI float xlstm__dot_q8_v(const unsigned char *row, const float *scale, co
         const float *xb = x + (size_t)b * XLSTM__QBLOCK;
         __builtin_prefetch(q + XLSTM__PREFETCH);
         memcpy(&all, q, sizeof all);
-        qt = XLSTM__QUARTER(all, 0), xlstm__s8_to_f(&w0, &qt);
-        qt = XLSTM__QUARTER(all, 1), xlstm__s8_to_f(&w1, &qt);
+        XLSTM__QUARTER(qt, all, 0), xlstm__s8_to_f(&w0, &qt);
+        XLSTM__QUARTER(qt, all, 1), xlstm__s8_to_f(&w1, &qt);
         xlstm__vld(&x0, xb);
         xlstm__vld(&x1, xb + 16);
         a0 += scale[b] * (w0 * x0 + w1 * x1);
-        qt = XLSTM__QUARTER(all, 2), xlstm__s8_to_f(&w0, &qt);
-        qt = XLSTM__QUARTER(all, 3), xlstm__s8_to_f(&w1, &qt);
+        XLSTM__QUARTER(qt, all, 2), xlstm__s8_to_f(&w0, &qt);
+        XLSTM__QUARTER(qt, all, 3), xlstm__s8_to_f(&w1, &qt);
         xlstm__vld(&x0, xb + 32);
         xlstm__vld(&x1, xb + 48);
         a1 += scale[b + 1] * (w0 * x0 + w1 * x1);
@@ -2932,7 +2938,7 @@ XLSTM__VI float xlstm__dot_q4_v(const unsigned char *row, const float *scale, co
         __builtin_prefetch(q + XLSTM__PREFETCH);
         memcpy(&all, q, sizeof all);
 #define XLSTM__Q4_STEP(Q, ACC)                                  \
-    qt = XLSTM__QUARTER(all, Q), xlstm__q4_to_f(&qt, &lo, &hi);          \
+    XLSTM__QUARTER(qt, all, Q), xlstm__q4_to_f(&qt, &lo, &hi);          \
     xlstm__vld(&x0, xb + 32 * Q);                               \
     xlstm__vld(&x1, xb + 32 * Q + 16);                          \
     ACC += scale[b + Q] * (lo * x0 + hi * x1);
@@ -2975,10 +2981,10 @@ XLSTM__VI void xlstm__deq_q8_v(float *out, const unsigned char *row, const float
     for (b = 0; b + 2 <= nb; b += 2) {
         float *o = out + (size_t)b * XLSTM__QBLOCK;
         memcpy(&all, row + (size_t)b * XLSTM__QBLOCK, sizeof all);
-        qt = XLSTM__QUARTER(all, 0), xlstm__s8_to_f(&v, &qt), v *= scale[b], xlstm__vst(o, &v);
-        qt = XLSTM__QUARTER(all, 1), xlstm__s8_to_f(&v, &qt), v *= scale[b], xlstm__vst(o + 16, &v);
-        qt = XLSTM__QUARTER(all, 2), xlstm__s8_to_f(&v, &qt), v *= scale[b + 1], xlstm__vst(o + 32, &v);
-        qt = XLSTM__QUARTER(all, 3), xlstm__s8_to_f(&v, &qt), v *= scale[b + 1], xlstm__vst(o + 48, &v);
+        XLSTM__QUARTER(qt, all, 0), xlstm__s8_to_f(&v, &qt), v *= scale[b], xlstm__vst(o, &v);
+        XLSTM__QUARTER(qt, all, 1), xlstm__s8_to_f(&v, &qt), v *= scale[b], xlstm__vst(o + 16, &v);
+        XLSTM__QUARTER(qt, all, 2), xlstm__s8_to_f(&v, &qt), v *= scale[b + 1], xlstm__vst(o + 32, &v);
+        XLSTM__QUARTER(qt, all, 3), xlstm__s8_to_f(&v, &qt), v *= scale[b + 1], xlstm__vst(o + 48, &v);
     }
     if (b < nb) xlstm__deq_q8_scalar(out + (size_t)b * XLSTM__QBLOCK, row + (size_t)b * XLSTM__QBLOCK, scale + b, XLSTM__QBLOCK);
 }
@@ -2991,7 +2997,7 @@ XLSTM__VI void xlstm__deq_q4_v(float *out, const unsigned char *row, const float
         float *o = out + (size_t)b * XLSTM__QBLOCK;
         memcpy(&all, row + (size_t)b * (XLSTM__QBLOCK / 2), sizeof all);
 #define XLSTM__Q4_DEQ(Q)                                        \
-    qt = XLSTM__QUARTER(all, Q), xlstm__q4_to_f(&qt, &lo, &hi);          \
+    XLSTM__QUARTER(qt, all, Q), xlstm__q4_to_f(&qt, &lo, &hi);          \
     lo *= scale[b + Q], hi *= scale[b + Q];                     \
     xlstm__vst(o + 32 * Q, &lo), xlstm__vst(o + 32 * Q + 16, &hi);
         XLSTM__Q4_DEQ(0)
