@@ -3881,7 +3881,7 @@ static void xlstm__slstm_block(xlstm_state *s, int bi, int n) {
     const int D = c->embedding_dim, NH = c->slstm.num_heads, DH = c->slstm.head_dim;
     const int K = c->slstm.conv1d_kernel_size;
     const size_t ldw = s->ld_wide, ldr = XLSTM__CAST(size_t, 4) * D;
-    int t, g, hd, j;
+    int t, j;
 
     for (t = 0; t < n; t++) {
         float *xn = s->xn + XLSTM__CAST(size_t, t) * D, *xc = s->conv + XLSTM__CAST(size_t, t) * ldw;
@@ -3902,17 +3902,19 @@ static void xlstm__slstm_block(xlstm_state *s, int bi, int n) {
     for (t = 0; t < n; t++) { /* the recurrence, in token order */
         xlstm__bstate *st = &s->owner[t]->bs[bi];
         float *raw = s->raw + XLSTM__CAST(size_t, t) * ldr;
-        int all_n_zero = 1;
-        /* + R y_{t-1} (block-diagonal per head) + bias */
-        for (hd = 0; hd < NH; hd++) {
-            const float *yh = st->y + hd * DH;
-            for (g = 0; g < 4; g++) {
-                const float *R = w->rec + (XLSTM__CAST(size_t, hd) * 4 + g) * DH * DH; /* (DH_out, DH_in) */
-                for (j = 0; j < DH; j++) {
-                    float acc = mdl->kern->dot[XLSTM__DT_F32](
-                        XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, R + XLSTM__CAST(size_t, j) * DH)), NULL, yh, DH);
-                    raw[g * D + hd * DH + j] += acc + w->gate_b[g * D + hd * DH + j];
-                }
+        int all_n_zero = 1, hg;
+        /* + R y_{t-1} (block-diagonal per head and gate) + bias */
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, 4) * D * DH > 65536)
+#endif
+        for (hg = 0; hg < NH * 4; hg++) {
+            const int hd = hg / 4, g = hg % 4;
+            const float *yh = st->y + hd * DH, *R = w->rec + XLSTM__CAST(size_t, hg) * DH * DH; /* (DH_out, DH_in) */
+            int r;
+            for (r = 0; r < DH; r++) {
+                float acc = mdl->kern->dot[XLSTM__DT_F32](
+                    XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, R + XLSTM__CAST(size_t, r) * DH)), NULL, yh, DH);
+                raw[g * D + hd * DH + r] += acc + w->gate_b[g * D + hd * DH + r];
             }
         }
         if (c->slstm.function_lstm) { /* classic LSTM pointwise function: states y, c */
