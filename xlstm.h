@@ -236,7 +236,10 @@ typedef enum xlstm_kernels {
     XLSTM_KERNELS_SCALAR,
     XLSTM_KERNELS_SIMD,   /* portable vectors: SSE2 on x86-64, NEON on ARM, SIMD128 on wasm */
     XLSTM_KERNELS_AVX2,   /* x86-64 with AVX2 + FMA */
-    XLSTM_KERNELS_AVX512  /* x86-64 with AVX-512 F/BW/VL */
+    XLSTM_KERNELS_AVX512, /* x86-64 with AVX-512 F/BW/VL */
+    XLSTM_KERNELS_AVX512_VNNI /* AVX-512 plus VNNI: a decode step multiplies 4-bit
+                                 weights by activations rounded to 8 bits (blocks of
+                                 32, one scale each), as llama.cpp's Q4_0 x Q8_0 */
 } xlstm_kernels;
 
 typedef struct xlstm_model_params {
@@ -275,7 +278,7 @@ XLSTMDEF const xlstm_config *xlstm_model_config(const xlstm_model *model);
 XLSTMDEF size_t xlstm_model_n_params(const xlstm_model *model);
 /* Bytes of weights a decode step reads (every matrix once, in its stored type). */
 XLSTMDEF size_t xlstm_model_weight_bytes(const xlstm_model *model);
-/* Name of the kernel level in use: "scalar", "simd", "avx2" or "avx512". */
+/* Name of the kernel level in use: "scalar", "simd", "avx2", "avx512" or "avx512vnni". */
 XLSTMDEF const char *xlstm_model_kernels(const xlstm_model *model);
 
 /* ---- memory without a heap ------------------------------------------------
@@ -437,6 +440,9 @@ XLSTMDEF size_t xlstm_utf8_stream_flush(xlstm_utf8_stream *s, char *out, size_t 
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
+#endif
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && !defined(XLSTM_NO_SIMD)
+#include <immintrin.h> /* the one kernel vector extensions cannot express: VNNI */
 #endif
 
 #if defined(XLSTM_NO_MALLOC) && !defined(XLSTM_MALLOC)
@@ -2598,6 +2604,14 @@ XLSTMDEF size_t xlstm_model_weight_bytes(const xlstm_model *m) { return m ? m->w
    supports is picked at load time, so one binary runs everywhere. No
    intrinsics headers are needed. */
 
+/* x rounded to int8 in blocks of 32: q; each block's step d and its share
+   of the q4 offset (weights are stored as q + 8), -8 d sum(q) / 8, both
+   repeated 8 times: once per 32-bit lane of a block's sums. */
+typedef struct xlstm__xq {
+    signed char *q;
+    float *d8, *off8;
+} xlstm__xq;
+
 struct xlstm__kern {
     const char *name;
     /* dot product of one stored row (n values) with x */
@@ -2613,7 +2627,46 @@ struct xlstm__kern {
        h = C^T q; returns q.n */
     float (*mlstm_head)(float *C, float *nv, const float *q, const float *k, const float *v, float f, float i,
                         int dk, int dv, float *h);
+    /* one q4 row against x rounded to 8 bits (xlstm__quantize_x); NULL where
+       the CPU has no 8-bit dot product instruction */
+    float (*dot_q4_i8)(const unsigned char *row, const float *scale, const xlstm__xq *x, int n);
 };
+
+static void xlstm__quantize_x(const float *x, int n, const xlstm__xq *o) {
+    int b, i;
+    for (b = 0; b < n / XLSTM__QBLOCK; b++) {
+        const float *xb = x + XLSTM__CAST(size_t, b) * XLSTM__QBLOCK;
+        float amax = 0.0f, d, id;
+        int sum = 0;
+        for (i = 0; i < XLSTM__QBLOCK; i++)
+            if (fabsf(xb[i]) > amax) amax = fabsf(xb[i]);
+        d = amax / 127.0f;
+        id = d > 0.0f ? 1.0f / d : 0.0f;
+        for (i = 0; i < XLSTM__QBLOCK; i++) {
+            int v = XLSTM__CAST(int, roundf(xb[i] * id));
+            v = v > 127 ? 127 : v < -127 ? -127 : v;
+            o->q[b * XLSTM__QBLOCK + i] = XLSTM__CAST(signed char, v);
+            sum += v;
+        }
+        for (i = 0; i < 8; i++) {
+            o->d8[b * 8 + i] = d;
+            o->off8[b * 8 + i] = -d * XLSTM__CAST(float, sum);
+        }
+    }
+}
+/* The oracle of every dot_q4_i8: integer block sums, then the scales. */
+static float xlstm__dot_q4_i8_scalar(const unsigned char *row, const float *scale, const xlstm__xq *x, int n) {
+    double acc = 0.0;
+    int b, i;
+    for (b = 0; b < n / XLSTM__QBLOCK; b++) {
+        const unsigned char *q = row + b * (XLSTM__QBLOCK / 2);
+        const signed char *xb = x->q + b * XLSTM__QBLOCK;
+        int sum = 0;
+        for (i = 0; i < XLSTM__QBLOCK / 2; i++) sum += (q[i] & 15) * xb[i] + (q[i] >> 4) * xb[i + 16];
+        acc += XLSTM__CAST(double, scale[b]) * (XLSTM__CAST(double, x->d8[8 * b]) * sum + 8.0 * x->off8[8 * b]);
+    }
+    return XLSTM__CAST(float, acc);
+}
 
 /* -- scalar ------------------------------------------------------------------ */
 /* Sums run in double: the oracle should be the most accurate path, and on a
@@ -2733,6 +2786,7 @@ static const xlstm__kern xlstm__kern_scalar = {
     {xlstm__deq_f32_scalar, xlstm__deq_bf16_scalar, xlstm__deq_f16_scalar, xlstm__deq_q8_scalar, xlstm__deq_q4_scalar},
     xlstm__gemm_scalar,
     xlstm__mlstm_head_scalar,
+    NULL,
 };
 
 /* -- vectors ------------------------------------------------------------------ */
@@ -3199,6 +3253,7 @@ XLSTM__VI float xlstm__mlstm_head_v(float *C, float *nv, const float *q, const f
          xlstm__deq_q4_##SUF},                                                                                     \
         xlstm__gemm_##SUF,                                                                                         \
         xlstm__mlstm_head_##SUF,                                                                                   \
+        NULL,                                                                                                      \
     };
 
 /* register tiles: 4 rows x 1 vector where a 16-float vector is 2 or 4
@@ -3208,6 +3263,69 @@ XLSTM__VEC_KERNELS(simd, , 4, 1)
 #define XLSTM__HAVE_X86 1
 XLSTM__VEC_KERNELS(avx2, __attribute__((target("avx2,fma"))), 4, 1)
 XLSTM__VEC_KERNELS(avx512, __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma"))), 8, 2)
+
+/* q4 x int8 with VNNI, two blocks (64 weights) per step: the 32 bytes become
+   [block 0 | block 0 | block 1 | block 1] in 128-bit lanes, the second copy of
+   each shifted down a nibble, so the bytes line up with x's 64 int8 values;
+   vpdpbusd sums 4 products per 32-bit lane, 8 lanes per block; each lane
+   becomes d * sum + off8 (the offset's share) times the block's weight
+   scale. Intrinsics here only: vector extensions have no 8-bit dot product. */
+#define XLSTM__VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,fma")))
+#if defined(__GNUC__) && !defined(__clang__)
+/* GCC's own intrinsics pass _mm512_undefined_*() operands, which its C++
+   front end reports as uninitialised once inlined (GCC bug 105593) */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+XLSTM__VNNI_TARGET static float xlstm__dot_q4_i8_vnni(const unsigned char *row, const float *scale, const xlstm__xq *x,
+                                                     int n) {
+    const __m512i pair = _mm512_set_epi64(3, 2, 3, 2, 1, 0, 1, 0);
+    const __m512i nibble = _mm512_set_epi16(4, 4, 4, 4, 4, 4, 4, 4, 0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4, 0, 0, 0, 0, 0,
+                                            0, 0, 0);
+    const __m512i low4 = _mm512_set1_epi8(15);
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    const int nb = n / XLSTM__QBLOCK;
+    int b;
+    float s;
+    for (b = 0; b + 2 <= nb; b += 2) {
+        const unsigned char *q = row + (size_t)b * (XLSTM__QBLOCK / 2);
+        __m512i w, xq, dot;
+        __m512 sw, v;
+        xlstm__v16i di;
+        xlstm__v16f df;
+        __builtin_prefetch(q + XLSTM__PREFETCH);
+        w = _mm512_permutexvar_epi64(pair, _mm512_broadcast_i64x4(_mm256_loadu_si256(XLSTM__CAST(const __m256i *, XLSTM__CAST(const void *, q)))));
+        w = _mm512_and_si512(_mm512_srlv_epi16(w, nibble), low4);
+        xq = _mm512_loadu_si512(XLSTM__CAST(const void *, x->q + (size_t)b * XLSTM__QBLOCK));
+        dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, xq);
+        memcpy(&di, &dot, sizeof di);
+        df = __builtin_convertvector(di, xlstm__v16f);
+        memcpy(&v, &df, sizeof v);
+        sw = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(scale[b]), _mm512_set1_ps(scale[b + 1]));
+        v = _mm512_fmadd_ps(v, _mm512_loadu_ps(x->d8 + (size_t)b * 8), _mm512_loadu_ps(x->off8 + (size_t)b * 8));
+        if (b & 2) acc1 = _mm512_fmadd_ps(v, sw, acc1);
+        else acc0 = _mm512_fmadd_ps(v, sw, acc0);
+    }
+    s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    if (b < nb) {
+        xlstm__xq tail;
+        tail.q = x->q + (size_t)b * XLSTM__QBLOCK, tail.d8 = x->d8 + (size_t)b * 8, tail.off8 = x->off8 + (size_t)b * 8;
+        s += xlstm__dot_q4_i8_scalar(row + (size_t)b * (XLSTM__QBLOCK / 2), scale + b, &tail, XLSTM__QBLOCK);
+    }
+    return s;
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+static const xlstm__kern xlstm__kern_avx512vnni = {
+    "avx512vnni",
+    {xlstm__dot_f32_avx512, xlstm__dot_bf16_avx512, xlstm__dot_f16_avx512, xlstm__dot_q8_avx512, xlstm__dot_q4_avx512},
+    {xlstm__deq_f32_avx512, xlstm__deq_bf16_avx512, xlstm__deq_f16_avx512, xlstm__deq_q8_avx512, xlstm__deq_q4_avx512},
+    xlstm__gemm_avx512,
+    xlstm__mlstm_head_avx512,
+    xlstm__dot_q4_i8_vnni,
+};
 #endif
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC pop_options
@@ -3219,6 +3337,7 @@ static const xlstm__kern *xlstm__pick_kernels(xlstm_kernels want) {
     int has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     int has_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+    int has_vnni = has_avx512 && __builtin_cpu_supports("avx512vnni");
 #endif
     switch (want) {
     case XLSTM_KERNELS_SCALAR: return &xlstm__kern_scalar;
@@ -3228,9 +3347,11 @@ static const xlstm__kern *xlstm__pick_kernels(xlstm_kernels want) {
 #if defined(XLSTM__HAVE_X86)
     case XLSTM_KERNELS_AVX2: return has_avx2 ? &xlstm__kern_avx2 : NULL;
     case XLSTM_KERNELS_AVX512: return has_avx512 ? &xlstm__kern_avx512 : NULL;
+    case XLSTM_KERNELS_AVX512_VNNI: return has_vnni ? &xlstm__kern_avx512vnni : NULL;
 #endif
     case XLSTM_KERNELS_AUTO:
 #if defined(XLSTM__HAVE_X86)
+        if (has_vnni) return &xlstm__kern_avx512vnni;
         if (has_avx512) return &xlstm__kern_avx512;
         if (has_avx2) return &xlstm__kern_avx2;
 #endif
@@ -3334,6 +3455,7 @@ struct xlstm_state {
     float *chunk;          /* chunkwise mLSTM, per thread: (R, R) weights, (4, R) vectors, (R, dk) keys */
     size_t chunk_stride;
     float *xt;             /* (max_cols, 32) transposed input rows of a matrix product */
+    xlstm__xq xq;          /* one input row rounded to int8 (max_cols) */
     float *deq;            /* per thread: dequantised weight tile (WTILE, max_cols) + output tile (WTILE, 32) */
     size_t deq_stride;
     int n_threads;
@@ -3408,7 +3530,7 @@ XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state *
     s->deq_stride = XLSTM__WTILE * (cols + 32);
     s->chunk_stride = R * R + 4 * R + R * DK;
     scratch = V + R * (2 * D + s->ld_up + 2 * wide + ld_qkv + (4 * D > wide ? 4 * D : wide) + 2 * NH) +
-              XLSTM__CAST(size_t, s->n_threads) * s->chunk_stride + 32 * cols +
+              XLSTM__CAST(size_t, s->n_threads) * s->chunk_stride + 32 * cols + (3 * (cols / 4) + 4) +
               XLSTM__CAST(size_t, s->n_threads) * s->deq_stride + 64;
     s->mem = XLSTM__CAST(float *, xlstm__malloc(&model->alloc, (total + scratch) * sizeof(float)));
     s->bs = XLSTM__CAST(xlstm__bstate *, xlstm__malloc(&model->alloc, (XLSTM__CAST(size_t, c->num_blocks) + 1) * sizeof(xlstm__bstate)));
@@ -3455,6 +3577,9 @@ XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state *
     s->gates = p, p += R * 2 * NH;
     s->chunk = p, p += XLSTM__CAST(size_t, s->n_threads) * s->chunk_stride;
     s->xt = p, p += 32 * cols;
+    s->xq.d8 = p, p += cols / 4 + 1;
+    s->xq.off8 = p, p += cols / 4 + 1;
+    s->xq.q = XLSTM__CAST(signed char *, XLSTM__CAST(void *, p)), p += cols / 4 + 1;
     i = XLSTM__CAST(size_t, XLSTM__ADDR(p) % 64) / sizeof(float); /* 64-byte align the tiles */
     s->deq = p + (i ? 16 - i : 0);
     xlstm_state_reset(s);
@@ -3554,11 +3679,17 @@ static void xlstm__matmul(xlstm_state *s, const xlstm__mat *m, const float *X, s
     }
     if (nx == 1) {
         float *y = yp[0];
+        /* q4 with an 8-bit dot product: round x to int8 once for all rows */
+        const int i8 = m->dtype == XLSTM__DT_Q4 && k->dot_q4_i8;
+        if (i8) xlstm__quantize_x(X, cols, &s->xq);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, rows) * XLSTM__CAST(size_t, cols) > 32768)
 #endif
-        for (r = 0; r < rows; r++)
-            y[r] = k->dot[m->dtype](m->w + XLSTM__CAST(size_t, r) * m->row_bytes, m->scale ? m->scale + XLSTM__CAST(size_t, r) * nblk : NULL, X, cols);
+        for (r = 0; r < rows; r++) {
+            const unsigned char *row = m->w + XLSTM__CAST(size_t, r) * m->row_bytes;
+            const float *sc = m->scale ? m->scale + XLSTM__CAST(size_t, r) * nblk : NULL;
+            y[r] = i8 ? k->dot_q4_i8(row, sc, &s->xq, cols) : k->dot[m->dtype](row, sc, X, cols);
+        }
     } else {
         /* groups of up to 32 vectors: X^T (cols, np) zero-padded to np = 16
            or 32 columns, then tiles of 8 weight rows (dequantised once) times

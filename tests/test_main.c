@@ -154,7 +154,7 @@ static xlstm_model *load_or_null(const char *dir) {
 
 /* ---- reference models ------------------------------------------------------- */
 
-static const char *kernel_names[] = {"auto", "scalar", "simd", "avx2", "avx512"};
+static const char *kernel_names[] = {"auto", "scalar", "simd", "avx2", "avx512", "avx512vnni"};
 
 /* Every model directory listed in tests/data/models.txt, through step and
    prefill, with every kernel level this machine supports. */
@@ -247,7 +247,7 @@ static void test_reference_models(void) {
         run_reference_models(XLSTM_KERNELS_AUTO);
         return;
     }
-    for (k = XLSTM_KERNELS_SCALAR; k <= XLSTM_KERNELS_AVX512; k++) {
+    for (k = XLSTM_KERNELS_SCALAR; k <= XLSTM_KERNELS_AVX512_VNNI; k++) {
         if (!level_wanted(k)) continue;
         if (!kernels_available((xlstm_kernels)k)) {
             printf("  kernels %s: not available here, skipped\n", kernel_names[k]);
@@ -275,7 +275,7 @@ static void test_kernels_match_scalar(void) {
         x[i] = (float)((int)(i * 53 % 101) - 50) / 25.0f;
         if (i < 64) scale[i] = 0.01f + 0.001f * (float)i;
     }
-    for (k = XLSTM_KERNELS_SIMD; k <= XLSTM_KERNELS_AVX512; k++) {
+    for (k = XLSTM_KERNELS_SIMD; k <= XLSTM_KERNELS_AVX512_VNNI; k++) {
         const xlstm__kern *kk;
         if (!kernels_available((xlstm_kernels)k)) continue;
         kk = xlstm__pick_kernels((xlstm_kernels)k);
@@ -315,6 +315,25 @@ static void test_kernels_match_scalar(void) {
             CHECK(max_abs_diff(C1, C2, 64 * 64) < 1e-5);
             CHECK(max_abs_diff(h1, h2, 64) < 1e-3);
         }
+        /* q4 rows against int8 activations: the vector kernel equals the
+           integer oracle, which stays near the float dot */
+        if (kk->dot_q4_i8) {
+            static signed char xq8[1024];
+            static float d8[256], off8[256];
+            xlstm__xq xq;
+            int n;
+            xq.q = xq8, xq.d8 = d8, xq.off8 = off8;
+            for (n = 32; n <= 1024; n += n < 128 ? 32 : 448) {
+                double a, b, f;
+                xlstm__quantize_x(x, n, &xq);
+                a = xlstm__dot_q4_i8_scalar(row, scale, &xq, n);
+                b = kk->dot_q4_i8(row, scale, &xq, n);
+                f = xlstm__dot_q4_scalar(row, scale, x, n);
+                CHECK_NEAR(b, a, 1e-4 * (1 + fabs(a)));
+                CHECK_NEAR(a, f, 0.02 * (1 + fabs(f)));
+                tested++;
+            }
+        }
         /* matrix products: edge shapes (rows past a register tile, columns
            past a vector, sums longer than a block), a transposed A, beta */
         {
@@ -352,7 +371,7 @@ static void test_quantized_models(void) {
     int ti, k;
     CHECK(load_expected(DATA "mixed", &e, NULL));
     for (ti = 0; ti < 4; ti++) {
-        for (k = XLSTM_KERNELS_SCALAR; k <= XLSTM_KERNELS_AVX512; k++) {
+        for (k = XLSTM_KERNELS_SCALAR; k <= XLSTM_KERNELS_AVX512_VNNI; k++) {
             char path[256];
             xlstm_model_params params = xlstm_model_default_params();
             xlstm_model *q = NULL, *f = NULL;
@@ -379,6 +398,24 @@ static void test_quantized_models(void) {
                        d_exact, d_orig);
             CHECK(d_exact <= 1e-4);
             CHECK(d_orig <= near_original[ti]);
+            /* steps take the decode kernels: exact too, except that 4-bit
+               weights meet 8-bit activations under VNNI */
+            {
+                size_t t, steps = e.n < 24 ? e.n : 24;
+                double d_step = 0, tol = (ti == 3 && k == XLSTM_KERNELS_AVX512_VNNI) ? 0.05 : 1e-4;
+                const float *a, *b;
+                xlstm_state_reset(sq);
+                xlstm_state_reset(sf);
+                for (t = 0; t < steps; t++) {
+                    double d;
+                    CHECK_EQ_INT(xlstm_step(sq, e.tokens[t], &a), XLSTM_OK);
+                    CHECK_EQ_INT(xlstm_step(sf, e.tokens[t], &b), XLSTM_OK);
+                    d = max_abs_diff(a, b, V);
+                    if (d > d_step) d_step = d;
+                }
+                if (tol > 1e-4) printf("  %-5s %-7s steps vs its f32 widening %.2e (8-bit activations)\n", types[ti], kernel_names[k], d_step);
+                CHECK(d_step <= tol);
+            }
             free(lq);
             free(lf);
             xlstm_state_free(sq);
