@@ -3,7 +3,7 @@
      xlstm-bench --random 125M|350M|760M|1.3B|tiny [options]
    options: --dtype f32|bf16|f16|q8|q4 (random models), -t THREADS, --batch B,
             --tokens N (decode tokens, default 32), --prefill N (default 512),
-            --kernels auto|scalar|simd|avx2|avx512, --save PATH (write the
+            --kernels auto|scalar|simd|avx2|avx512|avx512vnni, --save PATH (write the
             random model as one .safetensors and exit; then bench PATH mmaps it)
    The last stdout line is key=value pairs. */
 #if !defined(_POSIX_C_SOURCE)
@@ -250,7 +250,7 @@ out:
 static int usage(void) {
     fprintf(stderr, "usage: xlstm-bench (MODEL | --random tiny|125M|350M|760M|1.3B|xlstm-7b|xlstm-large-tiny)\n"
                     "                   [--dtype f32|bf16|f16|q8|q4] [-t THREADS]\n"
-                    "                   [--batch B] [--tokens N] [--prefill N] [--kernels auto|scalar|simd|avx2|avx512]\n"
+                    "                   [--batch B] [--tokens N] [--prefill N] [--kernels auto|scalar|simd|avx2|avx512|avx512vnni]\n"
                     "                   [--save PATH: write the random model to a file and exit]\n");
     return 2;
 }
@@ -282,10 +282,10 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--tokens") && v) n_tokens = atoi(v), i++;
         else if (!strcmp(a, "--prefill") && v) n_prefill = atoi(v), i++;
         else if (!strcmp(a, "--kernels") && v) {
-            const char *names[] = {"auto", "scalar", "simd", "avx2", "avx512"};
+            const char *names[] = {"auto", "scalar", "simd", "avx2", "avx512", "avx512vnni"};
             int k;
-            for (k = 0; k < 5 && strcmp(v, names[k]); k++) {}
-            if (k == 5) return usage();
+            for (k = 0; k < 6 && strcmp(v, names[k]); k++) {}
+            if (k == 6) return usage();
             params.kernels = (xlstm_kernels)k;
             i++;
         } else if (a[0] != '-' && !model_path) model_path = a;
@@ -375,9 +375,9 @@ int main(int argc, char **argv) {
     printf("prefill: %d tokens in %.3f s = %.1f tok/s (%.1fx decode)\n", n_prefill, prefill_s, prefill_tok_s,
            prefill_tok_s / (decode_tok_s / batch));
     printf("dtype=%s threads=%d batch=%d bytes_per_token=%.0f decode_tok_s=%.3f prefill_tok_s=%.3f bandwidth_gb_s=%.2f "
-           "effective_gb_s=%.2f load_s=%.3f rss_mb=%.1f\n",
+           "effective_gb_s=%.2f load_s=%.3f rss_mb=%.1f kernels=%s\n",
            random_name ? dtype_names[dtype] : "file", threads, batch, bytes_per_token, decode_tok_s, prefill_tok_s, bw,
-           bytes_per_token * decode_tok_s / 1e9, load_s, rss);
+           bytes_per_token * decode_tok_s / 1e9, load_s, rss, xlstm_model_kernels(model));
     for (b = 0; b < batch; b++) xlstm_state_free(states[b]);
     xlstm_model_free(model);
     free(buf);
