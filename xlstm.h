@@ -7,7 +7,8 @@
          #include "xlstm.h"
      Everywhere else just #include "xlstm.h". Link with -lm (and -fopenmp for
      threads). Only the C standard headers are included (plus <omp.h> under
-     _OPENMP, and the POSIX mmap headers if you ask for XLSTM_MMAP).
+     _OPENMP, <immintrin.h> on x86 with GCC/Clang for one VNNI kernel, and the
+     POSIX mmap headers if you ask for XLSTM_MMAP).
 
    QUICK START
      xlstm_model *model; xlstm_state *state; xlstm_error err;
@@ -52,9 +53,12 @@
      Every hot loop has a plain scalar version (the oracle in the tests) and a
      vector version written once with GCC/Clang vector extensions, compiled for
      the baseline (SSE2 / NEON / wasm SIMD128), AVX2 and AVX-512; the best the
-     CPU has is picked at load (params.kernels forces one). A prompt is run in
-     chunks of XLSTM_PREFILL_ROWS tokens: matrix products over the chunk and the
-     chunkwise closed form of the mLSTM, equal to stepping token by token.
+     CPU has is picked at load (params.kernels forces one). With AVX-512 VNNI a
+     decode step rounds the activations of 4-bit matrices to 8 bits (blocks of
+     32) for an integer dot product; every other path keeps f32 activations.
+     A prompt is run in chunks of XLSTM_PREFILL_ROWS tokens: matrix products
+     over the chunk (register-tiled, each weight tile widened to f32 once) and
+     the chunkwise closed form of the mLSTM, equal to stepping token by token.
 
    FILE FORMATS
      A model is one of
@@ -2601,8 +2605,8 @@ XLSTMDEF size_t xlstm_model_weight_bytes(const xlstm_model *m) { return m ? m->w
    against, and the fallback on unknown compilers) and one vector version
    written once with GCC/Clang vector extensions. The vector body is compiled
    for several targets (baseline, AVX2, AVX-512) and the best one the CPU
-   supports is picked at load time, so one binary runs everywhere. No
-   intrinsics headers are needed. */
+   supports is picked at load time, so one binary runs everywhere. Only the
+   int8 dot product (VNNI) needs intrinsics. */
 
 /* x rounded to int8 in blocks of 32: q; each block's step d and its share
    of the q4 offset (weights are stored as q + 8), -8 d sum(q) / 8, both
