@@ -2646,8 +2646,9 @@ static void xlstm__quantize_x(const float *x, int n, const xlstm__xq *o) {
             if (fabsf(xb[i]) > amax) amax = fabsf(xb[i]);
         d = amax / 127.0f;
         id = d > 0.0f ? 1.0f / d : 0.0f;
-        for (i = 0; i < XLSTM__QBLOCK; i++) {
-            int v = XLSTM__CAST(int, roundf(xb[i] * id));
+        for (i = 0; i < XLSTM__QBLOCK; i++) { /* to nearest, halves away from 0 */
+            const float f = xb[i] * id;
+            int v = f >= 0.0f ? XLSTM__CAST(int, f + 0.5f) : -XLSTM__CAST(int, 0.5f - f);
             v = v > 127 ? 127 : v < -127 ? -127 : v;
             o->q[b * XLSTM__QBLOCK + i] = XLSTM__CAST(signed char, v);
             sum += v;
@@ -3029,13 +3030,12 @@ XLSTM__VI float xlstm__dot_q8_v(const unsigned char *row, const float *scale, co
     if (b < nb) s += xlstm__dot_q8_scalar(row + (size_t)b * XLSTM__QBLOCK, scale + b, x + (size_t)b * XLSTM__QBLOCK, XLSTM__QBLOCK);
     return s;
 }
-/* q4: four blocks (64 bytes) per step, the tail blocks scalar */
+/* q4: four blocks (64 bytes) per step, then single blocks */
 XLSTM__VI float xlstm__dot_q4_v(const unsigned char *row, const float *scale, const float *x, int n) {
     xlstm__v16f a0, a1, lo, hi, x0, x1;
     xlstm__v16u all, qt;
     const int nb = n / XLSTM__QBLOCK;
     int b;
-    float s;
     xlstm__vzero(&a0);
     xlstm__vzero(&a1);
     for (b = 0; b + 4 <= nb; b += 4) {
@@ -3052,12 +3052,16 @@ XLSTM__VI float xlstm__dot_q4_v(const unsigned char *row, const float *scale, co
         XLSTM__Q4_STEP(1, a1)
         XLSTM__Q4_STEP(2, a0)
         XLSTM__Q4_STEP(3, a1)
-#undef XLSTM__Q4_STEP
     }
+    for (; b < nb; b++) { /* the last 1-3 blocks: 16 bytes at a time */
+        const float *xb = x + (size_t)b * XLSTM__QBLOCK;
+        memset(&all, 0, sizeof all);
+        memcpy(&all, row + (size_t)b * (XLSTM__QBLOCK / 2), XLSTM__QBLOCK / 2);
+        XLSTM__Q4_STEP(0, a0)
+    }
+#undef XLSTM__Q4_STEP
     a0 += a1;
-    s = xlstm__vsum(&a0);
-    if (b < nb) s += xlstm__dot_q4_scalar(row + (size_t)b * (XLSTM__QBLOCK / 2), scale + b, x + (size_t)b * XLSTM__QBLOCK, n - b * XLSTM__QBLOCK);
-    return s;
+    return xlstm__vsum(&a0);
 }
 
 #define XLSTM__DEQ_LOOP(LOAD, ESIZE, SCALAR)                                               \
@@ -3740,7 +3744,7 @@ static void xlstm__matmul(xlstm_state *s, const xlstm__mat *m, const float *X, s
 static void xlstm__headwise(xlstm_state *s, const xlstm__mat *m, const float *X, size_t ldx, int nx, float *Y,
                             size_t ldy, const float *bias) {
     const xlstm__kern *k = s->model->kern;
-    int j, r, bs = m->cols;
+    int j, r, bs = m->cols, i8;
     size_t nblk = XLSTM__CAST(size_t, bs) / XLSTM__QBLOCK;
     for (j = 0; j < nx; j++) {
         const float *x = X + XLSTM__CAST(size_t, j) * ldx;
@@ -3756,13 +3760,25 @@ static void xlstm__headwise(xlstm_state *s, const xlstm__mat *m, const float *X,
             }
             continue;
         }
+        i8 = m->dtype == XLSTM__DT_Q4 && k->dot_q4_i8; /* as in xlstm__matmul; the input is rows wide */
+        if (i8) xlstm__quantize_x(x, m->rows, &s->xq);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, m->rows) * XLSTM__CAST(size_t, bs) > 65536)
 #endif
-        for (r = 0; r < m->rows; r++)
-            y[r] = k->dot[m->dtype](m->w + XLSTM__CAST(size_t, r) * m->row_bytes, m->scale ? m->scale + XLSTM__CAST(size_t, r) * nblk : NULL,
-                                    x + XLSTM__CAST(size_t, r / bs) * XLSTM__CAST(size_t, bs), bs) +
-                   (bias ? bias[r] : 0.0f);
+        for (r = 0; r < m->rows; r++) {
+            const unsigned char *row = m->w + XLSTM__CAST(size_t, r) * m->row_bytes;
+            const float *sc = m->scale ? m->scale + XLSTM__CAST(size_t, r) * nblk : NULL;
+            const size_t x0 = XLSTM__CAST(size_t, r / bs) * XLSTM__CAST(size_t, bs);
+            float acc;
+            if (i8) {
+                xlstm__xq xs;
+                xs.q = s->xq.q + x0, xs.d8 = s->xq.d8 + x0 / 4, xs.off8 = s->xq.off8 + x0 / 4;
+                acc = k->dot_q4_i8(row, sc, &xs, bs);
+            } else {
+                acc = k->dot[m->dtype](row, sc, x + x0, bs);
+            }
+            y[r] = acc + (bias ? bias[r] : 0.0f);
+        }
     }
 }
 
