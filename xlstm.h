@@ -2642,14 +2642,17 @@ static void xlstm__quantize_x(const float *x, int n, const xlstm__xq *o) {
         const float *xb = x + XLSTM__CAST(size_t, b) * XLSTM__QBLOCK;
         float amax = 0.0f, d, id;
         int sum = 0;
-        for (i = 0; i < XLSTM__QBLOCK; i++)
-            if (fabsf(xb[i]) > amax) amax = fabsf(xb[i]);
+        for (i = 0; i < XLSTM__QBLOCK; i++) {
+            const float a = fabsf(xb[i]);
+            amax = a > amax ? a : amax;
+        }
         d = amax / 127.0f;
         id = d > 0.0f ? 1.0f / d : 0.0f;
-        for (i = 0; i < XLSTM__QBLOCK; i++) { /* to nearest, halves away from 0 */
+        /* to nearest, halves away from 0; |x| id <= 127 (+ rounding) so the
+           result fits */
+        for (i = 0; i < XLSTM__QBLOCK; i++) {
             const float f = xb[i] * id;
-            int v = f >= 0.0f ? XLSTM__CAST(int, f + 0.5f) : -XLSTM__CAST(int, 0.5f - f);
-            v = v > 127 ? 127 : v < -127 ? -127 : v;
+            const int v = XLSTM__CAST(int, f + (f >= 0.0f ? 0.5f : -0.5f));
             o->q[b * XLSTM__QBLOCK + i] = XLSTM__CAST(signed char, v);
             sum += v;
         }
@@ -3687,8 +3690,9 @@ static void xlstm__matmul(xlstm_state *s, const xlstm__mat *m, const float *X, s
     }
     if (nx == 1) {
         float *y = yp[0];
-        /* q4 with an 8-bit dot product: round x to int8 once for all rows */
-        const int i8 = m->dtype == XLSTM__DT_Q4 && k->dot_q4_i8;
+        /* q4 with an 8-bit dot product: round x to int8 once for all rows
+           (with few rows the rounding would cost more than it saves) */
+        const int i8 = m->dtype == XLSTM__DT_Q4 && k->dot_q4_i8 && rows >= 64;
         if (i8) xlstm__quantize_x(X, cols, &s->xq);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, rows) * XLSTM__CAST(size_t, cols) > 32768)
