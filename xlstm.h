@@ -3175,12 +3175,13 @@ XLSTM__VI void xlstm__gemm_tile_v(int mr, int nv, int P, const float *A, size_t 
 XLSTM__VI void xlstm__gemm_v(int M, int N, int P, const float *A, size_t a_rs, size_t a_cs, const float *B, size_t ldb,
                              float beta, float *Cm, size_t ldc, const int MR, const int NV) {
     int i, j, p0, nvec = N / 16;
-    for (i = 0; i < M; i += MR) {
-        const int mr = M - i < MR ? M - i : MR;
-        const float *Ai = A + (size_t)i * a_rs;
-        float *Ci = Cm + (size_t)i * ldc;
-        for (j = 0; j < nvec; j += NV) {
-            const int nv = nvec - j < NV ? nvec - j : NV;
+    /* a panel of B (all of P, NV vectors wide) is reused by every row tile */
+    for (j = 0; j < nvec; j += NV) {
+        const int nv = nvec - j < NV ? nvec - j : NV;
+        for (i = 0; i < M; i += MR) {
+            const int mr = M - i < MR ? M - i : MR;
+            const float *Ai = A + (size_t)i * a_rs;
+            float *Ci = Cm + (size_t)i * ldc;
             for (p0 = 0; p0 < P || p0 == 0; p0 += XLSTM__GEMM_KB)
                 xlstm__gemm_tile_v(mr, nv, P - p0 < XLSTM__GEMM_KB ? P - p0 : XLSTM__GEMM_KB, Ai + (size_t)p0 * a_cs, a_rs, a_cs,
                                    B + (size_t)p0 * ldb + 16 * (size_t)j, ldb, p0 ? 1.0f : beta, Ci + 16 * (size_t)j, ldc, MR, NV);
