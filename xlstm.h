@@ -3863,6 +3863,10 @@ static void xlstm__mlstm_chunk(xlstm_state *s, xlstm__bstate *st, int L, const x
             run += xlstm__logsigmoid(*XLSTM__ROW(p->g, p->ldg, t, NH + hd));
             cum[t] = run;
         }
+        /* scores q_t.k_u: K^T into kw's space, then one product */
+        for (u = 0; u < L; u++)
+            for (a = 0; a < dk; a++) kw[XLSTM__CAST(size_t, a) * L + u] = K[XLSTM__CAST(size_t, u) * p->ld + a];
+        kern->gemm(L, L, dk, Q, p->ld, 1, kw, XLSTM__CAST(size_t, L), 0.0f, Wm, XLSTM__CAST(size_t, L));
         for (t = 0; t < L; t++) {
             float m = cum[t] + m0;
             for (u = 0; u <= t; u++) {
@@ -3871,14 +3875,12 @@ static void xlstm__mlstm_chunk(xlstm_state *s, xlstm__bstate *st, int L, const x
             }
             mt[t] = m;
             alpha[t] = expf(cum[t] + m0 - m);
-            /* the normaliser can be a small difference of large terms: its
-               dot products and sum run in double */
+            /* the normaliser can be a small difference of large terms: summed in double */
             qn = alpha[t] * xlstm__dot_double(nv, Q + XLSTM__CAST(size_t, t) * p->ld, dk);
             for (u = 0; u < L; u++) {
                 float d = cum[t] - cum[u] + *XLSTM__ROW(p->g, p->ldg, u, hd);
-                double w = u > t ? 0.0 : expf(d - m) * p->k_scale *
-                                             xlstm__dot_double(K + XLSTM__CAST(size_t, u) * p->ld, Q + XLSTM__CAST(size_t, t) * p->ld, dk);
-                Wm[t * L + u] = XLSTM__CAST(float, w);
+                float w = u > t ? 0.0f : expf(d - m) * p->k_scale * Wm[t * L + u];
+                Wm[t * L + u] = w;
                 qn += w;
             }
             qnv[t] = XLSTM__CAST(float, qn);
