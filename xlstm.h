@@ -3673,6 +3673,15 @@ XLSTMDEF xlstm_status xlstm_state_restore(xlstm_state *s, const void *src, size_
     return XLSTM_OK;
 }
 
+/* Row-wise work (norms, activations) of a prefill chunk or batch: rows in
+   parallel; each loop keeps its inner variables inside its body. */
+#ifdef _OPENMP
+#define XLSTM__PRAGMA(x) _Pragma(#x)
+#define XLSTM__PAR_ROWS(S, N) XLSTM__PRAGMA(omp parallel for num_threads((S)->n_threads) schedule(static) if ((N) > 1))
+#else
+#define XLSTM__PAR_ROWS(S, N)
+#endif
+
 /* ---- matrix products ------------------------------------------------------------ */
 
 /* Y[j] = W x_j (+ bias) for the nx row vectors of X (stride ldx). Output rows
@@ -3710,32 +3719,41 @@ static void xlstm__matmul(xlstm_state *s, const xlstm__mat *m, const float *X, s
         int j0, tiles = (rows + XLSTM__WTILE - 1) / XLSTM__WTILE;
         for (j0 = 0; j0 < nx; j0 += 32) {
             const int nt = nx - j0 < 32 ? nx - j0 : 32, np = nt <= 16 ? 16 : 32;
-            int c;
-            for (c = 0; c < cols; c++)
-                for (j = 0; j < np; j++) s->xt[XLSTM__CAST(size_t, c) * np + j] = j < nt ? X[XLSTM__CAST(size_t, j0 + j) * ldx + c] : 0.0f;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, rows) * XLSTM__CAST(size_t, cols) * XLSTM__CAST(size_t, nt) > 32768)
+#pragma omp parallel num_threads(s->n_threads) if (XLSTM__CAST(size_t, rows) * XLSTM__CAST(size_t, cols) * XLSTM__CAST(size_t, nt) > 32768)
 #endif
-            for (r = 0; r < tiles; r++) {
-                int r0 = XLSTM__WTILE * r, nr = rows - r0 < XLSTM__WTILE ? rows - r0 : XLSTM__WTILE, t, tid = 0;
-                float *tile, *out;
-                const float *W;
+            {
+                int tid = 0, nth = 1, c, jj, rt;
 #ifdef _OPENMP
                 tid = omp_get_thread_num();
+                nth = omp_get_num_threads();
 #endif
-                tile = s->deq + XLSTM__CAST(size_t, tid) * s->deq_stride;
-                out = tile + XLSTM__CAST(size_t, XLSTM__WTILE) * cols;
-                if (m->dtype == XLSTM__DT_F32) {
-                    W = XLSTM__CAST(const float *, XLSTM__CAST(const void *, m->w + XLSTM__CAST(size_t, r0) * m->row_bytes));
-                } else {
+                /* each thread transposes a share of the columns, then all wait */
+                for (c = tid; c < cols; c += nth)
+                    for (jj = 0; jj < np; jj++)
+                        s->xt[XLSTM__CAST(size_t, c) * np + jj] = jj < nt ? X[XLSTM__CAST(size_t, j0 + jj) * ldx + c] : 0.0f;
+#ifdef _OPENMP
+#pragma omp barrier
+#pragma omp for schedule(static)
+#endif
+                for (rt = 0; rt < tiles; rt++) {
+                    const int r0 = XLSTM__WTILE * rt, nr = rows - r0 < XLSTM__WTILE ? rows - r0 : XLSTM__WTILE;
+                    float *tile = s->deq + XLSTM__CAST(size_t, tid) * s->deq_stride;
+                    float *out = tile + XLSTM__CAST(size_t, XLSTM__WTILE) * cols;
+                    const float *W;
+                    int t;
+                    if (m->dtype == XLSTM__DT_F32) {
+                        W = XLSTM__CAST(const float *, XLSTM__CAST(const void *, m->w + XLSTM__CAST(size_t, r0) * m->row_bytes));
+                    } else {
+                        for (t = 0; t < nr; t++)
+                            k->dequant[m->dtype](tile + XLSTM__CAST(size_t, t) * cols, m->w + XLSTM__CAST(size_t, r0 + t) * m->row_bytes,
+                                                 m->scale ? m->scale + XLSTM__CAST(size_t, r0 + t) * nblk : NULL, cols);
+                        W = tile;
+                    }
+                    k->gemm(nr, np, cols, W, XLSTM__CAST(size_t, cols), 1, s->xt, XLSTM__CAST(size_t, np), 0.0f, out, XLSTM__CAST(size_t, np));
                     for (t = 0; t < nr; t++)
-                        k->dequant[m->dtype](tile + XLSTM__CAST(size_t, t) * cols, m->w + XLSTM__CAST(size_t, r0 + t) * m->row_bytes,
-                                             m->scale ? m->scale + XLSTM__CAST(size_t, r0 + t) * nblk : NULL, cols);
-                    W = tile;
+                        for (jj = 0; jj < nt; jj++) yp[j0 + jj][r0 + t] = out[t * np + jj];
                 }
-                k->gemm(nr, np, cols, W, XLSTM__CAST(size_t, cols), 1, s->xt, XLSTM__CAST(size_t, np), 0.0f, out, XLSTM__CAST(size_t, np));
-                for (t = 0; t < nr; t++)
-                    for (j = 0; j < nt; j++) yp[j0 + j][r0 + t] = out[t * np + j];
             }
         }
     }
@@ -3751,20 +3769,26 @@ static void xlstm__headwise(xlstm_state *s, const xlstm__mat *m, const float *X,
     const xlstm__kern *k = s->model->kern;
     int j, r, bs = m->cols, i8;
     size_t nblk = XLSTM__CAST(size_t, bs) / XLSTM__QBLOCK;
-    for (j = 0; j < nx; j++) {
-        const float *x = X + XLSTM__CAST(size_t, j) * ldx;
-        float *y = Y + XLSTM__CAST(size_t, j) * ldy;
-        if (m->dtype == XLSTM__DT_F32 && bs < 16) { /* tiny blocks: a call per output would dominate */
-            const float *W = XLSTM__CAST(const float *, XLSTM__CAST(const void *, m->w));
-            for (r = 0; r < m->rows; r++) {
-                const float *w = W + XLSTM__CAST(size_t, r) * bs, *xb = x + XLSTM__CAST(size_t, r / bs) * bs;
+    if (m->dtype == XLSTM__DT_F32 && bs < 16) { /* tiny blocks: a call per output would dominate */
+        const float *W = XLSTM__CAST(const float *, XLSTM__CAST(const void *, m->w));
+        XLSTM__PAR_ROWS(s, nx)
+        for (j = 0; j < nx; j++) {
+            const float *x = X + XLSTM__CAST(size_t, j) * ldx;
+            float *y = Y + XLSTM__CAST(size_t, j) * ldy;
+            int ro;
+            for (ro = 0; ro < m->rows; ro++) {
+                const float *w = W + XLSTM__CAST(size_t, ro) * bs, *xb = x + XLSTM__CAST(size_t, ro / bs) * bs;
                 float acc = 0.0f;
                 int i;
                 for (i = 0; i < bs; i++) acc += w[i] * xb[i];
-                y[r] = acc + (bias ? bias[r] : 0.0f);
+                y[ro] = acc + (bias ? bias[ro] : 0.0f);
             }
-            continue;
         }
+        return;
+    }
+    for (j = 0; j < nx; j++) {
+        const float *x = X + XLSTM__CAST(size_t, j) * ldx;
+        float *y = Y + XLSTM__CAST(size_t, j) * ldy;
         i8 = m->dtype == XLSTM__DT_Q4 && k->dot_q4_i8; /* as in xlstm__matmul; the input is rows wide */
         if (i8) xlstm__quantize_x(x, m->rows, &s->xq);
 #ifdef _OPENMP
@@ -3954,15 +3978,21 @@ static void xlstm__mlstm_block(xlstm_state *s, int bi, int n, int one_sequence) 
     xlstm__cellp cp;
     int t, i;
 
+    XLSTM__PAR_ROWS(s, n)
     for (t = 0; t < n; t++)
         xlstm__layernorm(s->xn + XLSTM__CAST(size_t, t) * D, s->x + XLSTM__CAST(size_t, t) * D, w->norm_w, D);
     /* up-projection: rows hold (x_mlstm | z), I each */
     xlstm__matmul(s, &w->up, s->xn, XLSTM__CAST(size_t, D), n, s->up, ldu, NULL, w->up_b);
-    for (t = 0; t < n; t++) { /* causal conv + SiLU on the mLSTM path, in token order */
+    for (t = 0; t < n; t++) { /* causal conv on the mLSTM path, in token order */
         float *xm = s->up + XLSTM__CAST(size_t, t) * ldu, *xc = s->conv + XLSTM__CAST(size_t, t) * ldw;
         if (K > 0) xlstm__conv_step(xc, s->owner[t]->bs[bi].conv, xm, w->conv_w, w->conv_b, I, K);
         else memcpy(xc, xm, XLSTM__CAST(size_t, I) * sizeof(float));
-        for (i = 0; i < I; i++) xc[i] = xlstm__silu(xc[i]);
+    }
+    XLSTM__PAR_ROWS(s, n)
+    for (t = 0; t < n; t++) {
+        float *xc = s->conv + XLSTM__CAST(size_t, t) * ldw;
+        int c_;
+        for (c_ = 0; c_ < I; c_++) xc[c_] = xlstm__silu(xc[c_]);
     }
     /* q, k from the conv path, v from the plain path; rows hold (q | k | v) */
     xlstm__headwise(s, &w->q, s->conv, ldw, n, s->qkv, q3, w->q_b);
@@ -3980,12 +4010,14 @@ static void xlstm__mlstm_block(xlstm_state *s, int bi, int n, int one_sequence) 
     cp.out = s->h, cp.ldo = ldw;
     xlstm__mlstm_cell(s, bi, n, one_sequence, &cp);
 
+    XLSTM__PAR_ROWS(s, n)
     for (t = 0; t < n; t++) {
         float *h = s->h + XLSTM__CAST(size_t, t) * ldw, *hn = s->raw + XLSTM__CAST(size_t, t) * ldw;
         const float *xc = s->conv + XLSTM__CAST(size_t, t) * ldw, *z = s->up + XLSTM__CAST(size_t, t) * ldu + I;
+        int c_;
         xlstm__groupnorm(hn, h, w->outnorm_w, NH, DH);
         /* learnable skip from the conv path, then the output gate SiLU(z) */
-        for (i = 0; i < I; i++) hn[i] = (hn[i] + w->skip[i] * xc[i]) * xlstm__silu(z[i]);
+        for (c_ = 0; c_ < I; c_++) hn[c_] = (hn[c_] + w->skip[c_] * xc[c_]) * xlstm__silu(z[c_]);
     }
     xlstm__matmul(s, &w->down, s->raw, ldw, n, s->xn, XLSTM__CAST(size_t, D), NULL, w->down_b);
     for (i = 0; i < n * D; i++) s->x[i] += s->xn[i];
@@ -4034,6 +4066,7 @@ static void xlstm__large_block(xlstm_state *s, int bi, int n, int one_sequence) 
     xlstm__cellp cp;
     int t, i;
 
+    XLSTM__PAR_ROWS(s, n)
     for (t = 0; t < n; t++)
         xlstm__rmsnorm(s->xn + XLSTM__CAST(size_t, t) * D, s->x + XLSTM__CAST(size_t, t) * D, w->norm_w, w->norm_b, D,
                        c->large.norm_eps);
@@ -4056,24 +4089,29 @@ static void xlstm__large_block(xlstm_state *s, int bi, int n, int one_sequence) 
     cp.g = s->gates, cp.ldg = ldg;
     cp.out = s->h, cp.ldo = ldw;
     xlstm__mlstm_cell(s, bi, n, one_sequence, &cp);
+    XLSTM__PAR_ROWS(s, n)
     for (t = 0; t < n; t++) { /* per-head norm, then the sigmoid output gate */
         float *h = s->h + XLSTM__CAST(size_t, t) * ldw, *hn = s->raw + XLSTM__CAST(size_t, t) * ldw;
         const float *o = s->conv + XLSTM__CAST(size_t, t) * ldw;
+        int c_;
         xlstm__headnorm(hn, h, w->outnorm_w, w->outnorm_b, NH, DV, c->large.norm_eps);
-        for (i = 0; i < VD; i++) hn[i] *= xlstm__sigmoid(o[i]);
+        for (c_ = 0; c_ < VD; c_++) hn[c_] *= xlstm__sigmoid(o[c_]);
     }
     xlstm__matmul(s, &w->down, s->raw, ldw, n, s->xn, XLSTM__CAST(size_t, D), NULL, w->down_b);
     for (i = 0; i < n * D; i++) s->x[i] += s->xn[i];
 
     /* SwiGLU feed-forward: rows of up hold (gate | up), F each */
+    XLSTM__PAR_ROWS(s, n)
     for (t = 0; t < n; t++)
         xlstm__rmsnorm(s->xn + XLSTM__CAST(size_t, t) * D, s->x + XLSTM__CAST(size_t, t) * D, w->ffn_norm_w,
                        w->ffn_norm_b, D, c->large.norm_eps);
     xlstm__matmul(s, &w->ffn_gate, s->xn, XLSTM__CAST(size_t, D), n, s->up, ldu, NULL, w->ffn_gate_b);
     xlstm__matmul(s, &w->ffn_up, s->xn, XLSTM__CAST(size_t, D), n, s->up + F, ldu, NULL, w->ffn_up_b);
+    XLSTM__PAR_ROWS(s, n)
     for (t = 0; t < n; t++) {
         float *u = s->up + XLSTM__CAST(size_t, t) * ldu;
-        for (i = 0; i < F; i++) u[i] = xlstm__silu(u[i]) * u[F + i];
+        int c_;
+        for (c_ = 0; c_ < F; c_++) u[c_] = xlstm__silu(u[c_]) * u[F + c_];
     }
     xlstm__matmul(s, &w->ffn_down, s->up, ldu, n, s->xn, XLSTM__CAST(size_t, D), NULL, w->ffn_down_b);
     for (i = 0; i < n * D; i++) s->x[i] += s->xn[i];
@@ -4089,9 +4127,10 @@ static void xlstm__slstm_block(xlstm_state *s, int bi, int n) {
     const size_t ldw = s->ld_wide, ldr = XLSTM__CAST(size_t, 4) * D;
     int t, j;
 
+    XLSTM__PAR_ROWS(s, n)
+    for (t = 0; t < n; t++) xlstm__layernorm(s->xn + XLSTM__CAST(size_t, t) * D, s->x + XLSTM__CAST(size_t, t) * D, w->norm_w, D);
     for (t = 0; t < n; t++) {
         float *xn = s->xn + XLSTM__CAST(size_t, t) * D, *xc = s->conv + XLSTM__CAST(size_t, t) * ldw;
-        xlstm__layernorm(xn, s->x + XLSTM__CAST(size_t, t) * D, w->norm_w, D);
         if (K > 0) {
             xlstm__conv_step(xc, s->owner[t]->bs[bi].conv, xn, w->conv_w, w->conv_b, D, K);
             for (j = 0; j < D; j++) xc[j] = xlstm__silu(xc[j]);
@@ -4155,12 +4194,15 @@ static void xlstm__slstm_block(xlstm_state *s, int bi, int n) {
     if (c->ffn.present) {
         const int P = c->ffn.proj_up_dim;
         const size_t ldu = s->ld_up;
+        XLSTM__PAR_ROWS(s, n)
         for (t = 0; t < n; t++)
             xlstm__layernorm(s->xn + XLSTM__CAST(size_t, t) * D, s->x + XLSTM__CAST(size_t, t) * D, w->ffn_norm_w, D);
         xlstm__matmul(s, &w->ffn_up, s->xn, XLSTM__CAST(size_t, D), n, s->up, ldu, NULL, w->ffn_up_b);
+        XLSTM__PAR_ROWS(s, n)
         for (t = 0; t < n; t++) { /* gated: act(first half) * second half */
             float *u = s->up + XLSTM__CAST(size_t, t) * ldu;
-            for (j = 0; j < P; j++) u[j] = xlstm__act(c->ffn.act_fn, u[j]) * u[P + j];
+            int c_;
+            for (c_ = 0; c_ < P; c_++) u[c_] = xlstm__act(c->ffn.act_fn, u[c_]) * u[P + c_];
         }
         xlstm__matmul(s, &w->ffn_down, s->up, ldu, n, s->xn, XLSTM__CAST(size_t, D), NULL, w->ffn_down_b);
         for (j = 0; j < n * D; j++) s->x[j] += s->xn[j];
