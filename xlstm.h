@@ -3723,15 +3723,19 @@ static void xlstm__matmul(xlstm_state *s, const xlstm__mat *m, const float *X, s
 #pragma omp parallel num_threads(s->n_threads) if (XLSTM__CAST(size_t, rows) * XLSTM__CAST(size_t, cols) * XLSTM__CAST(size_t, nt) > 32768)
 #endif
             {
-                int tid = 0, nth = 1, c, jj, rt;
+                int tid = 0, nth = 1, c, c0, c1, jj, rt;
 #ifdef _OPENMP
                 tid = omp_get_thread_num();
                 nth = omp_get_num_threads();
 #endif
-                /* each thread transposes a share of the columns, then all wait */
-                for (c = tid; c < cols; c += nth)
+                /* each thread transposes a share of the columns, 64 at a time
+                   (rows read in order, the 64 x np block written in cache), then all wait */
+                for (c0 = cols * tid / nth; c0 < cols * (tid + 1) / nth; c0 += 64) {
+                    c1 = c0 + 64 < cols * (tid + 1) / nth ? c0 + 64 : cols * (tid + 1) / nth;
                     for (jj = 0; jj < np; jj++)
-                        s->xt[XLSTM__CAST(size_t, c) * np + jj] = jj < nt ? X[XLSTM__CAST(size_t, j0 + jj) * ldx + c] : 0.0f;
+                        for (c = c0; c < c1; c++)
+                            s->xt[XLSTM__CAST(size_t, c) * np + jj] = jj < nt ? X[XLSTM__CAST(size_t, j0 + jj) * ldx + c] : 0.0f;
+                }
 #ifdef _OPENMP
 #pragma omp barrier
 #pragma omp for schedule(static)
@@ -3751,8 +3755,8 @@ static void xlstm__matmul(xlstm_state *s, const xlstm__mat *m, const float *X, s
                         W = tile;
                     }
                     k->gemm(nr, np, cols, W, XLSTM__CAST(size_t, cols), 1, s->xt, XLSTM__CAST(size_t, np), 0.0f, out, XLSTM__CAST(size_t, np));
-                    for (t = 0; t < nr; t++)
-                        for (jj = 0; jj < nt; jj++) yp[j0 + jj][r0 + t] = out[t * np + jj];
+                    for (jj = 0; jj < nt; jj++)
+                        for (t = 0; t < nr; t++) yp[j0 + jj][r0 + t] = out[t * np + jj];
                 }
             }
         }
