@@ -447,6 +447,7 @@ XLSTMDEF size_t xlstm_utf8_stream_flush(xlstm_utf8_stream *s, char *out, size_t 
 #endif
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && !defined(XLSTM_NO_SIMD)
 #include <immintrin.h> /* the one kernel vector extensions cannot express: VNNI */
+#define XLSTM__HAVE_VNNI 1
 #endif
 
 #if defined(XLSTM_NO_MALLOC) && !defined(XLSTM_MALLOC)
@@ -2662,6 +2663,7 @@ static void xlstm__quantize_x(const float *x, int n, const xlstm__xq *o) {
         }
     }
 }
+#if defined(XLSTM__HAVE_VNNI)
 /* The oracle of every dot_q4_i8: integer block sums, then the scales. */
 static float xlstm__dot_q4_i8_scalar(const unsigned char *row, const float *scale, const xlstm__xq *x, int n) {
     double acc = 0.0;
@@ -2675,6 +2677,7 @@ static float xlstm__dot_q4_i8_scalar(const unsigned char *row, const float *scal
     }
     return XLSTM__CAST(float, acc);
 }
+#endif
 
 /* -- scalar ------------------------------------------------------------------ */
 /* Sums run in double: the oracle should be the most accurate path, and on a

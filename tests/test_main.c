@@ -317,6 +317,7 @@ static void test_kernels_match_scalar(void) {
         }
         /* q4 rows against int8 activations: the vector kernel equals the
            integer oracle, which stays near the float dot */
+#if defined(XLSTM__HAVE_VNNI)
         if (kk->dot_q4_i8) {
             static signed char xq8[1024];
             static float d8[256], off8[256];
@@ -334,6 +335,7 @@ static void test_kernels_match_scalar(void) {
                 tested++;
             }
         }
+#endif
         /* matrix products: edge shapes (rows past a register tile, columns
            past a vector, sums longer than a block), a transposed A, beta */
         {
