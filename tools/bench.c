@@ -4,10 +4,14 @@
    options: --dtype f32|bf16|f16|q8|q4 (random models), -t THREADS, --batch B,
             --tokens N (decode tokens, default 32), --prefill N (default 512),
             --kernels auto|scalar|simd|avx2|avx512|avx512vnni, --save PATH (write the
-            random model as one .safetensors and exit; then bench PATH mmaps it)
+            random model as one .safetensors and exit; then bench PATH mmaps it),
+            --no-hugepages (big buffers on plain 4 KB pages)
    The last stdout line is key=value pairs. */
 #if !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
+#endif
+#if !defined(_DEFAULT_SOURCE)
+#define _DEFAULT_SOURCE /* madvise's MADV_HUGEPAGE */
 #endif
 #define XLSTM_MMAP
 #define XLSTM_IMPLEMENTATION
@@ -16,6 +20,37 @@
 
 #include <math.h>
 #include <time.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+/* Big buffers (the bandwidth probe, a random model, the library's states)
+   sit on 2 MB boundaries with transparent huge pages where Linux offers them:
+   a mmapped model file gets huge pages from the page cache, and in a VM each
+   4 KB page costs a two-level page walk, so the probe, the model and the
+   state all use the same page size. --no-hugepages turns this off. */
+static int use_hugepages = 1;
+static void *big_alloc(size_t n) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    const size_t huge = (size_t)2 << 20;
+    if (use_hugepages && n >= huge) {
+        void *p = NULL;
+        size_t r = (n + huge - 1) & ~(huge - 1);
+        if (posix_memalign(&p, huge, r) != 0) return NULL;
+        madvise(p, r, MADV_HUGEPAGE); /* a hint: ignored where unsupported */
+        return p;
+    }
+#endif
+    return malloc(n);
+}
+static void *lib_alloc(size_t n, void *user) {
+    (void)user;
+    return big_alloc(n);
+}
+static void lib_free(void *p, void *user) {
+    (void)user;
+    free(p);
+}
 
 static double now(void) {
     struct timespec ts;
@@ -65,7 +100,7 @@ __attribute__((target("avx512f"))) static uint64_t bw_stream_avx512(const bw_vec
 
 static double measure_bandwidth_gbs(int threads) {
     size_t bytes = (size_t)1 << 31, nv = bytes / sizeof(bw_vec);
-    bw_vec *buf = (bw_vec *)malloc(bytes);
+    bw_vec *buf = (bw_vec *)big_alloc(bytes);
     uint64_t (*stream)(const bw_vec *, size_t, size_t) = bw_stream;
     double best = 0;
     int rep;
@@ -182,7 +217,7 @@ static unsigned char *random_model(const char *cfg_text, int dtype, size_t *size
     hdr = st_header(&w, cfg_text, &hlen); /* the config rides along: a saved copy loads by itself */
     total = hlen;
     for (k = 0; k < w.n; k++) total += w.e[k].nbytes;
-    buf = (unsigned char *)malloc(total);
+    buf = (unsigned char *)big_alloc(total);
     if (!buf || !hdr) {
         free(buf);
         buf = NULL;
@@ -251,7 +286,7 @@ static int usage(void) {
     fprintf(stderr, "usage: xlstm-bench (MODEL | --random tiny|125M|350M|760M|1.3B|xlstm-7b|xlstm-large-tiny)\n"
                     "                   [--dtype f32|bf16|f16|q8|q4] [-t THREADS]\n"
                     "                   [--batch B] [--tokens N] [--prefill N] [--kernels auto|scalar|simd|avx2|avx512|avx512vnni]\n"
-                    "                   [--save PATH: write the random model to a file and exit]\n");
+                    "                   [--save PATH: write the random model to a file and exit] [--no-hugepages]\n");
     return 2;
 }
 
@@ -273,6 +308,7 @@ int main(int argc, char **argv) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--random") && v) random_name = v, i++;
         else if (!strcmp(a, "--save") && v) save_path = v, i++;
+        else if (!strcmp(a, "--no-hugepages")) use_hugepages = 0;
         else if (!strcmp(a, "--dtype") && v) {
             for (dtype = 0; dtype < 5 && strcmp(v, dtype_names[dtype]); dtype++) {}
             if (dtype == 5) return usage();
@@ -292,6 +328,8 @@ int main(int argc, char **argv) {
         else return usage();
     }
     if ((!model_path) == (!random_name) || threads < 1 || batch < 1 || n_tokens < 2 || n_prefill < 0) return usage();
+    params.alloc_fn = lib_alloc; /* states on huge pages too */
+    params.free_fn = lib_free;
 #ifdef _OPENMP
     omp_set_num_threads(threads);
 #else
