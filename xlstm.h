@@ -3144,6 +3144,8 @@ XLSTM__VI void xlstm__gemm_tile_v(int mr, int nv, int P, const float *A, size_t 
     if (nv == 2 && NV == 2) {
         for (p = 0; p < P; p++) {
             const size_t o = (size_t)p * a_cs;
+            if (!(p & 15)) /* a weight matrix streams from memory: fetch the next tile's rows */
+                for (i = 0; i < MR; i++) __builtin_prefetch(ar[i] + o + (size_t)MR * a_rs);
             xlstm__vld(&b0, B + (size_t)p * ldb);
             xlstm__vld(&b1, B + (size_t)p * ldb + 16);
 #pragma GCC unroll 8
