@@ -34,7 +34,7 @@
      XLSTM_MAX_DIM           cap on any model dimension (default 1<<20)
      XLSTM_MAX_BLOCKS        cap on the number of blocks (default 1024)
      XLSTM_MAX_SHARDS        cap on safetensors shards (default 1024)
-     XLSTM_PREFILL_ROWS      tokens per prefill chunk / sequences per batch pass (32)
+     XLSTM_PREFILL_ROWS      tokens per prefill chunk / sequences per batch pass (64)
      XLSTM_TOKENIZER_MAX_ADDED_LEN  longest added token accepted (default 256)
 
    THREADING & MEMORY
@@ -3448,7 +3448,7 @@ static void xlstm__conv_step(float *y, float *hist, const float *x, const float 
 /* ---- state ------------------------------------------------------------- */
 
 #ifndef XLSTM_PREFILL_ROWS
-#define XLSTM_PREFILL_ROWS 32 /* tokens per prefill chunk; also the largest batch per pass */
+#define XLSTM_PREFILL_ROWS 64 /* tokens per prefill chunk; also the largest batch per pass */
 #endif
 #define XLSTM__WTILE 8 /* weight rows per tile of a batched matrix product */
 
@@ -3471,7 +3471,7 @@ struct xlstm_state {
     size_t ld_up, ld_wide; /* row strides of up (2 max(I,P)) and conv/h (max(I,D)) */
     float *chunk;          /* chunkwise mLSTM, per thread: (R, R) weights, (4, R) vectors, (R, dk) keys */
     size_t chunk_stride;
-    float *xt;             /* (max_cols, 32) transposed input rows of a matrix product */
+    float *xt;             /* (R / 32 groups, max_cols, 32) transposed input rows of a matrix product */
     xlstm__xq xq;          /* one input row rounded to int8 (max_cols) */
     float *deq;            /* per thread: dequantised weight tile (WTILE, max_cols) + output tile (WTILE, 32) */
     size_t deq_stride;
@@ -3547,7 +3547,7 @@ XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state *
     s->deq_stride = XLSTM__WTILE * (cols + 32);
     s->chunk_stride = R * R + 4 * R + R * DK;
     scratch = V + R * (2 * D + s->ld_up + 2 * wide + ld_qkv + (4 * D > wide ? 4 * D : wide) + 2 * NH) +
-              XLSTM__CAST(size_t, s->n_threads) * s->chunk_stride + 32 * cols + 16 + (3 * (cols / 4) + 4) +
+              XLSTM__CAST(size_t, s->n_threads) * s->chunk_stride + (R + 31) / 32 * 32 * cols + 16 + (3 * (cols / 4) + 4) +
               XLSTM__CAST(size_t, s->n_threads) * s->deq_stride + 64;
     s->mem = XLSTM__CAST(float *, xlstm__malloc(&model->alloc, (total + scratch) * sizeof(float)));
     s->bs = XLSTM__CAST(xlstm__bstate *, xlstm__malloc(&model->alloc, (XLSTM__CAST(size_t, c->num_blocks) + 1) * sizeof(xlstm__bstate)));
@@ -3595,7 +3595,7 @@ XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state *
     s->chunk = p, p += XLSTM__CAST(size_t, s->n_threads) * s->chunk_stride;
     i = XLSTM__CAST(size_t, XLSTM__ADDR(p) % 64) / sizeof(float); /* 64-byte rows for the vector loads */
     p += i ? 16 - i : 0;
-    s->xt = p, p += 32 * cols;
+    s->xt = p, p += (R + 31) / 32 * 32 * cols;
     s->xq.d8 = p, p += cols / 4 + 1;
     s->xq.off8 = p, p += cols / 4 + 1;
     s->xq.q = XLSTM__CAST(signed char *, XLSTM__CAST(void *, p)), p += cols / 4 + 1;
@@ -3723,47 +3723,55 @@ static void xlstm__matmul(xlstm_state *s, const xlstm__mat *m, const float *X, s
         /* groups of up to 32 vectors: X^T (cols, np) zero-padded to np = 16
            or 32 columns, then tiles of 8 weight rows (dequantised once) times
            X^T, scattered back to the output rows */
-        int j0, tiles = (rows + XLSTM__WTILE - 1) / XLSTM__WTILE;
-        for (j0 = 0; j0 < nx; j0 += 32) {
-            const int nt = nx - j0 < 32 ? nx - j0 : 32, np = nt <= 16 ? 16 : 32;
+        /* X^T in groups of 32 vectors, each (cols, np) with np = 16 or 32
+           (zero-padded); then each tile of XLSTM__WTILE weight rows (widened
+           to f32 once) times every group, scattered back to the output rows */
+        const int tiles = (rows + XLSTM__WTILE - 1) / XLSTM__WTILE, groups = (nx + 31) / 32;
 #ifdef _OPENMP
-#pragma omp parallel num_threads(s->n_threads) if (XLSTM__CAST(size_t, rows) * XLSTM__CAST(size_t, cols) * XLSTM__CAST(size_t, nt) > 32768)
+#pragma omp parallel num_threads(s->n_threads) if (XLSTM__CAST(size_t, rows) * XLSTM__CAST(size_t, cols) * XLSTM__CAST(size_t, nx) > 32768)
 #endif
-            {
-                int tid = 0, nth = 1, c, c0, c1, jj, rt;
+        {
+            int tid = 0, nth = 1, c, c0, c1, jj, g, rt;
 #ifdef _OPENMP
-                tid = omp_get_thread_num();
-                nth = omp_get_num_threads();
+            tid = omp_get_thread_num();
+            nth = omp_get_num_threads();
 #endif
-                /* each thread transposes a share of the columns, 64 at a time
-                   (rows read in order, the 64 x np block written in cache), then all wait */
+            /* each thread transposes a share of the columns, 64 at a time
+               (rows read in order, the block written in cache), then all wait */
+            for (g = 0; g < groups; g++) {
+                const int nt = nx - 32 * g < 32 ? nx - 32 * g : 32, np = nt <= 16 ? 16 : 32;
+                float *xt = s->xt + XLSTM__CAST(size_t, g) * 32 * cols;
                 for (c0 = cols * tid / nth; c0 < cols * (tid + 1) / nth; c0 += 64) {
                     c1 = c0 + 64 < cols * (tid + 1) / nth ? c0 + 64 : cols * (tid + 1) / nth;
                     for (jj = 0; jj < np; jj++)
                         for (c = c0; c < c1; c++)
-                            s->xt[XLSTM__CAST(size_t, c) * np + jj] = jj < nt ? X[XLSTM__CAST(size_t, j0 + jj) * ldx + c] : 0.0f;
+                            xt[XLSTM__CAST(size_t, c) * np + jj] = jj < nt ? X[XLSTM__CAST(size_t, 32 * g + jj) * ldx + c] : 0.0f;
                 }
+            }
 #ifdef _OPENMP
 #pragma omp barrier
 #pragma omp for schedule(static)
 #endif
-                for (rt = 0; rt < tiles; rt++) {
-                    const int r0 = XLSTM__WTILE * rt, nr = rows - r0 < XLSTM__WTILE ? rows - r0 : XLSTM__WTILE;
-                    float *tile = s->deq + XLSTM__CAST(size_t, tid) * s->deq_stride;
-                    float *out = tile + XLSTM__CAST(size_t, XLSTM__WTILE) * cols;
-                    const float *W;
-                    int t;
-                    if (m->dtype == XLSTM__DT_F32) {
-                        W = XLSTM__CAST(const float *, XLSTM__CAST(const void *, m->w + XLSTM__CAST(size_t, r0) * m->row_bytes));
-                    } else {
-                        for (t = 0; t < nr; t++)
-                            k->dequant[m->dtype](tile + XLSTM__CAST(size_t, t) * cols, m->w + XLSTM__CAST(size_t, r0 + t) * m->row_bytes,
-                                                 m->scale ? m->scale + XLSTM__CAST(size_t, r0 + t) * nblk : NULL, cols);
-                        W = tile;
-                    }
-                    k->gemm(nr, np, cols, W, XLSTM__CAST(size_t, cols), 1, s->xt, XLSTM__CAST(size_t, np), 0.0f, out, XLSTM__CAST(size_t, np));
+            for (rt = 0; rt < tiles; rt++) {
+                const int r0 = XLSTM__WTILE * rt, nr = rows - r0 < XLSTM__WTILE ? rows - r0 : XLSTM__WTILE;
+                float *tile = s->deq + XLSTM__CAST(size_t, tid) * s->deq_stride;
+                float *out = tile + XLSTM__CAST(size_t, XLSTM__WTILE) * cols;
+                const float *W;
+                int t;
+                if (m->dtype == XLSTM__DT_F32) {
+                    W = XLSTM__CAST(const float *, XLSTM__CAST(const void *, m->w + XLSTM__CAST(size_t, r0) * m->row_bytes));
+                } else {
+                    for (t = 0; t < nr; t++)
+                        k->dequant[m->dtype](tile + XLSTM__CAST(size_t, t) * cols, m->w + XLSTM__CAST(size_t, r0 + t) * m->row_bytes,
+                                             m->scale ? m->scale + XLSTM__CAST(size_t, r0 + t) * nblk : NULL, cols);
+                    W = tile;
+                }
+                for (g = 0; g < groups; g++) {
+                    const int nt = nx - 32 * g < 32 ? nx - 32 * g : 32, np = nt <= 16 ? 16 : 32;
+                    k->gemm(nr, np, cols, W, XLSTM__CAST(size_t, cols), 1, s->xt + XLSTM__CAST(size_t, g) * 32 * cols,
+                            XLSTM__CAST(size_t, np), 0.0f, out, XLSTM__CAST(size_t, np));
                     for (jj = 0; jj < nt; jj++)
-                        for (t = 0; t < nr; t++) yp[j0 + jj][r0 + t] = out[t * np + jj];
+                        for (t = 0; t < nr; t++) yp[32 * g + jj][r0 + t] = out[t * np + jj];
                 }
             }
         }
