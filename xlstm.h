@@ -3451,6 +3451,7 @@ static void xlstm__conv_step(float *y, float *hist, const float *x, const float 
 #define XLSTM_PREFILL_ROWS 64 /* tokens per prefill chunk; also the largest batch per pass */
 #endif
 #define XLSTM__WTILE 8 /* weight rows per tile of a batched matrix product */
+#define XLSTM__SMALL_BATCH 8 /* fewer vectors than this: dot products, not a matrix product */
 
 /* Per block recurrent state, pointers into state->mem:
      mLSTM: conv (K-1, I); C (NH, DH, DH); n (NH, DH); m (NH)
@@ -3692,9 +3693,10 @@ XLSTMDEF xlstm_status xlstm_state_restore(xlstm_state *s, const void *src, size_
 /* ---- matrix products ------------------------------------------------------------ */
 
 /* Y[j] = W x_j (+ bias) for the nx row vectors of X (stride ldx). Output rows
-   go to Y + j*ldy, or to Yrows[j] when Yrows is given. One vector: a fused
-   dot per weight row, reading each weight once. Several: a matrix product,
-   with tiles of XLSTM__WTILE rows dequantised to f32 once. */
+   go to Y + j*ldy, or to Yrows[j] when Yrows is given. Fewer than
+   XLSTM__SMALL_BATCH vectors: fused dots per weight row, reading each weight
+   once. More: a matrix product, with tiles of XLSTM__WTILE rows dequantised
+   to f32 once. */
 static void xlstm__matmul(xlstm_state *s, const xlstm__mat *m, const float *X, size_t ldx, int nx, float *Y,
                           size_t ldy, float *const *Yrows, const float *bias) {
     const xlstm__kern *k = s->model->kern;
@@ -3718,6 +3720,18 @@ static void xlstm__matmul(xlstm_state *s, const xlstm__mat *m, const float *X, s
             const unsigned char *row = m->w + XLSTM__CAST(size_t, r) * m->row_bytes;
             const float *sc = m->scale ? m->scale + XLSTM__CAST(size_t, r) * nblk : NULL;
             y[r] = i8 ? k->dot_q4_i8(row, sc, &s->xq, cols) : k->dot[m->dtype](row, sc, X, cols);
+        }
+    } else if (nx < XLSTM__SMALL_BATCH) {
+        /* a few vectors (a small batch): each weight row, read once, stays in
+           cache for its nx dot products */
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, rows) * XLSTM__CAST(size_t, cols) > 32768)
+#endif
+        for (r = 0; r < rows; r++) {
+            const unsigned char *row = m->w + XLSTM__CAST(size_t, r) * m->row_bytes;
+            const float *sc = m->scale ? m->scale + XLSTM__CAST(size_t, r) * nblk : NULL;
+            int jv;
+            for (jv = 0; jv < nx; jv++) yp[jv][r] = k->dot[m->dtype](row, sc, X + XLSTM__CAST(size_t, jv) * ldx, cols);
         }
     } else {
         /* groups of up to 32 vectors: X^T (cols, np) zero-padded to np = 16
