@@ -2635,7 +2635,23 @@ struct xlstm__kern {
     /* one q4 row against x rounded to 8 bits (xlstm__quantize_x); NULL where
        the CPU has no 8-bit dot product instruction */
     float (*dot_q4_i8)(const unsigned char *row, const float *scale, const xlstm__xq *x, int n);
+    /* one bf16 row against x split by xlstm__even_odd: a 64-byte load holds
+       32 weights as 16 pairs, the even ones are word << 16 and the odd ones
+       word & 0xFFFF0000, so no lanes are moved; NULL in the scalar set */
+    float (*dot_bf16_eo)(const unsigned char *row, const float *xeo, int n);
 };
+
+/* x for dot_bf16_eo: each 32 elements as the 16 even then the 16 odd ones;
+   a tail shorter than 32 stays in order. */
+static void xlstm__even_odd(float *xeo, const float *x, int n) {
+    int b, i;
+    for (b = 0; b + 32 <= n; b += 32)
+        for (i = 0; i < 16; i++) {
+            xeo[b + i] = x[b + 2 * i];
+            xeo[b + 16 + i] = x[b + 2 * i + 1];
+        }
+    for (; b < n; b++) xeo[b] = x[b];
+}
 
 static void xlstm__quantize_x(const float *x, int n, const xlstm__xq *o) {
     int b, i;
@@ -2797,6 +2813,7 @@ static const xlstm__kern xlstm__kern_scalar = {
     {xlstm__deq_f32_scalar, xlstm__deq_bf16_scalar, xlstm__deq_f16_scalar, xlstm__deq_q8_scalar, xlstm__deq_q4_scalar},
     xlstm__gemm_scalar,
     xlstm__mlstm_head_scalar,
+    NULL,
     NULL,
 };
 
@@ -2999,6 +3016,39 @@ XLSTM__VI float xlstm__dot_bf16_v(const unsigned char *row, const float *scale, 
     s = xlstm__vsum(&a0);
     if (i < n) s += xlstm__dot_bf16_scalar(row + 2 * (size_t)i, NULL, x + i, n - i);
     return s;
+}
+/* bf16 against even/odd-split x: per 64 bytes one shift and one mask */
+XLSTM__VI float xlstm__dot_bf16_eo_v(const unsigned char *row, const float *xeo, int n) {
+    xlstm__v16f a0, a1, a2, a3, w0, w1, x0, x1;
+    xlstm__v16u u, t;
+    int i = 0;
+    xlstm__vzero(&a0), a1 = a0, a2 = a0, a3 = a0;
+    for (; i + 64 <= n; i += 64) {
+        const unsigned char *q = row + (size_t)i * 2;
+        __builtin_prefetch(q + XLSTM__PREFETCH);
+        __builtin_prefetch(q + XLSTM__PREFETCH + 64);
+        memcpy(&u, q, sizeof u);
+        t = u << 16, memcpy(&w0, &t, sizeof t);
+        t = u & 0xFFFF0000u, memcpy(&w1, &t, sizeof t);
+        xlstm__vld(&x0, xeo + i), xlstm__vld(&x1, xeo + i + 16);
+        a0 += w0 * x0, a1 += w1 * x1;
+        memcpy(&u, q + 64, sizeof u);
+        t = u << 16, memcpy(&w0, &t, sizeof t);
+        t = u & 0xFFFF0000u, memcpy(&w1, &t, sizeof t);
+        xlstm__vld(&x0, xeo + i + 32), xlstm__vld(&x1, xeo + i + 48);
+        a2 += w0 * x0, a3 += w1 * x1;
+    }
+    for (; i + 32 <= n; i += 32) {
+        memcpy(&u, row + (size_t)i * 2, sizeof u);
+        t = u << 16, memcpy(&w0, &t, sizeof t);
+        t = u & 0xFFFF0000u, memcpy(&w1, &t, sizeof t);
+        xlstm__vld(&x0, xeo + i), xlstm__vld(&x1, xeo + i + 16);
+        a0 += w0 * x0, a1 += w1 * x1;
+    }
+    a0 += a1;
+    a2 += a3;
+    a0 += a2;
+    return xlstm__vsum(&a0) + (i < n ? xlstm__dot_bf16_scalar(row + (size_t)i * 2, NULL, xeo + i, n - i) : 0.0f);
 }
 XLSTM__VI float xlstm__dot_f16_v(const unsigned char *row, const float *scale, const float *x, int n) {
     XLSTM__DOT_LOOP(xlstm__vld_f16, 2)
@@ -3236,6 +3286,9 @@ XLSTM__VI float xlstm__mlstm_head_v(float *C, float *nv, const float *q, const f
     ATTR static float xlstm__dot_q8_##SUF(const unsigned char *r, const float *s, const float *x, int n) {        \
         return xlstm__dot_q8_v(r, s, x, n);                                                                        \
     }                                                                                                              \
+    ATTR static float xlstm__dot_bf16_eo_##SUF(const unsigned char *r, const float *x, int n) {                  \
+        return xlstm__dot_bf16_eo_v(r, x, n);                                                                      \
+    }                                                                                                              \
     ATTR static float xlstm__dot_q4_##SUF(const unsigned char *r, const float *s, const float *x, int n) {        \
         return xlstm__dot_q4_v(r, s, x, n);                                                                        \
     }                                                                                                              \
@@ -3271,6 +3324,7 @@ XLSTM__VI float xlstm__mlstm_head_v(float *C, float *nv, const float *q, const f
         xlstm__gemm_##SUF,                                                                                         \
         xlstm__mlstm_head_##SUF,                                                                                   \
         NULL,                                                                                                      \
+        xlstm__dot_bf16_eo_##SUF,                                                                                  \
     };
 
 /* register tiles: 4 rows x 1 vector where a 16-float vector is 2 or 4
@@ -3342,6 +3396,7 @@ static const xlstm__kern xlstm__kern_avx512vnni = {
     xlstm__gemm_avx512,
     xlstm__mlstm_head_avx512,
     xlstm__dot_q4_i8_vnni,
+    xlstm__dot_bf16_eo_avx512,
 };
 #endif
 #if defined(__GNUC__) && !defined(__clang__)
@@ -3474,6 +3529,7 @@ struct xlstm_state {
     size_t chunk_stride;
     float *xt;             /* (R / 32 groups, max_cols, 32) transposed input rows of a matrix product */
     xlstm__xq xq;          /* one input row rounded to int8 (max_cols) */
+    float *xeo;            /* one input row split even/odd (max_cols) */
     float *deq;            /* per thread: dequantised weight tile (WTILE, max_cols) + output tile (WTILE, 32) */
     size_t deq_stride;
     int n_threads;
@@ -3548,7 +3604,7 @@ XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state *
     s->deq_stride = XLSTM__WTILE * (cols + 32);
     s->chunk_stride = R * R + 4 * R + R * DK;
     scratch = V + R * (2 * D + s->ld_up + 2 * wide + ld_qkv + (4 * D > wide ? 4 * D : wide) + 2 * NH) +
-              XLSTM__CAST(size_t, s->n_threads) * s->chunk_stride + (R + 31) / 32 * 32 * cols + 16 + (3 * (cols / 4) + 4) +
+              XLSTM__CAST(size_t, s->n_threads) * s->chunk_stride + (R + 31) / 32 * 32 * cols + 16 + (3 * (cols / 4) + 4) + cols + 16 +
               XLSTM__CAST(size_t, s->n_threads) * s->deq_stride + 64;
     s->mem = XLSTM__CAST(float *, xlstm__malloc(&model->alloc, (total + scratch) * sizeof(float)));
     s->bs = XLSTM__CAST(xlstm__bstate *, xlstm__malloc(&model->alloc, (XLSTM__CAST(size_t, c->num_blocks) + 1) * sizeof(xlstm__bstate)));
@@ -3600,6 +3656,7 @@ XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state *
     s->xq.d8 = p, p += cols / 4 + 1;
     s->xq.off8 = p, p += cols / 4 + 1;
     s->xq.q = XLSTM__CAST(signed char *, XLSTM__CAST(void *, p)), p += cols / 4 + 1;
+    s->xeo = p, p += cols;
     i = XLSTM__CAST(size_t, XLSTM__ADDR(p) % 64) / sizeof(float); /* 64-byte align the tiles */
     s->deq = p + (i ? 16 - i : 0);
     xlstm_state_reset(s);
@@ -3710,16 +3767,19 @@ static void xlstm__matmul(xlstm_state *s, const xlstm__mat *m, const float *X, s
     if (nx == 1) {
         float *y = yp[0];
         /* q4 with an 8-bit dot product: round x to int8 once for all rows
-           (with few rows the rounding would cost more than it saves) */
+           (with few rows the rounding would cost more than it saves); bf16:
+           split x into even and odd elements once */
         const int i8 = m->dtype == XLSTM__DT_Q4 && k->dot_q4_i8 && rows >= 64;
+        const int eo = m->dtype == XLSTM__DT_BF16 && k->dot_bf16_eo && rows >= 64;
         if (i8) xlstm__quantize_x(X, cols, &s->xq);
+        if (eo) xlstm__even_odd(s->xeo, X, cols);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, rows) * XLSTM__CAST(size_t, cols) > 32768)
 #endif
         for (r = 0; r < rows; r++) {
             const unsigned char *row = m->w + XLSTM__CAST(size_t, r) * m->row_bytes;
             const float *sc = m->scale ? m->scale + XLSTM__CAST(size_t, r) * nblk : NULL;
-            y[r] = i8 ? k->dot_q4_i8(row, sc, &s->xq, cols) : k->dot[m->dtype](row, sc, X, cols);
+            y[r] = i8 ? k->dot_q4_i8(row, sc, &s->xq, cols) : eo ? k->dot_bf16_eo(row, s->xeo, cols) : k->dot[m->dtype](row, sc, X, cols);
         }
     } else if (nx < XLSTM__SMALL_BATCH) {
         /* a few vectors (a small batch): each weight row, read once, stays in

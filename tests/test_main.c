@@ -297,6 +297,12 @@ static void test_kernels_match_scalar(void) {
                 a = ref->dot[dt](buf, scale, x, n);
                 b = kk->dot[dt](buf, scale, x, n);
                 CHECK_NEAR(b, a, 1e-4 * (1 + fabs(a)));
+                if (dt == XLSTM__DT_BF16 && kk->dot_bf16_eo) { /* the same row against x split even/odd */
+                    static float xeo[1024];
+                    xlstm__even_odd(xeo, x, n);
+                    b = kk->dot_bf16_eo(buf, xeo, n);
+                    CHECK_NEAR(b, a, 1e-4 * (1 + fabs(a)));
+                }
                 ref->dequant[dt](out_ref, buf, scale, n);
                 kk->dequant[dt](out, buf, scale, n);
                 CHECK(memcmp(out, out_ref, (size_t)n * sizeof(float)) == 0);
