@@ -2639,6 +2639,8 @@ struct xlstm__kern {
        32 weights as 16 pairs, the even ones are word << 16 and the odd ones
        word & 0xFFFF0000, so no lanes are moved; NULL in the scalar set */
     float (*dot_bf16_eo)(const unsigned char *row, const float *xeo, int n);
+    /* x = x sigmoid(x) in place (the vector version's exp is within 2 ulp) */
+    void (*silu)(float *x, int n);
 };
 
 /* x for dot_bf16_eo: each 32 elements as the 16 even then the 16 odd ones;
@@ -2807,6 +2809,11 @@ static float xlstm__mlstm_head_scalar(float *C, float *nv, const float *q, const
     return XLSTM__CAST(float, qn);
 }
 
+static void xlstm__silu_scalar(float *x, int n) {
+    int i;
+    for (i = 0; i < n; i++) x[i] = x[i] / (1.0f + expf(-x[i]));
+}
+
 static const xlstm__kern xlstm__kern_scalar = {
     "scalar",
     {xlstm__dot_f32_scalar, xlstm__dot_bf16_scalar, xlstm__dot_f16_scalar, xlstm__dot_q8_scalar, xlstm__dot_q4_scalar},
@@ -2815,6 +2822,7 @@ static const xlstm__kern xlstm__kern_scalar = {
     xlstm__mlstm_head_scalar,
     NULL,
     NULL,
+    xlstm__silu_scalar,
 };
 
 /* -- vectors ------------------------------------------------------------------ */
@@ -3016,6 +3024,43 @@ XLSTM__VI float xlstm__dot_bf16_v(const unsigned char *row, const float *scale, 
     s = xlstm__vsum(&a0);
     if (i < n) s += xlstm__dot_bf16_scalar(row + 2 * (size_t)i, NULL, x + i, n - i);
     return s;
+}
+/* exp(x) for 16 lanes, Cephes' expf: x = n ln2 + r with n rounded to nearest
+   (ln2 in two parts), a degree-6 polynomial for e^r on |r| <= ln2/2, then
+   2^n through the exponent bits. x is clamped to [-87.3, 88.3], where 2^n
+   stays a normal number; within 2 ulp of libm's expf. */
+XLSTM__VI void xlstm__vexp(xlstm__v16f *y, const xlstm__v16f *x) {
+    xlstm__v16f v = *x, n, r, p, lo, hi;
+    xlstm__v16i e, vb, lob, hib, below, above;
+    xlstm__vzero(&lo), hi = lo + 88.3f, lo = lo - 87.3f;
+    below = v < lo, above = v > hi; /* all-ones lanes; C has no vector ?: */
+    memcpy(&vb, &v, sizeof vb), memcpy(&lob, &lo, sizeof lob), memcpy(&hib, &hi, sizeof hib);
+    vb = (vb & ~(below | above)) | (lob & below) | (hib & above);
+    memcpy(&v, &vb, sizeof v);
+    n = (v * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round to nearest via 1.5 * 2^23 */
+    r = v - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    p = 1.9875691500e-4f * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    e = (__builtin_convertvector(n, xlstm__v16i) + 127) << 23;
+    memcpy(&v, &e, sizeof v);
+    *y = p * v;
+}
+XLSTM__VI void xlstm__silu_v(float *x, int n) {
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        xlstm__v16f v, e, m;
+        xlstm__vld(&v, x + i);
+        m = -v;
+        xlstm__vexp(&e, &m);
+        v = v / (1.0f + e);
+        xlstm__vst(x + i, &v);
+    }
+    for (; i < n; i++) x[i] = x[i] / (1.0f + expf(-x[i]));
 }
 /* bf16 against even/odd-split x: per 64 bytes one shift and one mask */
 XLSTM__VI float xlstm__dot_bf16_eo_v(const unsigned char *row, const float *xeo, int n) {
@@ -3286,6 +3331,7 @@ XLSTM__VI float xlstm__mlstm_head_v(float *C, float *nv, const float *q, const f
     ATTR static float xlstm__dot_q8_##SUF(const unsigned char *r, const float *s, const float *x, int n) {        \
         return xlstm__dot_q8_v(r, s, x, n);                                                                        \
     }                                                                                                              \
+    ATTR static void xlstm__silu_##SUF(float *x, int n) { xlstm__silu_v(x, n); }                                  \
     ATTR static float xlstm__dot_bf16_eo_##SUF(const unsigned char *r, const float *x, int n) {                  \
         return xlstm__dot_bf16_eo_v(r, x, n);                                                                      \
     }                                                                                                              \
@@ -3325,6 +3371,7 @@ XLSTM__VI float xlstm__mlstm_head_v(float *C, float *nv, const float *q, const f
         xlstm__mlstm_head_##SUF,                                                                                   \
         NULL,                                                                                                      \
         xlstm__dot_bf16_eo_##SUF,                                                                                  \
+        xlstm__silu_##SUF,                                                                                         \
     };
 
 /* register tiles: 4 rows x 1 vector where a 16-float vector is 2 or 4
@@ -3397,6 +3444,7 @@ static const xlstm__kern xlstm__kern_avx512vnni = {
     xlstm__mlstm_head_avx512,
     xlstm__dot_q4_i8_vnni,
     xlstm__dot_bf16_eo_avx512,
+    xlstm__silu_avx512,
 };
 #endif
 #if defined(__GNUC__) && !defined(__clang__)
@@ -4082,11 +4130,7 @@ static void xlstm__mlstm_block(xlstm_state *s, int bi, int n, int one_sequence) 
         else memcpy(xc, xm, XLSTM__CAST(size_t, I) * sizeof(float));
     }
     XLSTM__PAR_ROWS(s, n)
-    for (t = 0; t < n; t++) {
-        float *xc = s->conv + XLSTM__CAST(size_t, t) * ldw;
-        int c_;
-        for (c_ = 0; c_ < I; c_++) xc[c_] = xlstm__silu(xc[c_]);
-    }
+    for (t = 0; t < n; t++) mdl->kern->silu(s->conv + XLSTM__CAST(size_t, t) * ldw, I);
     /* q, k from the conv path, v from the plain path; rows hold (q | k | v) */
     xlstm__headwise(s, &w->q, s->conv, ldw, n, s->qkv, q3, w->q_b);
     xlstm__headwise(s, &w->k, s->conv, ldw, n, s->qkv + I, q3, w->k_b);
@@ -4106,11 +4150,13 @@ static void xlstm__mlstm_block(xlstm_state *s, int bi, int n, int one_sequence) 
     XLSTM__PAR_ROWS(s, n)
     for (t = 0; t < n; t++) {
         float *h = s->h + XLSTM__CAST(size_t, t) * ldw, *hn = s->raw + XLSTM__CAST(size_t, t) * ldw;
-        const float *xc = s->conv + XLSTM__CAST(size_t, t) * ldw, *z = s->up + XLSTM__CAST(size_t, t) * ldu + I;
+        const float *xc = s->conv + XLSTM__CAST(size_t, t) * ldw;
+        float *z = s->up + XLSTM__CAST(size_t, t) * ldu + I;
         int c_;
         xlstm__groupnorm(hn, h, w->outnorm_w, NH, DH);
-        /* learnable skip from the conv path, then the output gate SiLU(z) */
-        for (c_ = 0; c_ < I; c_++) hn[c_] = (hn[c_] + w->skip[c_] * xc[c_]) * xlstm__silu(z[c_]);
+        /* learnable skip from the conv path, then the output gate SiLU(z) (z is not needed after) */
+        mdl->kern->silu(z, I);
+        for (c_ = 0; c_ < I; c_++) hn[c_] = (hn[c_] + w->skip[c_] * xc[c_]) * z[c_];
     }
     xlstm__matmul(s, &w->down, s->raw, ldw, n, s->xn, XLSTM__CAST(size_t, D), NULL, w->down_b);
     for (i = 0; i < n * D; i++) s->x[i] += s->xn[i];
@@ -4204,7 +4250,8 @@ static void xlstm__large_block(xlstm_state *s, int bi, int n, int one_sequence) 
     for (t = 0; t < n; t++) {
         float *u = s->up + XLSTM__CAST(size_t, t) * ldu;
         int c_;
-        for (c_ = 0; c_ < F; c_++) u[c_] = xlstm__silu(u[c_]) * u[F + c_];
+        mdl->kern->silu(u, F);
+        for (c_ = 0; c_ < F; c_++) u[c_] *= u[F + c_];
     }
     xlstm__matmul(s, &w->ffn_down, s->up, ldu, n, s->xn, XLSTM__CAST(size_t, D), NULL, w->ffn_down_b);
     for (i = 0; i < n * D; i++) s->x[i] += s->xn[i];
@@ -4226,7 +4273,7 @@ static void xlstm__slstm_block(xlstm_state *s, int bi, int n) {
         float *xn = s->xn + XLSTM__CAST(size_t, t) * D, *xc = s->conv + XLSTM__CAST(size_t, t) * ldw;
         if (K > 0) {
             xlstm__conv_step(xc, s->owner[t]->bs[bi].conv, xn, w->conv_w, w->conv_b, D, K);
-            for (j = 0; j < D; j++) xc[j] = xlstm__silu(xc[j]);
+            mdl->kern->silu(xc, D);
         } else {
             memcpy(xc, xn, XLSTM__CAST(size_t, D) * sizeof(float));
         }

@@ -342,6 +342,23 @@ static void test_kernels_match_scalar(void) {
             }
         }
 #endif
+        /* SiLU: the vector exp against libm's, over the range that matters */
+        {
+            static float v1[1000], v2[1000];
+            double worst = 0;
+            for (i = 0; i < 1000; i++) v1[i] = v2[i] = (float)(i - 500) * 0.2f + (float)(i % 7) * 0.013f;
+            v1[0] = v2[0] = -200.0f, v1[1] = v2[1] = 200.0f, v1[2] = v2[2] = 0.0f;
+            ref->silu(v1, 1000);
+            kk->silu(v2, 1000);
+            for (i = 0; i < 1000; i++) {
+                double d = fabs((double)v1[i] - v2[i]) / (1e-30 + fabs((double)v1[i]));
+                if (fabs(v1[i]) > 1e-30 && d > worst) worst = d;
+            }
+            CHECK(worst < 5e-7);
+            CHECK(v2[0] == 0.0f || fabs(v2[0]) < 1e-30);
+            CHECK(v2[1] == 200.0f);
+            tested++;
+        }
         /* matrix products: edge shapes (rows past a register tile, columns
            past a vector, sums longer than a block), a transposed A, beta */
         {
