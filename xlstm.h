@@ -3573,7 +3573,7 @@ struct xlstm_state {
     /* scratch, XLSTM_PREFILL_ROWS rows each */
     float *x, *xn, *up, *conv, *qkv, *h, *raw, *gates;
     size_t ld_up, ld_wide; /* row strides of up (2 max(I,P)) and conv/h (max(I,D)) */
-    float *chunk;          /* chunkwise mLSTM, per thread: (R, R) weights, (4, R) vectors, (R, dk) keys */
+    float *chunk;          /* chunkwise mLSTM, per thread: (R, R) weights, (4, R) vectors, 2 x (R, dk) */
     size_t chunk_stride;
     float *xt;             /* (R / 32 groups, max_cols, 32) transposed input rows of a matrix product */
     xlstm__xq xq;          /* one input row rounded to int8 (max_cols) */
@@ -3650,7 +3650,7 @@ XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state *
     s->ld_up = 2 * (I > P ? I : P);
     s->ld_wide = wide;
     s->deq_stride = XLSTM__WTILE * (cols + 32);
-    s->chunk_stride = R * R + 4 * R + R * DK;
+    s->chunk_stride = R * R + 4 * R + 2 * R * DK;
     scratch = V + R * (2 * D + s->ld_up + 2 * wide + ld_qkv + (4 * D > wide ? 4 * D : wide) + 2 * NH) +
               XLSTM__CAST(size_t, s->n_threads) * s->chunk_stride + (R + 31) / 32 * 32 * cols + 16 + (3 * (cols / 4) + 4) + cols + 16 +
               XLSTM__CAST(size_t, s->n_threads) * s->deq_stride + 64;
@@ -4008,7 +4008,7 @@ static void xlstm__mlstm_chunk(xlstm_state *s, xlstm__bstate *st, int L, const x
     for (hd = 0; hd < NH; hd++) {
         int tid = 0, t, u, a, b;
         double qn;
-        float *Wm, *cum, *mt, *alpha, *qnv, *kw;
+        float *Wm, *cum, *mt, *alpha, *qnv, *kw, *qa;
         float *C = st->C + XLSTM__CAST(size_t, hd) * dk * dv, *nv = st->n + XLSTM__CAST(size_t, hd) * dk;
         const float *Q = p->q + XLSTM__CAST(size_t, hd) * dk, *K = p->k + XLSTM__CAST(size_t, hd) * dk;
         const float *V = p->v + XLSTM__CAST(size_t, hd) * dv;
@@ -4023,7 +4023,8 @@ static void xlstm__mlstm_chunk(xlstm_state *s, xlstm__bstate *st, int L, const x
         mt = cum + L;                                                /* (L) m_t */
         alpha = mt + L;                                              /* (L) exp(g_t - m_t) */
         qnv = alpha + L;                                             /* (L) normaliser q_t.n_t */
-        kw = qnv + L;                                                /* (L, dk) keys weighted for the carry */
+        kw = qnv + L;                                                /* (L, dk) K^T, then keys weighted for the carry */
+        qa = kw + L * dk;                                            /* (L, dk) alpha_t q_t */
         for (t = 0; t < L; t++) {
             run += xlstm__logsigmoid(*XLSTM__ROW(p->g, p->ldg, t, NH + hd));
             cum[t] = run;
@@ -4050,16 +4051,7 @@ static void xlstm__mlstm_chunk(xlstm_state *s, xlstm__bstate *st, int L, const x
             }
             qnv[t] = XLSTM__CAST(float, qn);
         }
-        /* inter-chunk part: H = diag(alpha) Q C_0, then the intra-chunk part
-           H += Wm V; the normaliser likewise: alpha_t q_t.n_0 + sum_u Wm_tu */
-        kern->gemm(L, dv, dk, Q, p->ld, 1, C, XLSTM__CAST(size_t, dv), 0.0f, H, p->ldo);
-        for (t = 0; t < L; t++) {
-            float *ht = H + XLSTM__CAST(size_t, t) * p->ldo;
-            for (b = 0; b < dv; b++) ht[b] *= alpha[t];
-        }
-        kern->gemm(L, dv, L, Wm, XLSTM__CAST(size_t, L), 1, V, p->ld, 1.0f, H, p->ldo);
-        for (t = 0; t < L; t++) xlstm__normalise_head(H + XLSTM__CAST(size_t, t) * p->ldo, dv, qnv[t], mt[t], p->eps);
-        /* carry the state to the chunk's end: C = alpha_L C_0 + sum_u wl_u k_u v_u^T,
+        /* the carry's weights: C = alpha_L C_0 + sum_u wl_u k_u v_u^T and
            n = alpha_L n_0 + sum_u wl_u k_u */
         for (u = 0; u < L; u++) {
             const float w = expf(cum[L - 1] - cum[u] + *XLSTM__ROW(p->g, p->ldg, u, hd) - mt[L - 1]) * p->k_scale;
@@ -4070,7 +4062,18 @@ static void xlstm__mlstm_chunk(xlstm_state *s, xlstm__bstate *st, int L, const x
             for (u = 0; u < L; u++) na += kw[XLSTM__CAST(size_t, u) * dk + a];
             nv[a] = na;
         }
-        kern->gemm(dk, dv, L, kw, 1, XLSTM__CAST(size_t, dk), V, p->ld, alpha[L - 1], C, XLSTM__CAST(size_t, dv));
+        for (t = 0; t < L; t++)
+            for (a = 0; a < dk; a++) qa[XLSTM__CAST(size_t, t) * dk + a] = alpha[t] * Q[XLSTM__CAST(size_t, t) * p->ld + a];
+        /* per 32 columns of C (so each part of the state is read once and
+           written once): H = diag(alpha) Q C_0 (inter-chunk) + Wm V
+           (intra-chunk), then C = alpha_L C_0 + Kw^T V */
+        for (b = 0; b < dv; b += 32) {
+            const int w = dv - b < 32 ? dv - b : 32;
+            kern->gemm(L, w, dk, qa, XLSTM__CAST(size_t, dk), 1, C + b, XLSTM__CAST(size_t, dv), 0.0f, H + b, p->ldo);
+            kern->gemm(L, w, L, Wm, XLSTM__CAST(size_t, L), 1, V + b, p->ld, 1.0f, H + b, p->ldo);
+            kern->gemm(dk, w, L, kw, 1, XLSTM__CAST(size_t, dk), V + b, p->ld, alpha[L - 1], C + b, XLSTM__CAST(size_t, dv));
+        }
+        for (t = 0; t < L; t++) xlstm__normalise_head(H + XLSTM__CAST(size_t, t) * p->ldo, dv, qnv[t], mt[t], p->eps);
         st->m[hd] = mt[L - 1];
     }
 }
