@@ -1,4 +1,4 @@
-/* xlstm.h - run xLSTM language models in plain C99.        v0.2.0
+/* xlstm.h - run xLSTM language models in plain C99.        v0.3.0
    Single-file library; MIT license at the end of this file.
 
    USAGE
@@ -100,6 +100,9 @@
      section below).
 
    RECENT CHANGES
+     0.3.0  prompts as register-tiled matrix products in 64-token chunks;
+            faster q8/q4/bf16 decode kernels; the avx512vnni kernel level
+            (4-bit weights x 8-bit activations); XLSTM_PREFILL_ROWS is 64.
      0.2.0  xLSTM Large (the 7B), shards, mmap, bf16/f16/q8/q4 weights, SIMD
             kernels, chunkwise prefill, batched decoding, BPE tokenizer,
             arena / no-stdio builds.
@@ -112,7 +115,7 @@
 #include <stdint.h>
 
 #define XLSTM_VERSION_MAJOR 0
-#define XLSTM_VERSION_MINOR 2
+#define XLSTM_VERSION_MINOR 3
 #define XLSTM_VERSION_PATCH 0
 #define XLSTM_VERSION_STRING "0.2.0"
 
