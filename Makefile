@@ -102,7 +102,7 @@ wasm-test: | build
 
 # Every input a fuzzer ever crashed on, replayed under ASan+UBSan (no libFuzzer needed).
 FUZZ_TARGETS := fuzz_safetensors fuzz_config fuzz_model fuzz_state fuzz_tokenizer
-SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SANFLAGS := -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer
 check-fuzz-regressions: | build
 	@for t in $(FUZZ_TARGETS); do \
 	  if ls tests/fuzz/regressions/$$t/* >/dev/null 2>&1; then \

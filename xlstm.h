@@ -2662,18 +2662,23 @@ static void xlstm__quantize_x(const float *x, int n, const xlstm__xq *o) {
     int b, i;
     for (b = 0; b < n / XLSTM__QBLOCK; b++) {
         const float *xb = x + XLSTM__CAST(size_t, b) * XLSTM__QBLOCK;
-        float amax = 0.0f, d, id;
-        int sum = 0;
+        float amax = 0.0f, d = 0.0f;
+        int sum = 0, finite = 1;
         for (i = 0; i < XLSTM__QBLOCK; i++) {
             const float a = fabsf(xb[i]);
-            amax = a > amax ? a : amax;
+            if (a - a != 0.0f) { /* inf or NaN: the dot becomes NaN, as the float kernels' would */
+                finite = 0;
+                d = a - a;
+            } else if (a > amax) {
+                amax = a;
+            }
         }
-        d = amax / 127.0f;
-        id = d > 0.0f ? 1.0f / d : 0.0f;
-        /* to nearest, halves away from 0; |x| id <= 127 (+ rounding) so the
-           result fits */
+        if (finite) d = amax / 127.0f;
+        /* x / amax (not x * (127 / amax), which overflows for tiny amax) keeps
+           |f| <= 127, so the conversion below is defined; to nearest, halves
+           away from 0 */
         for (i = 0; i < XLSTM__QBLOCK; i++) {
-            const float f = xb[i] * id;
+            const float f = finite && amax > 0.0f ? xb[i] / amax * 127.0f : 0.0f;
             const int v = XLSTM__CAST(int, f + (f >= 0.0f ? 0.5f : -0.5f));
             o->q[b * XLSTM__QBLOCK + i] = XLSTM__CAST(signed char, v);
             sum += v;

@@ -340,6 +340,30 @@ static void test_kernels_match_scalar(void) {
                 CHECK_NEAR(a, f, 0.02 * (1 + fabs(f)));
                 tested++;
             }
+            /* hostile activations (a fuzzer found the first): a tiny block
+               (127 / amax overflows), a denormal one, then inf and NaN, which
+               make the dot NaN as the float dot does; no undefined conversion */
+            {
+                static float xs[64];
+                const float odd[4] = {1e-38f, 1e-44f, 1.0f / 0.0f, 0.0f / 0.0f};
+                int k;
+                for (k = 0; k < 4; k++) {
+                    double a, b, f;
+                    for (i = 0; i < 64; i++) xs[i] = (float)((i * 7) % 13 - 6) / 6.0f * (k < 2 ? odd[k] : 1.0f);
+                    if (k >= 2) xs[37] = odd[k];
+                    xlstm__quantize_x(xs, 64, &xq);
+                    a = xlstm__dot_q4_i8_scalar(row, scale, &xq, 64);
+                    b = kk->dot_q4_i8(row, scale, &xq, 64);
+                    f = xlstm__dot_q4_scalar(row, scale, xs, 64);
+                    if (k < 2) {
+                        CHECK(isfinite(a) && isfinite(b));
+                        CHECK_NEAR(a, f, 0.02 * fabs(f) + 1e-44);
+                    } else {
+                        CHECK(isnan(a) && isnan(b));
+                    }
+                    tested++;
+                }
+            }
         }
 #endif
         /* SiLU: the vector exp against libm's, over the range that matters */
