@@ -3244,7 +3244,23 @@ XLSTM__VI void xlstm__gemm_tile_v(int mr, int nv, int P, const float *A, size_t 
         xlstm__vzero(&acc[i][0]);
         xlstm__vzero(&acc[i][1]);
     }
-    if (nv == 2 && NV == 2) {
+    if (nv == 2 && NV == 2 && mr == MR && a_cs == 1) {
+        /* the common case (a full tile of weight rows): one base pointer, so
+           the compiler keeps every address in a register */
+        for (p = 0; p < P; p++) {
+            const float *a = A + p;
+            if (!(p & 15))
+                for (i = 0; i < MR; i++) __builtin_prefetch(a + (size_t)(MR + i) * a_rs);
+            xlstm__vld(&b0, B + (size_t)p * ldb);
+            xlstm__vld(&b1, B + (size_t)p * ldb + 16);
+#pragma GCC unroll 8
+            for (i = 0; i < MR; i++) {
+                const float av = a[(size_t)i * a_rs];
+                acc[i][0] += b0 * av;
+                acc[i][1] += b1 * av;
+            }
+        }
+    } else if (nv == 2 && NV == 2) {
         for (p = 0; p < P; p++) {
             const size_t o = (size_t)p * a_cs;
             if (!(p & 15)) /* a weight matrix streams from memory: fetch the next tile's rows */
@@ -3279,7 +3295,7 @@ XLSTM__VI void xlstm__gemm_tile_v(int mr, int nv, int P, const float *A, size_t 
 }
 /* p runs in blocks of XLSTM__GEMM_KB, each added to C: long sums then round
    like a two-level sum, not like one running total */
-#define XLSTM__GEMM_KB 64
+#define XLSTM__GEMM_KB 256
 XLSTM__VI void xlstm__gemm_v(int M, int N, int P, const float *A, size_t a_rs, size_t a_cs, const float *B, size_t ldb,
                              float beta, float *Cm, size_t ldc, const int MR, const int NV) {
     int i, j, p0, nvec = N / 16;
@@ -3498,14 +3514,26 @@ XLSTMDEF const char *xlstm_model_kernels(const xlstm_model *m) { return m ? m->k
 
 /* LayerNorm without bias, weight stored as an offset (scale = 1 + w), eps 1e-5.
    w may be NULL (no affine). Statistics in double: inputs can be large. */
+/* Norm statistics in double: sum of (x - c)^p for p = 1 or 2, in 8 partial
+   sums (one chain of dependent double adds would cost its latency per element). */
+static double xlstm__moment(const float *x, int n, double c, int p) {
+    double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int i, l;
+    for (i = 0; i + 8 <= n; i += 8)
+        for (l = 0; l < 8; l++) {
+            const double d = x[i + l] - c;
+            acc[l] += p == 1 ? d : d * d;
+        }
+    for (; i < n; i++) acc[0] += p == 1 ? x[i] - c : (x[i] - c) * (x[i] - c);
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
 static void xlstm__layernorm(float *y, const float *x, const float *w, int n) {
-    double mean = 0, var = 0;
+    double mean, var;
     float inv;
     int i;
-    for (i = 0; i < n; i++) mean += x[i];
-    mean /= n;
-    for (i = 0; i < n; i++) var += (x[i] - mean) * (x[i] - mean);
-    var /= n;
+    mean = xlstm__moment(x, n, 0.0, 1) / n;
+    var = xlstm__moment(x, n, mean, 2) / n;
     inv = XLSTM__CAST(float, 1.0 / sqrt(var + 1e-5));
     for (i = 0; i < n; i++) {
         float v = XLSTM__CAST(float, x[i] - mean) * inv;
@@ -3918,8 +3946,15 @@ static void xlstm__headwise(xlstm_state *s, const xlstm__mat *m, const float *X,
     const xlstm__kern *k = s->model->kern;
     int j, r, bs = m->cols, i8;
     size_t nblk = XLSTM__CAST(size_t, bs) / XLSTM__QBLOCK;
-    if (m->dtype == XLSTM__DT_F32 && bs < 16) { /* tiny blocks: a call per output would dominate */
+    if (bs < 16 && (m->dtype == XLSTM__DT_F32 ||
+                    (!m->scale && XLSTM__CAST(size_t, m->rows) * XLSTM__CAST(size_t, bs) <= XLSTM__CAST(size_t, s->n_threads) * s->deq_stride))) {
+        /* tiny blocks: a call per output would dominate; 16-bit weights are
+           widened once into the tile scratch */
         const float *W = XLSTM__CAST(const float *, XLSTM__CAST(const void *, m->w));
+        if (m->dtype != XLSTM__DT_F32) {
+            k->dequant[m->dtype](s->deq, m->w, NULL, m->rows * bs);
+            W = s->deq;
+        }
         XLSTM__PAR_ROWS(s, nx)
         for (j = 0; j < nx; j++) {
             const float *x = X + XLSTM__CAST(size_t, j) * ldx;
@@ -3932,6 +3967,18 @@ static void xlstm__headwise(xlstm_state *s, const xlstm__mat *m, const float *X,
                 for (i = 0; i < bs; i++) acc += w[i] * xb[i];
                 y[ro] = acc + (bias ? bias[ro] : 0.0f);
             }
+        }
+        return;
+    }
+    if (nx >= XLSTM__SMALL_BATCH) { /* a prompt chunk or a batch: a matrix product per block */
+        int b;
+        for (b = 0; b < m->rows / bs; b++) {
+            xlstm__mat blk = *m;
+            const size_t r0 = XLSTM__CAST(size_t, b) * XLSTM__CAST(size_t, bs);
+            blk.w = m->w + r0 * m->row_bytes;
+            blk.scale = m->scale ? m->scale + r0 * nblk : NULL;
+            blk.rows = bs;
+            xlstm__matmul(s, &blk, X + r0, ldx, nx, Y + r0, ldy, NULL, bias ? bias + r0 : NULL);
         }
         return;
     }
@@ -4175,10 +4222,9 @@ static void xlstm__mlstm_block(xlstm_state *s, int bi, int n, int one_sequence) 
 
 /* RMSNorm: x * rsqrt(mean(x^2) + eps) * w (+ b); statistics in double. */
 static void xlstm__rmsnorm(float *y, const float *x, const float *w, const float *b, int n, float eps) {
-    double ss = 0;
+    const double ss = xlstm__moment(x, n, 0.0, 2);
     float inv;
     int i;
-    for (i = 0; i < n; i++) ss += XLSTM__CAST(double, x[i]) * x[i];
     inv = XLSTM__CAST(float, 1.0 / sqrt(ss / n + eps));
     for (i = 0; i < n; i++) y[i] = x[i] * inv * (w ? w[i] : 1.0f) + (b ? b[i] : 0.0f);
 }
@@ -4189,11 +4235,8 @@ static void xlstm__headnorm(float *y, const float *x, const float *w, const floa
     for (h = 0; h < heads; h++) {
         const float *xh = x + XLSTM__CAST(size_t, h) * dh;
         float *yh = y + XLSTM__CAST(size_t, h) * dh;
-        double mean = 0, var = 0;
+        const double mean = xlstm__moment(xh, dh, 0.0, 1) / dh, var = xlstm__moment(xh, dh, mean, 2);
         float inv;
-        for (i = 0; i < dh; i++) mean += xh[i];
-        mean /= dh;
-        for (i = 0; i < dh; i++) var += (xh[i] - mean) * (xh[i] - mean);
         inv = XLSTM__CAST(float, 1.0 / sqrt(var / dh + eps));
         for (i = 0; i < dh; i++) {
             size_t j = XLSTM__CAST(size_t, h) * dh + i;
