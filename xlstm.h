@@ -2644,6 +2644,8 @@ struct xlstm__kern {
     float (*dot_bf16_eo)(const unsigned char *row, const float *xeo, int n);
     /* x = x sigmoid(x) in place (the vector version's exp is within 2 ulp) */
     void (*silu)(float *x, int n);
+    /* a 16 x 16 block: out[c*ldo + r] = in[r*ldi + c] */
+    void (*transpose16)(float *out, size_t ldo, const float *in, size_t ldi);
 };
 
 /* x for dot_bf16_eo: each 32 elements as the 16 even then the 16 odd ones;
@@ -2822,6 +2824,12 @@ static void xlstm__silu_scalar(float *x, int n) {
     for (i = 0; i < n; i++) x[i] = x[i] / (1.0f + expf(-x[i]));
 }
 
+static void xlstm__transpose16_scalar(float *out, size_t ldo, const float *in, size_t ldi) {
+    size_t r, c;
+    for (r = 0; r < 16; r++)
+        for (c = 0; c < 16; c++) out[c * ldo + r] = in[r * ldi + c];
+}
+
 static const xlstm__kern xlstm__kern_scalar = {
     "scalar",
     {xlstm__dot_f32_scalar, xlstm__dot_bf16_scalar, xlstm__dot_f16_scalar, xlstm__dot_q8_scalar, xlstm__dot_q4_scalar},
@@ -2831,6 +2839,7 @@ static const xlstm__kern xlstm__kern_scalar = {
     NULL,
     NULL,
     xlstm__silu_scalar,
+    xlstm__transpose16_scalar,
 };
 
 /* -- vectors ------------------------------------------------------------------ */
@@ -3228,6 +3237,32 @@ XLSTM__VI void xlstm__deq_q4_v(float *out, const unsigned char *row, const float
     if (b < nb) xlstm__deq_q4_scalar(out + (size_t)b * XLSTM__QBLOCK, row + (size_t)b * (XLSTM__QBLOCK / 2), scale + b, n - b * XLSTM__QBLOCK);
 }
 
+/* 16 x 16 transpose in registers: four rounds of zipping row r with row
+   r + 8 (lo halves into row 2r, hi halves into row 2r + 1). A round rotates
+   the 8-bit (row, column) index left by one bit, so four rounds swap them. */
+#if defined(__clang__)
+#define XLSTM__ZIP(lo, hi, a, b)                                                                                       \
+    ((lo) = __builtin_shufflevector(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23),                  \
+     (hi) = __builtin_shufflevector(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31))
+#else
+XLSTM__VI void xlstm__zip(xlstm__v16f *lo, xlstm__v16f *hi, const xlstm__v16f *a, const xlstm__v16f *b) {
+    const xlstm__v16u zl = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23};
+    *lo = __builtin_shuffle(*a, *b, zl);
+    *hi = __builtin_shuffle(*a, *b, zl + 8);
+}
+#define XLSTM__ZIP(lo, hi, a, b) xlstm__zip(&(lo), &(hi), &(a), &(b))
+#endif
+XLSTM__VI void xlstm__transpose16_v(float *out, size_t ldo, const float *in, size_t ldi) {
+    xlstm__v16f m[2][16];
+    int r, round;
+    for (r = 0; r < 16; r++) xlstm__vld(&m[0][r], in + (size_t)r * ldi);
+    for (round = 0; round < 4; round++) {
+        xlstm__v16f *from = m[round & 1], *to = m[(round & 1) ^ 1];
+        for (r = 0; r < 8; r++) XLSTM__ZIP(to[2 * r], to[2 * r + 1], from[r], from[r + 8]);
+    }
+    for (r = 0; r < 16; r++) xlstm__vst(out + (size_t)r * ldo, &m[0][r]);
+}
+
 /* C = beta C + A B in register tiles of MR rows by NV vectors of columns:
    each step over p loads NV vectors of a B row and multiplies them by MR
    broadcast A values (MR*NV accumulators). No reductions across lanes and no
@@ -3356,6 +3391,9 @@ XLSTM__VI float xlstm__mlstm_head_v(float *C, float *nv, const float *q, const f
         return xlstm__dot_q8_v(r, s, x, n);                                                                        \
     }                                                                                                              \
     ATTR static void xlstm__silu_##SUF(float *x, int n) { xlstm__silu_v(x, n); }                                  \
+    ATTR static void xlstm__transpose16_##SUF(float *o, size_t ldo, const float *in, size_t ldi) {                \
+        xlstm__transpose16_v(o, ldo, in, ldi);                                                                     \
+    }                                                                                                              \
     ATTR static float xlstm__dot_bf16_eo_##SUF(const unsigned char *r, const float *x, int n) {                  \
         return xlstm__dot_bf16_eo_v(r, x, n);                                                                      \
     }                                                                                                              \
@@ -3396,6 +3434,7 @@ XLSTM__VI float xlstm__mlstm_head_v(float *C, float *nv, const float *q, const f
         NULL,                                                                                                      \
         xlstm__dot_bf16_eo_##SUF,                                                                                  \
         xlstm__silu_##SUF,                                                                                         \
+        xlstm__transpose16_##SUF,                                                                                  \
     };
 
 /* register tiles: 4 rows x 1 vector where a 16-float vector is 2 or 4
@@ -3469,6 +3508,7 @@ static const xlstm__kern xlstm__kern_avx512vnni = {
     xlstm__dot_q4_i8_vnni,
     xlstm__dot_bf16_eo_avx512,
     xlstm__silu_avx512,
+    xlstm__transpose16_avx512,
 };
 #endif
 #if defined(__GNUC__) && !defined(__clang__)
@@ -3865,18 +3905,19 @@ static void xlstm__matmul(xlstm_state *s, const xlstm__mat *m, const float *X, s
             const float *sc = m->scale ? m->scale + XLSTM__CAST(size_t, r) * nblk : NULL;
             y[r] = i8 ? k->dot_q4_i8(row, sc, &s->xq, cols) : eo ? k->dot_bf16_eo(row, s->xeo, cols) : k->dot[m->dtype](row, sc, X, cols);
         }
-    } else if (nx < XLSTM__SMALL_BATCH) {
-        /* a few vectors (a small batch): each weight row, read once, stays in
-           cache for its nx dot products */
+    } else if (nx < XLSTM__SMALL_BATCH || rows < 4 * XLSTM__WTILE) {
+        /* a few vectors (a small batch), or a few weight rows (gates), where
+           transposing X would cost more than the product: each weight row,
+           read once, stays in cache for its nx dot products (the threads
+           split the (row, vector) pairs in row order) */
+        int jv;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, rows) * XLSTM__CAST(size_t, cols) > 32768)
+#pragma omp parallel for collapse(2) num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, rows) * XLSTM__CAST(size_t, cols) * XLSTM__CAST(size_t, nx) > 32768)
 #endif
-        for (r = 0; r < rows; r++) {
-            const unsigned char *row = m->w + XLSTM__CAST(size_t, r) * m->row_bytes;
-            const float *sc = m->scale ? m->scale + XLSTM__CAST(size_t, r) * nblk : NULL;
-            int jv;
-            for (jv = 0; jv < nx; jv++) yp[jv][r] = k->dot[m->dtype](row, sc, X + XLSTM__CAST(size_t, jv) * ldx, cols);
-        }
+        for (r = 0; r < rows; r++)
+            for (jv = 0; jv < nx; jv++)
+                yp[jv][r] = k->dot[m->dtype](m->w + XLSTM__CAST(size_t, r) * m->row_bytes, m->scale ? m->scale + XLSTM__CAST(size_t, r) * nblk : NULL,
+                                             X + XLSTM__CAST(size_t, jv) * ldx, cols);
     } else {
         /* groups of up to 32 vectors: X^T (cols, np) zero-padded to np = 16
            or 32 columns, then tiles of 8 weight rows (dequantised once) times
@@ -3889,21 +3930,28 @@ static void xlstm__matmul(xlstm_state *s, const xlstm__mat *m, const float *X, s
 #pragma omp parallel num_threads(s->n_threads) if (XLSTM__CAST(size_t, rows) * XLSTM__CAST(size_t, cols) * XLSTM__CAST(size_t, nx) > 32768)
 #endif
         {
-            int tid = 0, nth = 1, c, c0, c1, jj, g, rt;
+            int tid = 0, nth = 1, c, c0, c1, jb, jj, g, rt;
 #ifdef _OPENMP
             tid = omp_get_thread_num();
             nth = omp_get_num_threads();
 #endif
-            /* each thread transposes a share of the columns, 64 at a time
-               (rows read in order, the block written in cache), then all wait */
+            /* each thread transposes a share of the columns in 16 x 16 blocks
+               (zero-padded past nx or cols by the plain loop), then all wait */
             for (g = 0; g < groups; g++) {
-                const int nt = nx - 32 * g < 32 ? nx - 32 * g : 32, np = nt <= 16 ? 16 : 32;
+                const int nt = nx - 32 * g < 32 ? nx - 32 * g : 32, np = nt <= 16 ? 16 : 32, nb = (cols + 15) / 16;
                 float *xt = s->xt + XLSTM__CAST(size_t, g) * 32 * cols;
-                for (c0 = cols * tid / nth; c0 < cols * (tid + 1) / nth; c0 += 64) {
-                    c1 = c0 + 64 < cols * (tid + 1) / nth ? c0 + 64 : cols * (tid + 1) / nth;
-                    for (jj = 0; jj < np; jj++)
-                        for (c = c0; c < c1; c++)
-                            xt[XLSTM__CAST(size_t, c) * np + jj] = jj < nt ? X[XLSTM__CAST(size_t, 32 * g + jj) * ldx + c] : 0.0f;
+                for (c0 = 16 * (nb * tid / nth); c0 < 16 * (nb * (tid + 1) / nth); c0 += 16) {
+                    c1 = c0 + 16 < cols ? c0 + 16 : cols;
+                    for (jb = 0; jb < np; jb += 16) {
+                        const float *xb = X + XLSTM__CAST(size_t, 32 * g + jb) * ldx;
+                        if (c1 - c0 == 16 && jb + 16 <= nt) {
+                            k->transpose16(xt + XLSTM__CAST(size_t, c0) * np + jb, XLSTM__CAST(size_t, np), xb + c0, ldx);
+                            continue;
+                        }
+                        for (jj = 0; jj < 16; jj++)
+                            for (c = c0; c < c1; c++)
+                                xt[XLSTM__CAST(size_t, c) * np + jb + jj] = jb + jj < nt ? xb[XLSTM__CAST(size_t, jj) * ldx + c] : 0.0f;
+                    }
                 }
             }
 #ifdef _OPENMP

@@ -366,6 +366,17 @@ static void test_kernels_match_scalar(void) {
             }
         }
 #endif
+        /* the 16 x 16 transpose: exactly the plain loop's, with strides */
+        {
+            static float in[16 * 21], o1[16 * 40], o2[16 * 40];
+            for (i = 0; i < 16 * 21; i++) in[i] = (float)i * 0.5f - 7.0f;
+            for (i = 0; i < 16 * 40; i++) o1[i] = o2[i] = -1.0f;
+            ref->transpose16(o1, 40, in + 3, 21);
+            kk->transpose16(o2, 40, in + 3, 21);
+            CHECK(memcmp(o1, o2, sizeof o1) == 0);
+            CHECK(o2[5 * 40 + 9] == in[3 + 9 * 21 + 5] && o2[16] == -1.0f);
+            tested++;
+        }
         /* SiLU: the vector exp against libm's, over the range that matters */
         {
             static float v1[1000], v2[1000];
