@@ -3872,6 +3872,11 @@ XLSTMDEF xlstm_status xlstm_state_restore(xlstm_state *s, const void *src, size_
 #endif
 
 /* ---- matrix products ------------------------------------------------------------ */
+#if defined(__GNUC__) || defined(__clang__)
+#define XLSTM__PREFETCH_L2(p) __builtin_prefetch((p), 0, 2)
+#else
+#define XLSTM__PREFETCH_L2(p) ((void)(p))
+#endif
 
 /* Y[j] = W x_j (+ bias) for the nx row vectors of X (stride ldx). Output rows
    go to Y + j*ldy, or to Yrows[j] when Yrows is given. Fewer than
@@ -3967,9 +3972,16 @@ static void xlstm__matmul(xlstm_state *s, const xlstm__mat *m, const float *X, s
                 if (m->dtype == XLSTM__DT_F32) {
                     W = XLSTM__CAST(const float *, XLSTM__CAST(const void *, m->w + XLSTM__CAST(size_t, r0) * m->row_bytes));
                 } else {
+                    /* the next tile's stored rows (one contiguous run) stream
+                       towards L2 while this tile's products run: short rows
+                       give the hardware prefetcher too little to go on */
+                    const unsigned char *next = m->w + XLSTM__CAST(size_t, r0 + nr) * m->row_bytes;
+                    const size_t next_bytes = rt + 1 < tiles ? XLSTM__CAST(size_t, XLSTM__WTILE) * m->row_bytes : 0;
+                    size_t off;
                     for (t = 0; t < nr; t++)
                         k->dequant[m->dtype](tile + XLSTM__CAST(size_t, t) * cols, m->w + XLSTM__CAST(size_t, r0 + t) * m->row_bytes,
                                              m->scale ? m->scale + XLSTM__CAST(size_t, r0 + t) * nblk : NULL, cols);
+                    for (off = 0; off < next_bytes && r0 + nr + XLSTM__WTILE <= rows; off += 64) XLSTM__PREFETCH_L2(next + off);
                     W = tile;
                 }
                 for (g = 0; g < groups; g++) {
