@@ -3309,6 +3309,13 @@ XLSTM__VI void xlstm__gemm_tile_v(int mr, int nv, int P, const float *A, size_t 
                 acc[i][1] += b1 * a;
             }
         }
+    } else if (mr == MR && a_cs == 1) {
+        for (p = 0; p < P; p++) {
+            const float *a = A + p;
+            xlstm__vld(&b0, B + (size_t)p * ldb);
+#pragma GCC unroll 8
+            for (i = 0; i < MR; i++) acc[i][0] += b0 * a[(size_t)i * a_rs];
+        }
     } else {
         for (p = 0; p < P; p++) {
             const size_t o = (size_t)p * a_cs;
@@ -4019,8 +4026,13 @@ static void xlstm__headwise(xlstm_state *s, const xlstm__mat *m, const float *X,
         for (j = 0; j < nx; j++) {
             const float *x = X + XLSTM__CAST(size_t, j) * ldx;
             float *y = Y + XLSTM__CAST(size_t, j) * ldy;
-            int ro;
-            for (ro = 0; ro < m->rows; ro++) {
+            int ro = 0;
+            if (bs == 4) /* the 2024 LM's qkv_proj_blocksize: unrolled, same sums */
+                for (; ro < m->rows; ro++) {
+                    const float *w = W + XLSTM__CAST(size_t, ro) * 4, *xb = x + XLSTM__CAST(size_t, ro / 4) * 4;
+                    y[ro] = w[0] * xb[0] + w[1] * xb[1] + w[2] * xb[2] + w[3] * xb[3] + (bias ? bias[ro] : 0.0f);
+                }
+            for (; ro < m->rows; ro++) {
                 const float *w = W + XLSTM__CAST(size_t, ro) * bs, *xb = x + XLSTM__CAST(size_t, ro / bs) * bs;
                 float acc = 0.0f;
                 int i;
