@@ -4,6 +4,9 @@
 #define XLSTM_FUZZ_COMMON_H
 #define XLSTM_STATIC
 #define XLSTM_IMPLEMENTATION
+/* prompts of 8-token chunks, so the 12-token prefills below cross a chunk
+   and take both the matrix-product (8) and the dot-product (4) paths */
+#define XLSTM_PREFILL_ROWS 8
 #include "xlstm.h"
 #include "../../tools/st_writer.h"
 #include <math.h>
