@@ -3279,22 +3279,29 @@ XLSTM__VI void xlstm__gemm_tile_v(int mr, int nv, int P, const float *A, size_t 
         xlstm__vzero(&acc[i][0]);
         xlstm__vzero(&acc[i][1]);
     }
-    if (nv == 2 && NV == 2 && mr == MR && a_cs == 1) {
-        /* the common case (a full tile of weight rows): one base pointer, so
-           the compiler keeps every address in a register */
-        for (p = 0; p < P; p++) {
-            const float *a = A + p;
-            if (!(p & 15))
-                for (i = 0; i < MR; i++) __builtin_prefetch(a + (size_t)(MR + i) * a_rs);
-            xlstm__vld(&b0, B + (size_t)p * ldb);
-            xlstm__vld(&b1, B + (size_t)p * ldb + 16);
-#pragma GCC unroll 8
-            for (i = 0; i < MR; i++) {
-                const float av = a[(size_t)i * a_rs];
-                acc[i][0] += b0 * av;
-                acc[i][1] += b1 * av;
-            }
-        }
+    /* full tiles (the common case) with A's rows or columns contiguous: one
+       base pointer and constant offsets, so every address stays in a register */
+#define XLSTM__GEMM_FULL(A_AT_P, A_ROW, PREFETCH)                                \
+    for (p = 0; p < P; p++) {                                                    \
+        const float *a = A_AT_P;                                                 \
+        PREFETCH;                                                                \
+        xlstm__vld(&b0, B + (size_t)p * ldb);                                    \
+        if (NV == 2 && nv == 2) {                                                \
+            xlstm__vld(&b1, B + (size_t)p * ldb + 16);                           \
+            _Pragma("GCC unroll 8") for (i = 0; i < MR; i++) {                   \
+                const float av = a[A_ROW];                                       \
+                acc[i][0] += b0 * av;                                            \
+                acc[i][1] += b1 * av;                                            \
+            }                                                                    \
+        } else {                                                                 \
+            _Pragma("GCC unroll 8") for (i = 0; i < MR; i++) acc[i][0] += b0 * a[A_ROW]; \
+        }                                                                        \
+    }
+    if (mr == MR && a_cs == 1) { /* a weight tile streams from memory: fetch the next tile's rows */
+        XLSTM__GEMM_FULL(A + p, (size_t)i * a_rs,
+                         if (!(p & 15)) for (i = 0; i < MR; i++) __builtin_prefetch(a + (size_t)(MR + i) * a_rs))
+    } else if (mr == MR && a_rs == 1) { /* A is a transposed view (K^T in the chunkwise mLSTM) */
+        XLSTM__GEMM_FULL(A + (size_t)p * a_cs, i, (void)0)
     } else if (nv == 2 && NV == 2) {
         for (p = 0; p < P; p++) {
             const size_t o = (size_t)p * a_cs;
@@ -3308,13 +3315,6 @@ XLSTM__VI void xlstm__gemm_tile_v(int mr, int nv, int P, const float *A, size_t 
                 acc[i][0] += b0 * a;
                 acc[i][1] += b1 * a;
             }
-        }
-    } else if (mr == MR && a_cs == 1) {
-        for (p = 0; p < P; p++) {
-            const float *a = A + p;
-            xlstm__vld(&b0, B + (size_t)p * ldb);
-#pragma GCC unroll 8
-            for (i = 0; i < MR; i++) acc[i][0] += b0 * a[(size_t)i * a_rs];
         }
     } else {
         for (p = 0; p < P; p++) {
@@ -3335,6 +3335,7 @@ XLSTM__VI void xlstm__gemm_tile_v(int mr, int nv, int P, const float *A, size_t 
         }
     }
 }
+#undef XLSTM__GEMM_FULL
 /* p runs in blocks of XLSTM__GEMM_KB, each added to C: long sums then round
    like a two-level sum, not like one running total */
 #define XLSTM__GEMM_KB 256
