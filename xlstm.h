@@ -2664,7 +2664,7 @@ static void xlstm__quantize_x(const float *x, int n, const xlstm__xq *o) {
     int b, i;
     for (b = 0; b < n / XLSTM__QBLOCK; b++) {
         const float *xb = x + XLSTM__CAST(size_t, b) * XLSTM__QBLOCK;
-        float amax = 0.0f, d = 0.0f;
+        float amax = 0.0f, d = 0.0f, id;
         int sum = 0, finite = 1;
         for (i = 0; i < XLSTM__QBLOCK; i++) {
             const float a = fabsf(xb[i]);
@@ -2676,11 +2676,12 @@ static void xlstm__quantize_x(const float *x, int n, const xlstm__xq *o) {
             }
         }
         if (finite) d = amax / 127.0f;
-        /* x / amax (not x * (127 / amax), which overflows for tiny amax) keeps
-           |f| <= 127, so the conversion below is defined; to nearest, halves
-           away from 0 */
+        /* |f| <= 127 (+ an ulp or two) keeps the conversion below defined;
+           127 / amax overflows below amax ~ 4e-37, where x / amax * 127 is
+           used instead; to nearest, halves away from 0 */
+        id = amax >= 1e-30f ? 127.0f / amax : 0.0f;
         for (i = 0; i < XLSTM__QBLOCK; i++) {
-            const float f = finite && amax > 0.0f ? xb[i] / amax * 127.0f : 0.0f;
+            const float f = !finite || amax == 0.0f ? 0.0f : id > 0.0f ? xb[i] * id : xb[i] / amax * 127.0f;
             const int v = XLSTM__CAST(int, f + (f >= 0.0f ? 0.5f : -0.5f));
             o->q[b * XLSTM__QBLOCK + i] = XLSTM__CAST(signed char, v);
             sum += v;
