@@ -3691,7 +3691,7 @@ XLSTMDEF void xlstm_state_free(xlstm_state *s);
 XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state **out, xlstm_error *err) {
     const xlstm_config *c;
     xlstm_state *s;
-    size_t total = 0, D, I, P, V, NH, DK, R = XLSTM_PREFILL_ROWS, wide, cols, scratch, i, ld_qkv;
+    size_t total = 0, D, I, P, V, NH, DK, DV, R = XLSTM_PREFILL_ROWS, wide, cols, scratch, i, ld_qkv;
     float *p;
     int b;
     if (!out) return xlstm__fail(err, XLSTM_ERR_ARG, "out_state is NULL");
@@ -3710,12 +3710,14 @@ XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state *
         P = XLSTM__CAST(size_t, c->large.ffn_dim);
         NH = XLSTM__CAST(size_t, c->large.num_heads);
         DK = XLSTM__CAST(size_t, c->large.qk_head_dim);
+        DV = XLSTM__CAST(size_t, c->large.v_head_dim);
         ld_qkv = 2 * QK + VD;
     } else {
         I = XLSTM__CAST(size_t, c->mlstm.inner_dim);
         P = XLSTM__CAST(size_t, c->ffn.proj_up_dim);
         NH = XLSTM__CAST(size_t, c->mlstm.num_heads);
         DK = XLSTM__CAST(size_t, c->mlstm.head_dim);
+        DV = DK;
         ld_qkv = 3 * I;
     }
     wide = I > D ? I : D;
@@ -3735,7 +3737,7 @@ XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state *
     s->ld_up = 2 * (I > P ? I : P);
     s->ld_wide = wide;
     s->deq_stride = XLSTM__WTILE * (cols + 32);
-    s->chunk_stride = R * R + 4 * R + 2 * R * DK;
+    s->chunk_stride = R * R + 4 * R + 2 * R * DK + R * DV;
     scratch = V + R * (2 * D + s->ld_up + 2 * wide + ld_qkv + (4 * D > wide ? 4 * D : wide) + 2 * NH) +
               XLSTM__CAST(size_t, s->n_threads) * s->chunk_stride + (R + 31) / 32 * 32 * cols + 16 + (3 * (cols / 4) + 4) + cols + 16 +
               XLSTM__CAST(size_t, s->n_threads) * s->deq_stride + 64;
@@ -4126,6 +4128,12 @@ static void xlstm__normalise_head(float *h, int dv, float qn, float m, float eps
    which is the same function as L steps, computed with matrix products: the
    state is read once for the chunk instead of once per token. */
 #define XLSTM__ROW(base, ld, t, off) ((base) + XLSTM__CAST(size_t, t) * (ld) + XLSTM__CAST(size_t, off))
+/* Decay weights below 1e-30 count as 0: they are e^-69 of the chunk's
+   largest term, and their products with q, k or v would be denormal, which
+   makes every multiply that meets them take a microcode assist (prompts ran
+   5x slower over 128-token chunks of a random model). */
+static float xlstm__flush_tiny(float x) { return fabsf(x) < 1e-30f ? 0.0f : x; }
+static float xlstm__decay(float x) { return x < -69.0f ? 0.0f : expf(x); }
 static void xlstm__mlstm_chunk(xlstm_state *s, xlstm__bstate *st, int L, const xlstm__cellp *p) {
     const int NH = p->NH, dk = p->dk, dv = p->dv;
     const xlstm__kern *kern = s->model->kern;
@@ -4137,7 +4145,7 @@ static void xlstm__mlstm_chunk(xlstm_state *s, xlstm__bstate *st, int L, const x
     for (hd = 0; hd < NH; hd++) {
         int tid = 0, t, u, a, b;
         double qn;
-        float *Wm, *cum, *mt, *alpha, *qnv, *kw, *qa;
+        float *Wm, *cum, *mt, *alpha, *qnv, *kw, *qa, *vc;
         float *C = st->C + XLSTM__CAST(size_t, hd) * dk * dv, *nv = st->n + XLSTM__CAST(size_t, hd) * dk;
         const float *Q = p->q + XLSTM__CAST(size_t, hd) * dk, *K = p->k + XLSTM__CAST(size_t, hd) * dk;
         const float *V = p->v + XLSTM__CAST(size_t, hd) * dv;
@@ -4154,13 +4162,19 @@ static void xlstm__mlstm_chunk(xlstm_state *s, xlstm__bstate *st, int L, const x
         qnv = alpha + L;                                             /* (L) normaliser q_t.n_t */
         kw = qnv + L;                                                /* (L, dk) K^T, then keys weighted for the carry */
         qa = kw + L * dk;                                            /* (L, dk) alpha_t q_t */
+        vc = qa + L * dk; /* (L, dv) V packed: rows ld apart alias in the L1 sets (ld = 8192 floats in the 7B) */
         for (t = 0; t < L; t++) {
             run += xlstm__logsigmoid(*XLSTM__ROW(p->g, p->ldg, t, NH + hd));
             cum[t] = run;
         }
-        /* scores q_t.k_u: K^T into kw's space, then one product */
+        /* scores q_t.k_u: K^T into kw's space (16 x 16 blocks, then the
+           edges), then one product */
+        for (u = 0; u + 16 <= L; u += 16)
+            for (a = 0; a + 16 <= dk; a += 16)
+                kern->transpose16(kw + XLSTM__CAST(size_t, a) * L + u, XLSTM__CAST(size_t, L), K + XLSTM__CAST(size_t, u) * p->ld + a, p->ld);
         for (u = 0; u < L; u++)
-            for (a = 0; a < dk; a++) kw[XLSTM__CAST(size_t, a) * L + u] = K[XLSTM__CAST(size_t, u) * p->ld + a];
+            for (a = (u < L / 16 * 16 ? dk / 16 * 16 : 0); a < dk; a++) kw[XLSTM__CAST(size_t, a) * L + u] = K[XLSTM__CAST(size_t, u) * p->ld + a];
+        for (t = 0; t < L; t++) memcpy(vc + XLSTM__CAST(size_t, t) * dv, V + XLSTM__CAST(size_t, t) * p->ld, XLSTM__CAST(size_t, dv) * sizeof(float));
         kern->gemm(L, L, dk, Q, p->ld, 1, kw, XLSTM__CAST(size_t, L), 0.0f, Wm, XLSTM__CAST(size_t, L));
         for (t = 0; t < L; t++) {
             float m = cum[t] + m0;
@@ -4169,12 +4183,12 @@ static void xlstm__mlstm_chunk(xlstm_state *s, xlstm__bstate *st, int L, const x
                 if (d > m) m = d;
             }
             mt[t] = m;
-            alpha[t] = expf(cum[t] + m0 - m);
+            alpha[t] = xlstm__flush_tiny(xlstm__decay(cum[t] + m0 - m));
             /* the normaliser can be a small difference of large terms: summed in double */
             qn = alpha[t] * xlstm__dot_double(nv, Q + XLSTM__CAST(size_t, t) * p->ld, dk);
             for (u = 0; u < L; u++) {
                 float d = cum[t] - cum[u] + *XLSTM__ROW(p->g, p->ldg, u, hd);
-                float w = u > t ? 0.0f : expf(d - m) * p->k_scale * Wm[t * L + u];
+                float w = u > t ? 0.0f : xlstm__flush_tiny(xlstm__decay(d - m) * p->k_scale * Wm[t * L + u]);
                 Wm[t * L + u] = w;
                 qn += w;
             }
@@ -4183,7 +4197,7 @@ static void xlstm__mlstm_chunk(xlstm_state *s, xlstm__bstate *st, int L, const x
         /* the carry's weights: C = alpha_L C_0 + sum_u wl_u k_u v_u^T and
            n = alpha_L n_0 + sum_u wl_u k_u */
         for (u = 0; u < L; u++) {
-            const float w = expf(cum[L - 1] - cum[u] + *XLSTM__ROW(p->g, p->ldg, u, hd) - mt[L - 1]) * p->k_scale;
+            const float w = xlstm__flush_tiny(xlstm__decay(cum[L - 1] - cum[u] + *XLSTM__ROW(p->g, p->ldg, u, hd) - mt[L - 1]) * p->k_scale);
             for (a = 0; a < dk; a++) kw[XLSTM__CAST(size_t, u) * dk + a] = w * K[XLSTM__CAST(size_t, u) * p->ld + a];
         }
         for (a = 0; a < dk; a++) {
@@ -4199,8 +4213,8 @@ static void xlstm__mlstm_chunk(xlstm_state *s, xlstm__bstate *st, int L, const x
         for (b = 0; b < dv; b += 32) {
             const int w = dv - b < 32 ? dv - b : 32;
             kern->gemm(L, w, dk, qa, XLSTM__CAST(size_t, dk), 1, C + b, XLSTM__CAST(size_t, dv), 0.0f, H + b, p->ldo);
-            kern->gemm(L, w, L, Wm, XLSTM__CAST(size_t, L), 1, V + b, p->ld, 1.0f, H + b, p->ldo);
-            kern->gemm(dk, w, L, kw, 1, XLSTM__CAST(size_t, dk), V + b, p->ld, alpha[L - 1], C + b, XLSTM__CAST(size_t, dv));
+            kern->gemm(L, w, L, Wm, XLSTM__CAST(size_t, L), 1, vc + b, XLSTM__CAST(size_t, dv), 1.0f, H + b, p->ldo);
+            kern->gemm(dk, w, L, kw, 1, XLSTM__CAST(size_t, dk), vc + b, XLSTM__CAST(size_t, dv), alpha[L - 1], C + b, XLSTM__CAST(size_t, dv));
         }
         for (t = 0; t < L; t++) xlstm__normalise_head(H + XLSTM__CAST(size_t, t) * p->ldo, dv, qnv[t], mt[t], p->eps);
         st->m[hd] = mt[L - 1];
@@ -4231,7 +4245,7 @@ static void xlstm__mlstm_cell(xlstm_state *s, int bi, int n, int one_sequence, c
            then C = f' C + i' k v^T and n = f' n + i' k */
         float logf = xlstm__logsigmoid(fg), m_old = st->m[h];
         float m_new = logf + m_old > ig ? logf + m_old : ig;
-        float fa = expf(logf + m_old - m_new), ia = expf(ig - m_new), qn;
+        float fa = xlstm__decay(logf + m_old - m_new), ia = xlstm__decay(ig - m_new), qn;
         st->m[h] = m_new;
         qn = s->model->kern->mlstm_head(st->C + XLSTM__CAST(size_t, h) * dk * dv, st->n + XLSTM__CAST(size_t, h) * dk,
                                         XLSTM__ROW(p->q, p->ld, t, h * dk), XLSTM__ROW(p->k, p->ld, t, h * dk),
