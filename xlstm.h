@@ -2646,6 +2646,9 @@ struct xlstm__kern {
     void (*silu)(float *x, int n);
     /* a 16 x 16 block: out[c*ldo + r] = in[r*ldi + c] */
     void (*transpose16)(float *out, size_t ldo, const float *in, size_t ldi);
+    /* one f32 row against nx vectors (rows of X, ldx apart): out[v] = w . X_v;
+       the row is read once for all of them (small batches) */
+    void (*dots)(const float *w, const float *X, size_t ldx, int nx, int n, float *out);
 };
 
 /* x for dot_bf16_eo: each 32 elements as the 16 even then the 16 odd ones;
@@ -2825,6 +2828,12 @@ static void xlstm__silu_scalar(float *x, int n) {
     for (i = 0; i < n; i++) x[i] = x[i] / (1.0f + expf(-x[i]));
 }
 
+static void xlstm__dots_scalar(const float *w, const float *X, size_t ldx, int nx, int n, float *out) {
+    int v;
+    for (v = 0; v < nx; v++)
+        out[v] = xlstm__dot_f32_scalar(XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, w)), NULL, X + XLSTM__CAST(size_t, v) * ldx, n);
+}
+
 static void xlstm__transpose16_scalar(float *out, size_t ldo, const float *in, size_t ldi) {
     size_t r, c;
     for (r = 0; r < 16; r++)
@@ -2841,6 +2850,7 @@ static const xlstm__kern xlstm__kern_scalar = {
     NULL,
     xlstm__silu_scalar,
     xlstm__transpose16_scalar,
+    xlstm__dots_scalar,
 };
 
 /* -- vectors ------------------------------------------------------------------ */
@@ -3188,6 +3198,7 @@ XLSTM__VI float xlstm__dot_q4_v(const unsigned char *row, const float *scale, co
     int i = 0;                                                                             \
     (void)scale;                                                                           \
     for (; i + 16 <= n; i += 16) {                                                         \
+        if (!((i * ESIZE) & 63)) __builtin_prefetch(row + (size_t)i * ESIZE + XLSTM__PREFETCH); \
         LOAD(&v, row + (size_t)i * ESIZE);                                                 \
         xlstm__vst(out + i, &v);                                                           \
     }                                                                                      \
@@ -3197,7 +3208,21 @@ XLSTM__VI void xlstm__deq_f32_v(float *out, const unsigned char *row, const floa
     XLSTM__DEQ_LOOP(xlstm__vld_f32b, 4, xlstm__deq_f32_scalar)
 }
 XLSTM__VI void xlstm__deq_bf16_v(float *out, const unsigned char *row, const float *scale, int n) {
-    XLSTM__DEQ_LOOP(xlstm__vld_bf16, 2, xlstm__deq_bf16_scalar)
+    /* 64-byte loads spread into lanes, as in the bf16 dot */
+    xlstm__v16f w0, w1;
+    xlstm__v16u all, hw;
+    int i = 0;
+    (void)scale;
+    for (; i + 32 <= n; i += 32) {
+        const unsigned char *q = row + (size_t)i * 2;
+        __builtin_prefetch(q + XLSTM__PREFETCH);
+        memcpy(&all, q, sizeof all);
+        XLSTM__HALF(hw, all, 0), xlstm__bf16_to_f(&w0, &hw);
+        XLSTM__HALF(hw, all, 1), xlstm__bf16_to_f(&w1, &hw);
+        xlstm__vst(out + i, &w0);
+        xlstm__vst(out + i + 16, &w1);
+    }
+    if (i < n) xlstm__deq_bf16_scalar(out + i, row + (size_t)i * 2, NULL, n - i);
 }
 XLSTM__VI void xlstm__deq_f16_v(float *out, const unsigned char *row, const float *scale, int n) {
     XLSTM__DEQ_LOOP(xlstm__vld_f16, 2, xlstm__deq_f16_scalar)
@@ -3236,6 +3261,46 @@ XLSTM__VI void xlstm__deq_q4_v(float *out, const unsigned char *row, const float
 #undef XLSTM__Q4_DEQ
     }
     if (b < nb) xlstm__deq_q4_scalar(out + (size_t)b * XLSTM__QBLOCK, row + (size_t)b * (XLSTM__QBLOCK / 2), scale + b, n - b * XLSTM__QBLOCK);
+}
+
+/* One row against NX vectors (NX a constant after inlining): the row's 32
+   values are loaded once per step and multiplied into 2 NX accumulators. */
+XLSTM__VI void xlstm__dots_nx(const float *w, const float *X, size_t ldx, int n, float *out, const int NX) {
+    xlstm__v16f acc[8][2], w0, w1, x0;
+    int i = 0, v;
+    for (v = 0; v < NX; v++) xlstm__vzero(&acc[v][0]), xlstm__vzero(&acc[v][1]);
+    for (; i + 32 <= n; i += 32) {
+        xlstm__vld(&w0, w + i);
+        xlstm__vld(&w1, w + i + 16);
+#pragma GCC unroll 8
+        for (v = 0; v < NX; v++) {
+            xlstm__vld(&x0, X + (size_t)v * ldx + i);
+            acc[v][0] += w0 * x0;
+            xlstm__vld(&x0, X + (size_t)v * ldx + i + 16);
+            acc[v][1] += w1 * x0;
+        }
+    }
+    for (v = 0; v < NX; v++) {
+        const float *xv = X + (size_t)v * ldx;
+        int j;
+        acc[v][0] += acc[v][1];
+        out[v] = xlstm__vsum(&acc[v][0]);
+        for (j = i; j < n; j++) out[v] += w[j] * xv[j];
+    }
+}
+XLSTM__VI void xlstm__dots_v(const float *w, const float *X, size_t ldx, int nx, int n, float *out) {
+    for (; nx > 0; nx -= 8, X += 8 * ldx, out += 8) {
+        switch (nx < 8 ? nx : 8) {
+        case 1: xlstm__dots_nx(w, X, ldx, n, out, 1); break;
+        case 2: xlstm__dots_nx(w, X, ldx, n, out, 2); break;
+        case 3: xlstm__dots_nx(w, X, ldx, n, out, 3); break;
+        case 4: xlstm__dots_nx(w, X, ldx, n, out, 4); break;
+        case 5: xlstm__dots_nx(w, X, ldx, n, out, 5); break;
+        case 6: xlstm__dots_nx(w, X, ldx, n, out, 6); break;
+        case 7: xlstm__dots_nx(w, X, ldx, n, out, 7); break;
+        default: xlstm__dots_nx(w, X, ldx, n, out, 8); break;
+        }
+    }
 }
 
 /* 16 x 16 transpose in registers: four rounds of zipping row r with row
@@ -3403,6 +3468,9 @@ XLSTM__VI float xlstm__mlstm_head_v(float *C, float *nv, const float *q, const f
     ATTR static void xlstm__transpose16_##SUF(float *o, size_t ldo, const float *in, size_t ldi) {                \
         xlstm__transpose16_v(o, ldo, in, ldi);                                                                     \
     }                                                                                                              \
+    ATTR static void xlstm__dots_##SUF(const float *w, const float *X, size_t ldx, int nx, int n, float *out) {  \
+        xlstm__dots_v(w, X, ldx, nx, n, out);                                                                      \
+    }                                                                                                              \
     ATTR static float xlstm__dot_bf16_eo_##SUF(const unsigned char *r, const float *x, int n) {                  \
         return xlstm__dot_bf16_eo_v(r, x, n);                                                                      \
     }                                                                                                              \
@@ -3444,6 +3512,7 @@ XLSTM__VI float xlstm__mlstm_head_v(float *C, float *nv, const float *q, const f
         xlstm__dot_bf16_eo_##SUF,                                                                                  \
         xlstm__silu_##SUF,                                                                                         \
         xlstm__transpose16_##SUF,                                                                                  \
+        xlstm__dots_##SUF,                                                                                         \
     };
 
 /* register tiles: 4 rows x 1 vector where a 16-float vector is 2 or 4
@@ -3518,6 +3587,7 @@ static const xlstm__kern xlstm__kern_avx512vnni = {
     xlstm__dot_bf16_eo_avx512,
     xlstm__silu_avx512,
     xlstm__transpose16_avx512,
+    xlstm__dots_avx512,
 };
 #endif
 #if defined(__GNUC__) && !defined(__clang__)
@@ -3639,7 +3709,7 @@ static void xlstm__conv_step(float *y, float *hist, const float *x, const float 
 #define XLSTM_PREFILL_ROWS 64 /* tokens per prefill chunk; also the largest batch per pass */
 #endif
 #define XLSTM__WTILE 8 /* weight rows per tile of a batched matrix product */
-#define XLSTM__SMALL_BATCH 8 /* fewer vectors than this: dot products, not a matrix product */
+#define XLSTM__SMALL_BATCH 16 /* fewer vectors than this: dot products, not a matrix product */
 
 /* Per block recurrent state, pointers into state->mem:
      mLSTM: conv (K-1, I); C (NH, DH, DH); n (NH, DH); m (NH)
@@ -3924,16 +3994,30 @@ static void xlstm__matmul(xlstm_state *s, const xlstm__mat *m, const float *X, s
     } else if (nx < XLSTM__SMALL_BATCH || rows < 4 * XLSTM__WTILE) {
         /* a few vectors (a small batch), or a few weight rows (gates), where
            transposing X would cost more than the product: each weight row,
-           read once, stays in cache for its nx dot products (the threads
-           split the (row, vector) pairs in row order) */
-        int jv;
+           widened once into the thread's tile scratch (f32 rows are read in
+           place), against all nx vectors, 8 at a time */
 #ifdef _OPENMP
-#pragma omp parallel for collapse(2) num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, rows) * XLSTM__CAST(size_t, cols) * XLSTM__CAST(size_t, nx) > 32768)
+#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, rows) * XLSTM__CAST(size_t, cols) * XLSTM__CAST(size_t, nx) > 32768)
 #endif
-        for (r = 0; r < rows; r++)
-            for (jv = 0; jv < nx; jv++)
-                yp[jv][r] = k->dot[m->dtype](m->w + XLSTM__CAST(size_t, r) * m->row_bytes, m->scale ? m->scale + XLSTM__CAST(size_t, r) * nblk : NULL,
-                                             X + XLSTM__CAST(size_t, jv) * ldx, cols);
+        for (r = 0; r < rows; r++) {
+            const unsigned char *row = m->w + XLSTM__CAST(size_t, r) * m->row_bytes;
+            const float *w = XLSTM__CAST(const float *, XLSTM__CAST(const void *, row));
+            float res[8];
+            int tid = 0, jv, v;
+#ifdef _OPENMP
+            tid = omp_get_thread_num();
+#endif
+            if (m->dtype != XLSTM__DT_F32) {
+                float *buf = s->deq + XLSTM__CAST(size_t, tid) * s->deq_stride;
+                k->dequant[m->dtype](buf, row, m->scale ? m->scale + XLSTM__CAST(size_t, r) * nblk : NULL, cols);
+                w = buf;
+            }
+            for (jv = 0; jv < nx; jv += 8) {
+                const int cnt = nx - jv < 8 ? nx - jv : 8;
+                k->dots(w, X + XLSTM__CAST(size_t, jv) * ldx, ldx, cnt, cols, res);
+                for (v = 0; v < cnt; v++) yp[jv + v][r] = res[v];
+            }
+        }
     } else {
         /* groups of up to 32 vectors: X^T (cols, np) zero-padded to np = 16
            or 32 columns, then tiles of 8 weight rows (dequantised once) times

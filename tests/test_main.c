@@ -366,6 +366,21 @@ static void test_kernels_match_scalar(void) {
             }
         }
 #endif
+        /* one row against 1..11 vectors (groups of 8, tails of 32 and 16) */
+        {
+            static float wr[200], xs[11 * 203];
+            float o1[11], o2[11];
+            int nv, n;
+            for (i = 0; i < 200; i++) wr[i] = (float)((i * 37) % 23 - 11) / 7.0f;
+            for (i = 0; i < 11 * 203; i++) xs[i] = (float)((i * 53) % 29 - 14) / 9.0f;
+            for (nv = 1; nv <= 11; nv++)
+                for (n = 1; n <= 200; n += 49) {
+                    ref->dots(wr, xs, 203, nv, n, o1);
+                    kk->dots(wr, xs, 203, nv, n, o2);
+                    for (i = 0; i < (size_t)nv; i++) CHECK_NEAR(o2[i], o1[i], 1e-4 * (1 + fabs(o1[i])));
+                    tested++;
+                }
+        }
         /* the 16 x 16 transpose: exactly the plain loop's, with strides */
         {
             static float in[16 * 21], o1[16 * 40], o2[16 * 40];

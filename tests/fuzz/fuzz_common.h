@@ -4,9 +4,10 @@
 #define XLSTM_FUZZ_COMMON_H
 #define XLSTM_STATIC
 #define XLSTM_IMPLEMENTATION
-/* prompts of 8-token chunks, so the 12-token prefills below cross a chunk
-   and take both the matrix-product (8) and the dot-product (4) paths */
-#define XLSTM_PREFILL_ROWS 8
+/* prompts of 16-token chunks, so fuzz_model's 20-token prefills cross a
+   chunk and take both the matrix-product (16 rows) and the dot-product (4)
+   paths */
+#define XLSTM_PREFILL_ROWS 16
 #include "xlstm.h"
 #include "../../tools/st_writer.h"
 #include <math.h>

@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     if (xlstm_model_load_from_memory(data, size, NULL, 0, &p, &m, &err) == XLSTM_OK) {
         const xlstm_config *c = xlstm_model_config(m);
-        int bad = fz_exercise(m, data + size / 2, 12);
+        int bad = fz_exercise(m, data + size / 2, 20);
         if (bad) {
             int eps_ok = c->arch != XLSTM_ARCH_LARGE || (c->large.norm_eps >= 1e-6f && c->large.eps >= 1e-6f);
             if (eps_ok && fz_max_abs_weight(data, size) <= 4.0) fz_nonfinite("finite moderate weights");
