@@ -59,6 +59,9 @@
      A prompt is run in chunks of XLSTM_PREFILL_ROWS tokens: matrix products
      over the chunk (register-tiled, each weight tile widened to f32 once) and
      the chunkwise closed form of the mLSTM, equal to stepping token by token.
+     A batch of fewer than 16 sequences widens each weight row once and
+     multiplies it into up to 8 sequences at a time; larger batches use the
+     matrix products.
 
    FILE FORMATS
      A model is one of
