@@ -3964,9 +3964,9 @@ XLSTMDEF xlstm_status xlstm_state_restore(xlstm_state *s, const void *src, size_
 
 /* Y[j] = W x_j (+ bias) for the nx row vectors of X (stride ldx). Output rows
    go to Y + j*ldy, or to Yrows[j] when Yrows is given. Fewer than
-   XLSTM__SMALL_BATCH vectors: fused dots per weight row, reading each weight
-   once. More: a matrix product, with tiles of XLSTM__WTILE rows dequantised
-   to f32 once. */
+   XLSTM__SMALL_BATCH vectors (or a matrix of few rows): each weight row
+   widened once, then multiplied into the vectors 8 at a time. More: a matrix
+   product, with tiles of XLSTM__WTILE rows widened to f32 once. */
 static void xlstm__matmul(xlstm_state *s, const xlstm__mat *m, const float *X, size_t ldx, int nx, float *Y,
                           size_t ldy, float *const *Yrows, const float *bias) {
     const xlstm__kern *k = s->model->kern;
@@ -4022,9 +4022,6 @@ static void xlstm__matmul(xlstm_state *s, const xlstm__mat *m, const float *X, s
             }
         }
     } else {
-        /* groups of up to 32 vectors: X^T (cols, np) zero-padded to np = 16
-           or 32 columns, then tiles of 8 weight rows (dequantised once) times
-           X^T, scattered back to the output rows */
         /* X^T in groups of 32 vectors, each (cols, np) with np = 16 or 32
            (zero-padded); then each tile of XLSTM__WTILE weight rows (widened
            to f32 once) times every group, scattered back to the output rows */
