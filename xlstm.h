@@ -185,8 +185,13 @@ typedef enum xlstm_act {
 
 typedef enum xlstm_arch {
     XLSTM_ARCH_XLSTM = 0, /* the 2024 paper's LM: NX-AI xlstm's xLSTMLMModel */
-    XLSTM_ARCH_LARGE = 1  /* "xLSTM Large": NX-AI/xLSTM-7b, Hugging Face model_type "xlstm" */
+    XLSTM_ARCH_LARGE = 1, /* "xLSTM Large": NX-AI/xLSTM-7b, Hugging Face model_type "xlstm" */
+    XLSTM_ARCH_TIREX = 2  /* TiRex: NX-AI's sLSTM time-series forecaster (NX-AI/TiRex model.ckpt) */
 } xlstm_arch;
+
+#ifndef XLSTM_TIREX_MAX_QUANTILES
+#define XLSTM_TIREX_MAX_QUANTILES 64
+#endif
 
 typedef struct xlstm_config {
     int32_t arch; /* xlstm_arch; the fields of the other architecture are zero */
@@ -234,6 +239,15 @@ typedef struct xlstm_config {
         int32_t add_out_norm;
         int32_t bos_token_id, eos_token_id, pad_token_id;
     } large;
+    struct { /* TiRex: embedding_dim, num_blocks and slstm.num_heads/head_dim hold the block shape */
+        int32_t patch_size;    /* input_patch_size (== output_patch_size) */
+        int32_t input_ff_dim;  /* hidden width of the input and output residual blocks */
+        int32_t train_ctx_len; /* the window: contexts are cut or NaN-padded to this */
+        int32_t ffn_dim;       /* derived: SwiGLU width from ffn_proj_factor */
+        int32_t num_quantiles;
+        int32_t median_index;  /* the quantile 0.5, the point forecast */
+        float quantiles[XLSTM_TIREX_MAX_QUANTILES];
+    } tirex;
     uint8_t block_kind[XLSTM_MAX_BLOCKS]; /* xlstm_block_kind per block */
 } xlstm_config;
 
@@ -263,6 +277,10 @@ typedef struct xlstm_model_params {
     int borrow_buffer;
     /* 1 = skip the load-time scan for NaN/Inf weights (faster load). */
     int skip_value_check;
+    /* TiRex only: 1 = run the sLSTM recurrence in float32. 0 (default) rounds
+       where the reference's CPU path rounds to bfloat16 (the gate inputs, the
+       recurrent kernel and product, the carried states), as TiRex ships. */
+    int fp32_recurrence;
 } xlstm_model_params;
 
 XLSTMDEF xlstm_model_params xlstm_model_default_params(void);
@@ -335,6 +353,49 @@ XLSTMDEF xlstm_status xlstm_step_batch(xlstm_state *const *states, const int32_t
                                        const float **logits);
 /* Bytes of recurrent state (what save/restore carries) and of the whole state object. */
 XLSTMDEF size_t xlstm_state_recurrent_bytes(const xlstm_state *state);
+
+/* ---- forecasting (TiRex) ------------------------------------------------
+   A TiRex model (config arch XLSTM_ARCH_TIREX) forecasts quantiles of
+   univariate series; its state holds the scratch for one window and the
+   streaming memories. Values are floats, NaN = missing; a series may have any
+   length, 0 included (everything missing). Q = config->tirex.num_quantiles,
+   P = patch_size, T = train_ctx_len. As the reference (NX-AI/tirex
+   TiRexZero.forecast): the context is cut to its last T values or NaN-padded
+   on the left to T, scaled by its NaN-aware mean and standard deviation, and
+   forecast one patch per pass: pass k sees the context followed by k*P
+   missing values (cut to T again), never its own predictions. */
+
+/* quantiles: n * horizon * Q floats, [series][step][quantile] in the model's
+   quantile order; median (optional): n * horizon floats (the 0.5 quantile, the
+   reference's "mean"). series[i] holds lengths[i] values. Equal to forecasting
+   each series alone. XLSTM_ERR_ARG for horizon <= 0 or a wrong model. */
+XLSTMDEF xlstm_status xlstm_forecast(xlstm_state *state, const float *const *series, const size_t *lengths,
+                                     size_t n, int32_t horizon, float *quantiles, float *median);
+
+/* Streaming: observations arrive one or a few at a time (xlstm_state_reset
+   starts a new stream). While the stream holds at most T values, a forecast
+   runs the window over them and equals xlstm_forecast on everything observed.
+   When the T-th value arrives the stream takes that window's scaler (mean and
+   scale) for good and keeps the sLSTM memories; from then on each completed
+   patch of P values costs one step of the network (not a window), and a
+   forecast starts from those memories: it forecasts the steps after the last
+   observation from the memories at the last completed patch (skipping the
+   steps already observed) and rolls out further patches from a copy of them.
+   Beyond T values this differs from the reference by design: the reference
+   forgets everything older than its window and rescales every window, the
+   stream remembers (as a recurrent network does) and keeps its scaler. */
+XLSTMDEF xlstm_status xlstm_stream_observe(xlstm_state *state, const float *values, size_t n);
+XLSTMDEF xlstm_status xlstm_stream_forecast(xlstm_state *state, int32_t horizon, float *quantiles, float *median);
+/* Number of values the stream has observed. */
+XLSTMDEF uint64_t xlstm_stream_length(const xlstm_state *state);
+
+/* Embeddings, as the reference's _embed_context: the hidden state after every
+   block for each patch of the window that holds data (leading patches that
+   are only padding are left out). out: n_tokens * num_blocks * embedding_dim
+   floats, [patch][block][dim]; out NULL returns the count in *n_tokens only.
+   At most T / P patches. */
+XLSTMDEF xlstm_status xlstm_embed_series(xlstm_state *state, const float *series, size_t length, float *out,
+                                         size_t *n_tokens);
 
 /* ---- sampling ---------------------------------------------------------- */
 /* Index of the largest logit (the first on ties); -1 when n <= 0. */
@@ -505,7 +566,7 @@ XLSTMDEF const char *xlstm_status_string(xlstm_status s) {
     return "unknown status";
 }
 
-/* A small formatter for messages and names (%s %d %u %ld %lu %lld %llu %%),
+/* A small formatter for messages and names (%s %.*s %d %u %ld %lu %lld %llu %%),
    so the library needs no stdio; output is always NUL-terminated. */
 static size_t xlstm__vfmt(char *buf, size_t cap, const char *fmt, va_list ap) {
     size_t o = 0;
@@ -516,7 +577,7 @@ static size_t xlstm__vfmt(char *buf, size_t cap, const char *fmt, va_list ap) {
     } while (0)
     for (; *fmt; fmt++) {
         char num[24];
-        int n = 0, longs = 0, is_signed = 1;
+        int n = 0, longs = 0, is_signed = 1, prec = -1;
         unsigned long long u = 0;
         const char *str;
         if (*fmt != '%') {
@@ -524,10 +585,14 @@ static size_t xlstm__vfmt(char *buf, size_t cap, const char *fmt, va_list ap) {
             continue;
         }
         fmt++;
+        if (fmt[0] == '.' && fmt[1] == '*') { /* %.*s: at most that many bytes */
+            prec = va_arg(ap, int);
+            fmt += 2;
+        }
         while (*fmt == 'l') longs++, fmt++;
         switch (*fmt) {
         case 's':
-            for (str = va_arg(ap, const char *); str && *str; str++) XLSTM__PUT(*str);
+            for (str = va_arg(ap, const char *); str && *str && prec != 0; str++, prec--) XLSTM__PUT(*str);
             continue;
         case '%': XLSTM__PUT('%'); continue;
         case 'u': is_signed = 0; /* fall through */
@@ -1126,6 +1191,75 @@ static xlstm_status xlstm__parse_config_large(const xlstm__json *j, xlstm_config
     return XLSTM_OK;
 }
 
+/* TiRex: a Lightning checkpoint's hyper_parameters, {"model_config": {...,
+   "block_kwargs": {...}}, "train_ctx_len": T}; mc is model_config. Keys as
+   NX-AI/tirex's TiRexZeroConfig and sLSTMBlockConfig; unknown ones ignored. */
+static xlstm_status xlstm__parse_config_tirex(const xlstm__json *j, uint32_t mc, xlstm_config *cfg, xlstm_error *err) {
+    xlstm__cfgctx c;
+    uint32_t bk = xlstm__jget(j, mc, "block_kwargs"), q, e;
+    int32_t in_p = -1, out_p = -1, ctx = -1, states = 4, gates = 4, i;
+    double f = 2.6667, up;
+    c.j = j;
+    c.err = err;
+    c.st = XLSTM_OK;
+    cfg->arch = XLSTM_ARCH_TIREX;
+    cfg->embedding_dim = -1;
+    cfg->num_blocks = -1;
+    cfg->slstm.num_heads = -1;
+    cfg->tirex.input_ff_dim = -1;
+    if (j->tok[bk].type != XLSTM__J_OBJ) return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: model_config.block_kwargs must be an object");
+    xlstm__cfg_int(&c, mc, "input_patch_size", &in_p);
+    xlstm__cfg_int(&c, mc, "output_patch_size", &out_p);
+    xlstm__cfg_int(&c, mc, "input_ff_dim", &cfg->tirex.input_ff_dim);
+    xlstm__cfg_int(&c, mc, "train_ctx_len", &ctx);
+    xlstm__cfg_int(&c, 0, "train_ctx_len", &ctx); /* TiRexZero's own argument, beside model_config */
+    xlstm__cfg_int(&c, bk, "embedding_dim", &cfg->embedding_dim);
+    xlstm__cfg_int(&c, bk, "num_blocks", &cfg->num_blocks);
+    xlstm__cfg_int(&c, bk, "num_heads", &cfg->slstm.num_heads);
+    xlstm__cfg_int(&c, bk, "num_states", &states);
+    xlstm__cfg_int(&c, bk, "num_gates", &gates);
+    xlstm__cfg_num(&c, bk, "ffn_proj_factor", &f);
+    if (c.st) return c.st;
+    if (in_p != out_p || !xlstm__dim_ok(in_p))
+        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: input_patch_size %d and output_patch_size %d must be equal and positive",
+                           XLSTM__CAST(int, in_p), XLSTM__CAST(int, out_p));
+    if (!xlstm__dim_ok(cfg->embedding_dim) || !xlstm__dim_ok(cfg->tirex.input_ff_dim) || !xlstm__dim_ok(ctx))
+        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: embedding_dim, input_ff_dim and train_ctx_len must be set and in range");
+    if (cfg->num_blocks < 1 || cfg->num_blocks > XLSTM_MAX_BLOCKS)
+        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: num_blocks %d out of range", XLSTM__CAST(int, cfg->num_blocks));
+    if (!xlstm__dim_ok(cfg->slstm.num_heads) || cfg->embedding_dim % cfg->slstm.num_heads)
+        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: num_heads %d does not divide embedding_dim %d",
+                           XLSTM__CAST(int, cfg->slstm.num_heads), XLSTM__CAST(int, cfg->embedding_dim));
+    if (states != 4 || gates != 4) return xlstm__fail(err, XLSTM_ERR_UNSUPPORTED, "config: num_states and num_gates must be 4");
+    if (ctx % in_p) return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: train_ctx_len %d is not a multiple of the patch size %d",
+                                       XLSTM__CAST(int, ctx), XLSTM__CAST(int, in_p));
+    /* the reference's round_up_to_next_multiple_of(D * f, 64) on a float:
+       floor((D f + 63) / 64) * 64, not a ceiling (D 96, f 2.6667: 256) */
+    up = floor((cfg->embedding_dim * f + 63.0) / 64.0) * 64.0;
+    if (!(up >= 64) || up > XLSTM_MAX_DIM) return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: ffn_proj_factor gives a width out of range");
+    cfg->tirex.ffn_dim = XLSTM__CAST(int32_t, up);
+    cfg->tirex.patch_size = in_p;
+    cfg->tirex.train_ctx_len = ctx;
+    cfg->slstm.head_dim = cfg->embedding_dim / cfg->slstm.num_heads;
+    cfg->slstm.group_norm_weight = 1;
+    cfg->context_length = ctx;
+    for (i = 0; i < cfg->num_blocks; i++) cfg->block_kind[i] = XLSTM_BLOCK_SLSTM;
+    q = xlstm__jget(j, mc, "quantiles");
+    if (!q || j->tok[q].type != XLSTM__J_ARR || j->tok[q].count < 1 || j->tok[q].count > XLSTM_TIREX_MAX_QUANTILES)
+        return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: quantiles must be a list of 1 to %d numbers", XLSTM_TIREX_MAX_QUANTILES);
+    cfg->tirex.num_quantiles = XLSTM__CAST(int32_t, j->tok[q].count);
+    cfg->tirex.median_index = -1;
+    for (i = 0, e = q + 1; i < cfg->tirex.num_quantiles; i++, e = j->tok[e].next) {
+        double v;
+        if (!xlstm__jnum(j, e, &v) || !(v > 0 && v < 1))
+            return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: quantile %d is not a number in (0, 1)", XLSTM__CAST(int, i));
+        cfg->tirex.quantiles[i] = XLSTM__CAST(float, v);
+        if (v == 0.5 && cfg->tirex.median_index < 0) cfg->tirex.median_index = i; /* quantiles.index(0.5) */
+    }
+    if (cfg->tirex.median_index < 0) return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: the quantiles do not include 0.5 (the point forecast)");
+    return XLSTM_OK;
+}
+
 static xlstm_status xlstm__parse_config(const xlstm__json *j, xlstm_config *cfg, xlstm_error *err) {
     xlstm__cfgctx c;
     uint32_t root = 0, mb, sb, t, ffn_t = 0, ml = 0, sl = 0;
@@ -1136,6 +1270,9 @@ static xlstm_status xlstm__parse_config(const xlstm__json *j, xlstm_config *cfg,
     c.st = XLSTM_OK;
     memset(cfg, 0, sizeof *cfg);
     if (j->tok[0].type != XLSTM__J_OBJ) return xlstm__fail(err, XLSTM_ERR_CONFIG, "config: top level must be an object");
+    /* TiRex's hyper_parameters hold a model_config with block_kwargs */
+    t = xlstm__jget(j, root, "model_config");
+    if (t && j->tok[t].type == XLSTM__J_OBJ && xlstm__jget(j, t, "block_kwargs")) return xlstm__parse_config_tirex(j, t, cfg, err);
     /* Hugging Face's xLSTM (the 7B) says model_type "xlstm"; the 2024 LM has block configs */
     t = xlstm__jget(j, root, "model_type");
     if (t && xlstm__jstr_eq(j, t, "xlstm")) return xlstm__parse_config_large(j, cfg, err);
@@ -1330,7 +1467,9 @@ enum { XLSTM__ST_I8 = 16, XLSTM__ST_U8 }; /* safetensors integer dtypes the load
 #define XLSTM__QBLOCK 32
 
 typedef struct xlstm__st_tensor {
-    uint32_t name_tok; /* string token of the name in the header */
+    uint32_t name_tok; /* string token of the name in the header (safetensors) */
+    const char *name;  /* the name's raw bytes (not NUL-terminated) */
+    uint32_t name_len;
     int dtype;         /* XLSTM__DT_F32/BF16/F16, XLSTM__ST_I8/U8, or -1 for any other */
     int ndim;
     int64_t shape[8];
@@ -1382,11 +1521,41 @@ static uint64_t xlstm__rd_u64le(const unsigned char *p) {
     return v;
 }
 
+/* Duplicate names: sort the names, then compare neighbours (a pairwise
+   check is quadratic: 80k tensors, a 4.6 MB header, took 36 s). Frees st on
+   failure. */
+static xlstm_status xlstm__st_check_dups(xlstm__st *st, const xlstm__alloc *a, const char *what, xlstm_error *err) {
+    xlstm__name *v;
+    size_t k;
+    if (st->n < 2) return XLSTM_OK;
+    v = XLSTM__CAST(xlstm__name *, xlstm__malloc(a, st->n * sizeof(xlstm__name)));
+    if (!v) {
+        xlstm__st_free(st, a);
+        return xlstm__fail(err, XLSTM_ERR_NOMEM, "%s: out of memory", what);
+    }
+    for (k = 0; k < st->n; k++) {
+        v[k].p = st->t[k].name;
+        v[k].n = st->t[k].name_len;
+    }
+    qsort(v, st->n, sizeof(xlstm__name), xlstm__name_cmp);
+    for (k = 1; k < st->n; k++) {
+        if (v[k].n == v[k - 1].n && memcmp(v[k].p, v[k - 1].p, v[k].n) == 0) {
+            int len = v[k].n < 100 ? XLSTM__CAST(int, v[k].n) : 100;
+            xlstm_status s = xlstm__fail(err, XLSTM_ERR_FORMAT, "%s: tensor %.*s appears twice", what, len, v[k].p);
+            xlstm__free(a, v);
+            xlstm__st_free(st, a);
+            return s;
+        }
+    }
+    xlstm__free(a, v);
+    return XLSTM_OK;
+}
+
 static xlstm_status xlstm__st_parse(xlstm__st *st, const xlstm__alloc *a, const unsigned char *buf, size_t size,
                                     xlstm_error *err) {
     uint64_t hlen;
     const unsigned char *data;
-    size_t data_size, k;
+    size_t data_size;
     uint32_t ti, i;
     xlstm_status s;
     memset(st, 0, sizeof *st);
@@ -1437,6 +1606,8 @@ static xlstm_status xlstm__st_parse(xlstm__st *st, const xlstm__alloc *a, const 
         t = &st->t[st->n++];
         memset(t, 0, sizeof *t);
         t->name_tok = ti;
+        t->name = j->text + j->tok[ti].start;
+        t->name_len = j->tok[ti].end - j->tok[ti].start;
         t->dtype = -1;
         esize = 0;
         if (xlstm__jstr_eq(j, dt, "F32")) t->dtype = XLSTM__DT_F32, esize = 4;
@@ -1487,31 +1658,7 @@ static xlstm_status xlstm__st_parse(xlstm__st *st, const xlstm__alloc *a, const 
         }
         t->data = data + begin;
     }
-    /* duplicate names: sort the names, then compare neighbours (a pairwise
-       check is quadratic: 80k tensors, a 4.6 MB header, took 36 s) */
-    if (st->n > 1) {
-        xlstm__name *v = XLSTM__CAST(xlstm__name *, xlstm__malloc(a, st->n * sizeof(xlstm__name)));
-        if (!v) {
-            xlstm__st_free(st, a);
-            return xlstm__fail(err, XLSTM_ERR_NOMEM, "safetensors: out of memory");
-        }
-        for (k = 0; k < st->n; k++) {
-            const xlstm__jtok *nt = &st->hdr.tok[st->t[k].name_tok];
-            v[k].p = st->hdr.text + nt->start;
-            v[k].n = nt->end - nt->start;
-        }
-        qsort(v, st->n, sizeof(xlstm__name), xlstm__name_cmp);
-        for (k = 1; k < st->n; k++) {
-            if (v[k].n == v[k - 1].n && memcmp(v[k].p, v[k - 1].p, v[k].n) == 0) {
-                int len = v[k].n < 100 ? XLSTM__CAST(int, v[k].n) : 100;
-                s = xlstm__fail(err, XLSTM_ERR_FORMAT, "safetensors: tensor %.*s appears twice", len, v[k].p);
-                xlstm__free(a, v);
-                xlstm__st_free(st, a);
-                return s;
-            }
-        }
-        xlstm__free(a, v);
-    }
+    return xlstm__st_check_dups(st, a, "safetensors", err);
     return XLSTM_OK;
 bad_meta:
     xlstm__st_free(st, a);
@@ -1522,10 +1669,8 @@ static xlstm__st_tensor *xlstm__st_find(xlstm__st *st, const char *name) {
     uint32_t i;
     size_t n = strlen(name);
     for (; st; st = st->next) {
-        for (i = 0; i < st->n; i++) {
-            const xlstm__jtok *k = &st->hdr.tok[st->t[i].name_tok];
-            if (k->end - k->start == n && memcmp(st->hdr.text + k->start, name, n) == 0) return &st->t[i];
-        }
+        for (i = 0; i < st->n; i++)
+            if (st->t[i].name_len == n && memcmp(st->t[i].name, name, n) == 0) return &st->t[i];
     }
     return NULL;
 }
@@ -1544,10 +1689,9 @@ static xlstm_status xlstm__st_add_shard(xlstm__st *st, const xlstm__alloc *a, co
     }
     for (i = 0; i < node->n; i++) {
         char name[200];
-        const xlstm__jtok *k = &node->hdr.tok[node->t[i].name_tok];
-        size_t len = k->end - k->start;
+        size_t len = node->t[i].name_len;
         if (len >= sizeof name) continue;
-        memcpy(name, node->hdr.text + k->start, len);
+        memcpy(name, node->t[i].name, len);
         name[len] = 0;
         if (xlstm__st_find(st, name)) {
             s = xlstm__fail(err, XLSTM_ERR_FORMAT, "safetensors: tensor %s is in two shards", name);
@@ -1568,6 +1712,18 @@ static float xlstm__bf16_to_f32(uint16_t h) {
     return f;
 }
 
+/* f32 rounded to the nearest bf16 (ties to even), as torch's .to(bfloat16);
+   NaN stays NaN. */
+static float xlstm__round_bf16(float x) {
+    uint32_t u;
+    memcpy(&u, &x, 4);
+    if ((u & 0x7F800000u) == 0x7F800000u && (u & 0x7FFFFFu)) u |= 0x400000u; /* quiet NaN */
+    else u += 0x7FFFu + ((u >> 16) & 1u);
+    u &= 0xFFFF0000u;
+    memcpy(&x, &u, 4);
+    return x;
+}
+
 static float xlstm__f16_to_f32(uint16_t h) {
     uint32_t sign = XLSTM__CAST(uint32_t, h >> 15) << 31, exp = (h >> 10) & 0x1F, man = h & 0x3FF, u;
     float f;
@@ -1579,6 +1735,902 @@ static float xlstm__f16_to_f32(uint16_t h) {
     else u = sign | ((exp + 112) << 23) | (man << 13);
     memcpy(&f, &u, 4);
     return f;
+}
+
+/* ---- PyTorch checkpoints (zip + restricted unpickler) ------------------------
+   torch.save writes a zip of stored (uncompressed) entries: <top>/data.pkl, a
+   pickle of the saved object, and <top>/data/<key>, one entry per storage
+   (little-endian), <top> being whatever name the file had when it was saved.
+   The unpickler below runs only the opcodes that build plain data (dicts,
+   lists, tuples, strings, numbers, booleans, None), calls only the globals
+   torch.load(weights_only=True) allows (OrderedDict, the tensor rebuilds and
+   the typed storages) and never executes anything: any other global is an
+   error naming it. Its stack, memo, object count and nesting are capped. The
+   result becomes a tensor table (the state_dict, or a Lightning checkpoint's
+   "state_dict"; a leading "block_stack." is dropped from names, as TiRex's
+   on_load_checkpoint does) and, from "hyper_parameters", a config as JSON. */
+
+#define XLSTM__PK_MAX_OBJECTS (1u << 20)
+#define XLSTM__PK_MAX_STACK (1u << 20)
+#define XLSTM__PK_MAX_MEMO (1u << 20)
+#define XLSTM__PK_MAX_MARKS 256
+#define XLSTM__PK_MAX_JSON (1u << 20)
+
+typedef struct xlstm__zent {
+    const char *name;
+    uint32_t name_len;
+    const unsigned char *data;
+    uint64_t size;
+} xlstm__zent;
+
+static uint32_t xlstm__rd_u16le(const unsigned char *p) { return XLSTM__CAST(uint32_t, p[0] | (p[1] << 8)); }
+static uint32_t xlstm__rd_u32le(const unsigned char *p) {
+    return XLSTM__CAST(uint32_t, p[0]) | XLSTM__CAST(uint32_t, p[1]) << 8 | XLSTM__CAST(uint32_t, p[2]) << 16 |
+           XLSTM__CAST(uint32_t, p[3]) << 24;
+}
+
+static int xlstm__zent_cmp(const void *x, const void *y) {
+    const xlstm__zent *a = XLSTM__CAST(const xlstm__zent *, x), *b = XLSTM__CAST(const xlstm__zent *, y);
+    size_t n = a->name_len < b->name_len ? a->name_len : b->name_len;
+    int c = memcmp(a->name, b->name, n);
+    if (c) return c;
+    return a->name_len < b->name_len ? -1 : a->name_len > b->name_len;
+}
+
+/* Is [off, off + len) inside a file of size bytes? */
+static int xlstm__in_file(uint64_t off, uint64_t len, size_t size) { return off <= size && len <= size - off; }
+
+/* The central directory: every entry stored, inside the file, named once. */
+static xlstm_status xlstm__zip_parse(const unsigned char *buf, size_t size, const xlstm__alloc *a, xlstm__zent **out,
+                                     uint32_t *out_n, xlstm_error *err) {
+    size_t eocd = 0, i;
+    uint64_t cd_off, cd_size, count, p, end;
+    xlstm__zent *e;
+    int found = 0;
+    *out = NULL;
+    *out_n = 0;
+    if (size < 22) return xlstm__fail(err, XLSTM_ERR_TRUNCATED, "checkpoint: %lu bytes, too short for a zip", XLSTM__CAST(unsigned long, size));
+    for (i = size - 22;; i--) { /* the end record, behind a comment of at most 64 KB */
+        if (xlstm__rd_u32le(buf + i) == 0x06054b50u) {
+            eocd = i;
+            found = 1;
+            break;
+        }
+        if (i == 0 || size - 22 - i >= 65535) break;
+    }
+    if (!found) return xlstm__fail(err, XLSTM_ERR_FORMAT, "checkpoint: no zip end record (truncated or not a zip)");
+    count = xlstm__rd_u16le(buf + eocd + 10);
+    cd_size = xlstm__rd_u32le(buf + eocd + 12);
+    cd_off = xlstm__rd_u32le(buf + eocd + 16);
+    if (eocd >= 20 && xlstm__rd_u32le(buf + eocd - 20) == 0x07064b50u) { /* zip64 locator: torch writes one */
+        uint64_t z = xlstm__rd_u64le(buf + eocd - 12);
+        if (!xlstm__in_file(z, 56, size) || xlstm__rd_u32le(buf + z) != 0x06064b50u)
+            return xlstm__fail(err, XLSTM_ERR_FORMAT, "checkpoint: zip64 end record at %llu is outside the file or malformed",
+                               XLSTM__CAST(unsigned long long, z));
+        count = xlstm__rd_u64le(buf + z + 32);
+        cd_size = xlstm__rd_u64le(buf + z + 40);
+        cd_off = xlstm__rd_u64le(buf + z + 48);
+    }
+    if (!xlstm__in_file(cd_off, cd_size, size))
+        return xlstm__fail(err, XLSTM_ERR_TRUNCATED, "checkpoint: zip central directory (%llu bytes at %llu) runs past the end of the file",
+                           XLSTM__CAST(unsigned long long, cd_size), XLSTM__CAST(unsigned long long, cd_off));
+    if (count == 0 || count > cd_size / 46)
+        return xlstm__fail(err, XLSTM_ERR_FORMAT, "checkpoint: zip directory claims %llu entries in %llu bytes",
+                           XLSTM__CAST(unsigned long long, count), XLSTM__CAST(unsigned long long, cd_size));
+    e = XLSTM__CAST(xlstm__zent *, xlstm__malloc(a, XLSTM__CAST(size_t, count) * sizeof *e));
+    if (!e) return xlstm__fail(err, XLSTM_ERR_NOMEM, "checkpoint: out of memory");
+    p = cd_off;
+    end = cd_off + cd_size;
+    for (i = 0; i < count; i++) {
+        const unsigned char *h = buf + p;
+        uint32_t method, nlen, xlen, clen, flags, k;
+        uint64_t csize, usize, loff, data;
+        if (end - p < 46 || xlstm__rd_u32le(h) != 0x02014b50u) goto bad_cd;
+        flags = xlstm__rd_u16le(h + 8);
+        method = xlstm__rd_u16le(h + 10);
+        csize = xlstm__rd_u32le(h + 20);
+        usize = xlstm__rd_u32le(h + 24);
+        nlen = xlstm__rd_u16le(h + 28);
+        xlen = xlstm__rd_u16le(h + 30);
+        clen = xlstm__rd_u16le(h + 32);
+        loff = xlstm__rd_u32le(h + 42);
+        if (end - p - 46 < XLSTM__CAST(uint64_t, nlen) + xlen + clen) goto bad_cd;
+        e[i].name = XLSTM__BYTES_AS_CHARS(h + 46);
+        e[i].name_len = nlen;
+        for (k = 0; k + 4 <= xlen;) { /* the zip64 extra field holds the sizes that did not fit */
+            const unsigned char *x = h + 46 + nlen + k;
+            uint32_t id = xlstm__rd_u16le(x), n = xlstm__rd_u16le(x + 2), o = 4;
+            if (k + 4 + n > xlen) goto bad_cd;
+            if (id == 1) {
+                if (usize == 0xFFFFFFFFu) { if (o + 8 > n + 4) goto bad_cd; usize = xlstm__rd_u64le(x + o); o += 8; }
+                if (csize == 0xFFFFFFFFu) { if (o + 8 > n + 4) goto bad_cd; csize = xlstm__rd_u64le(x + o); o += 8; }
+                if (loff == 0xFFFFFFFFu) { if (o + 8 > n + 4) goto bad_cd; loff = xlstm__rd_u64le(x + o); }
+            }
+            k += 4 + n;
+        }
+        if (method != 0 || (flags & 1)) {
+            int len = nlen < 100 ? XLSTM__CAST(int, nlen) : 100;
+            xlstm_status s = xlstm__fail(err, XLSTM_ERR_UNSUPPORTED,
+                                         "checkpoint: zip entry %.*s is %s (method %u); torch.save stores entries uncompressed",
+                                         len, e[i].name, (flags & 1) ? "encrypted" : "compressed", XLSTM__CAST(unsigned, method));
+            xlstm__free(a, e);
+            return s;
+        }
+        if (csize != usize || !xlstm__in_file(loff, 30, size) || xlstm__rd_u32le(buf + loff) != 0x04034b50u) goto bad_entry;
+        data = loff + 30 + xlstm__rd_u16le(buf + loff + 26) + xlstm__rd_u16le(buf + loff + 28);
+        if (!xlstm__in_file(data, csize, size)) goto bad_entry;
+        e[i].data = buf + data;
+        e[i].size = csize;
+        p += 46 + XLSTM__CAST(uint64_t, nlen) + xlen + clen;
+    }
+    qsort(e, XLSTM__CAST(size_t, count), sizeof *e, xlstm__zent_cmp);
+    for (i = 1; i < count; i++)
+        if (xlstm__zent_cmp(&e[i - 1], &e[i]) == 0) {
+            int len = e[i].name_len < 100 ? XLSTM__CAST(int, e[i].name_len) : 100;
+            xlstm_status s = xlstm__fail(err, XLSTM_ERR_FORMAT, "checkpoint: zip entry %.*s appears twice", len, e[i].name);
+            xlstm__free(a, e);
+            return s;
+        }
+    *out = e;
+    *out_n = XLSTM__CAST(uint32_t, count);
+    return XLSTM_OK;
+bad_entry: {
+        int len = e[i].name_len < 100 ? XLSTM__CAST(int, e[i].name_len) : 100;
+        xlstm_status s = xlstm__fail(err, XLSTM_ERR_TRUNCATED, "checkpoint: zip entry %.*s: its data runs past the end of the file or its header is malformed",
+                                     len, e[i].name);
+        xlstm__free(a, e);
+        return s;
+    }
+bad_cd:
+    xlstm__free(a, e);
+    return xlstm__fail(err, XLSTM_ERR_FORMAT, "checkpoint: zip central directory entry %lu is malformed", XLSTM__CAST(unsigned long, i));
+}
+
+static const xlstm__zent *xlstm__zip_find(const xlstm__zent *e, uint32_t n, const char *name, size_t len) {
+    xlstm__zent key;
+    if (len > UINT32_MAX) return NULL;
+    key.name = name;
+    key.name_len = XLSTM__CAST(uint32_t, len);
+    return XLSTM__CAST(const xlstm__zent *, bsearch(&key, e, n, sizeof *e, xlstm__zent_cmp));
+}
+
+/* Pickle objects. Containers hold a linked list of items. */
+enum {
+    XLSTM__PK_NONE, XLSTM__PK_BOOL, XLSTM__PK_INT, XLSTM__PK_FLOAT, XLSTM__PK_STR, XLSTM__PK_TUPLE, XLSTM__PK_LIST,
+    XLSTM__PK_DICT, XLSTM__PK_GLOBAL, XLSTM__PK_STORAGE, XLSTM__PK_TENSOR
+};
+/* the allowed globals; storages are FIRST_STORAGE + their element type */
+enum { XLSTM__G_ORDERED_DICT, XLSTM__G_REBUILD_TENSOR, XLSTM__G_REBUILD_PARAMETER, XLSTM__G_FIRST_STORAGE };
+/* element types of the storages, in the order of xlstm__pk_storages */
+enum { XLSTM__EL_F32, XLSTM__EL_BF16, XLSTM__EL_F16, XLSTM__EL_F64, XLSTM__EL_I64, XLSTM__EL_I32, XLSTM__EL_I16,
+       XLSTM__EL_I8, XLSTM__EL_U8, XLSTM__EL_BOOL, XLSTM__EL_COUNT };
+static const char *const xlstm__pk_storages[XLSTM__EL_COUNT] = {
+    "FloatStorage", "BFloat16Storage", "HalfStorage", "DoubleStorage", "LongStorage",
+    "IntStorage", "ShortStorage", "CharStorage", "ByteStorage", "BoolStorage"};
+static const unsigned char xlstm__pk_el_size[XLSTM__EL_COUNT] = {4, 2, 2, 8, 8, 4, 2, 1, 1, 1};
+
+typedef struct xlstm__pobj {
+    uint8_t type, sub;     /* sub: BOOL value, GLOBAL id, STORAGE element type */
+    uint32_t len;          /* STR bytes; container items */
+    uint32_t first, last;  /* container item list; TENSOR: its storage object */
+    int64_t i;             /* INT; STORAGE numel; TENSOR storage offset */
+    double f;              /* FLOAT */
+    const unsigned char *s; /* STR bytes; STORAGE key */
+} xlstm__pobj;
+
+typedef struct xlstm__ptensor { /* a TENSOR object's shape (its len indexes these) */
+    int ndim;
+    int64_t shape[8], stride[8];
+} xlstm__ptensor;
+
+typedef struct xlstm__pitem {
+    uint32_t key, val, next;
+} xlstm__pitem;
+
+typedef struct xlstm__pk {
+    const xlstm__alloc *a;
+    xlstm_error *err;
+    xlstm__pobj *obj;
+    xlstm__pitem *item;
+    xlstm__ptensor *tens;
+    uint32_t *stack, *memo, marks[XLSTM__PK_MAX_MARKS];
+    uint32_t n_obj, cap_obj, n_item, cap_item, n_tens, cap_tens, sp, cap_stack, n_memo, cap_memo, n_marks;
+} xlstm__pk;
+
+/* Grow an array to hold at least need elements (doubling, at most max). */
+static int xlstm__pk_grow(const xlstm__alloc *a, void **p, uint32_t *cap, uint32_t need, size_t elem, uint32_t max) {
+    uint32_t ncap = *cap ? *cap : 64;
+    void *np;
+    if (need <= *cap) return 1;
+    if (need > max) return 0;
+    while (ncap < need) ncap = ncap > max / 2 ? max : ncap * 2;
+    np = xlstm__malloc(a, XLSTM__CAST(size_t, ncap) * elem);
+    if (!np) return 0;
+    if (*p) memcpy(np, *p, XLSTM__CAST(size_t, *cap) * elem);
+    xlstm__free(a, *p);
+    *p = np;
+    *cap = ncap;
+    return 1;
+}
+
+static uint32_t xlstm__pk_new(xlstm__pk *k, int type) {
+    xlstm__pobj *o;
+    void *p = k->obj;
+    if (!xlstm__pk_grow(k->a, &p, &k->cap_obj, k->n_obj + 1, sizeof(xlstm__pobj), XLSTM__PK_MAX_OBJECTS)) return UINT32_MAX;
+    k->obj = XLSTM__CAST(xlstm__pobj *, p);
+    o = &k->obj[k->n_obj];
+    memset(o, 0, sizeof *o);
+    o->type = XLSTM__CAST(uint8_t, type);
+    o->first = o->last = UINT32_MAX;
+    return k->n_obj++;
+}
+
+static int xlstm__pk_add(xlstm__pk *k, uint32_t container, uint32_t key, uint32_t val) {
+    xlstm__pobj *c;
+    void *p = k->item;
+    if (!xlstm__pk_grow(k->a, &p, &k->cap_item, k->n_item + 1, sizeof(xlstm__pitem), XLSTM__PK_MAX_OBJECTS)) return 0;
+    k->item = XLSTM__CAST(xlstm__pitem *, p);
+    k->item[k->n_item].key = key;
+    k->item[k->n_item].val = val;
+    k->item[k->n_item].next = UINT32_MAX;
+    c = &k->obj[container];
+    if (c->last == UINT32_MAX) c->first = k->n_item;
+    else k->item[c->last].next = k->n_item;
+    c->last = k->n_item++;
+    c->len++;
+    return 1;
+}
+
+static int xlstm__pk_push(xlstm__pk *k, uint32_t o) {
+    void *p = k->stack;
+    if (o == UINT32_MAX || !xlstm__pk_grow(k->a, &p, &k->cap_stack, k->sp + 1, sizeof(uint32_t), XLSTM__PK_MAX_STACK)) return 0;
+    k->stack = XLSTM__CAST(uint32_t *, p);
+    k->stack[k->sp++] = o;
+    return 1;
+}
+
+/* Elements above the innermost mark. */
+static uint32_t xlstm__pk_avail(const xlstm__pk *k) { return k->sp - (k->n_marks ? k->marks[k->n_marks - 1] : 0); }
+
+static uint32_t xlstm__pk_item_at(const xlstm__pk *k, uint32_t tuple, uint32_t idx) {
+    uint32_t it = k->obj[tuple].first;
+    while (idx-- && it != UINT32_MAX) it = k->item[it].next;
+    return it == UINT32_MAX ? UINT32_MAX : k->item[it].val;
+}
+
+static int xlstm__pk_is_str(const xlstm__pk *k, uint32_t o, const char *s) {
+    size_t n = strlen(s);
+    return k->obj[o].type == XLSTM__PK_STR && k->obj[o].len == n && memcmp(k->obj[o].s, s, n) == 0;
+}
+
+/* A tuple of ints (a tensor's size or stride) into v; -1 when it is not one. */
+static int xlstm__pk_int_tuple(const xlstm__pk *k, uint32_t t, int64_t *v, int max) {
+    uint32_t it, n = 0;
+    if (k->obj[t].type != XLSTM__PK_TUPLE || k->obj[t].len > XLSTM__CAST(uint32_t, max)) return -1;
+    for (it = k->obj[t].first; it != UINT32_MAX; it = k->item[it].next) {
+        const xlstm__pobj *o = &k->obj[k->item[it].val];
+        if (o->type != XLSTM__PK_INT || o->i < 0 || o->i > (XLSTM__CAST(int64_t, 1) << 48)) return -1;
+        v[n++] = o->i;
+    }
+    return XLSTM__CAST(int, n);
+}
+
+static xlstm_status xlstm__pk_global(xlstm__pk *k, const char *mod, size_t ml, const char *name, size_t nl, uint32_t *out) {
+    int g = -1, e;
+    if (ml == 11 && memcmp(mod, "collections", 11) == 0 && nl == 11 && memcmp(name, "OrderedDict", 11) == 0) g = XLSTM__G_ORDERED_DICT;
+    if (ml == 12 && memcmp(mod, "torch._utils", 12) == 0) {
+        if (nl == 18 && memcmp(name, "_rebuild_tensor_v2", 18) == 0) g = XLSTM__G_REBUILD_TENSOR;
+        if (nl == 18 && memcmp(name, "_rebuild_parameter", 18) == 0) g = XLSTM__G_REBUILD_PARAMETER;
+    }
+    if (ml == 5 && memcmp(mod, "torch", 5) == 0)
+        for (e = 0; e < XLSTM__EL_COUNT; e++)
+            if (nl == strlen(xlstm__pk_storages[e]) && memcmp(name, xlstm__pk_storages[e], nl) == 0) g = XLSTM__G_FIRST_STORAGE + e;
+    if (g < 0) {
+        int a = ml < 60 ? XLSTM__CAST(int, ml) : 60, b = nl < 60 ? XLSTM__CAST(int, nl) : 60;
+        return xlstm__fail(k->err, XLSTM_ERR_FORMAT, "checkpoint: the pickle asks for the global %.*s.%.*s, which a weights-only load does not allow",
+                           a, mod, b, name);
+    }
+    *out = xlstm__pk_new(k, XLSTM__PK_GLOBAL);
+    if (*out == UINT32_MAX) return xlstm__fail(k->err, XLSTM_ERR_NOMEM, "checkpoint: pickle too large");
+    k->obj[*out].sub = XLSTM__CAST(uint8_t, g);
+    return XLSTM_OK;
+}
+
+/* REDUCE: call an allowed global on a tuple of arguments. */
+static xlstm_status xlstm__pk_reduce(xlstm__pk *k, uint32_t fn, uint32_t args, uint32_t *out) {
+    const xlstm__pobj *f = &k->obj[fn], *t = &k->obj[args];
+    if (f->type != XLSTM__PK_GLOBAL || t->type != XLSTM__PK_TUPLE)
+        return xlstm__fail(k->err, XLSTM_ERR_FORMAT, "checkpoint: pickle REDUCE of something that is not an allowed global");
+    if (f->sub == XLSTM__G_ORDERED_DICT) {
+        if (t->len) return xlstm__fail(k->err, XLSTM_ERR_FORMAT, "checkpoint: pickle builds an OrderedDict from arguments");
+        *out = xlstm__pk_new(k, XLSTM__PK_DICT);
+    } else if (f->sub == XLSTM__G_REBUILD_PARAMETER) { /* (tensor, requires_grad, hooks) */
+        uint32_t v = t->len == 3 ? xlstm__pk_item_at(k, args, 0) : UINT32_MAX;
+        if (v == UINT32_MAX || k->obj[v].type != XLSTM__PK_TENSOR)
+            return xlstm__fail(k->err, XLSTM_ERR_FORMAT, "checkpoint: _rebuild_parameter without a tensor");
+        *out = v;
+        return XLSTM_OK;
+    } else if (f->sub == XLSTM__G_REBUILD_TENSOR) { /* (storage, offset, size, stride, requires_grad, hooks[, metadata]) */
+        uint32_t st = xlstm__pk_item_at(k, args, 0), off = xlstm__pk_item_at(k, args, 1);
+        uint32_t sz = xlstm__pk_item_at(k, args, 2), sd = xlstm__pk_item_at(k, args, 3);
+        int64_t shape[8], stride[8], extent = 0;
+        int nd, ns, d;
+        xlstm__pobj *o;
+        if (t->len < 6 || t->len > 7 || k->obj[st].type != XLSTM__PK_STORAGE || k->obj[off].type != XLSTM__PK_INT ||
+            k->obj[off].i < 0 || (nd = xlstm__pk_int_tuple(k, sz, shape, 8)) < 0 || (ns = xlstm__pk_int_tuple(k, sd, stride, 8)) != nd)
+            return xlstm__fail(k->err, XLSTM_ERR_FORMAT, "checkpoint: malformed _rebuild_tensor_v2 arguments");
+        /* the last element it reads must lie inside the storage (sizes and
+           strides are below 2^48, so each step is checked before it can overflow) */
+        for (d = 0; d < nd; d++) {
+            if (shape[d] == 0) { extent = -1; break; }
+        }
+        for (d = 0; d < nd && extent >= 0; d++) {
+            if (stride[d] && shape[d] - 1 > ((XLSTM__CAST(int64_t, 1) << 60) - extent) / stride[d]) {
+                extent = XLSTM__CAST(int64_t, 1) << 61;
+                break;
+            }
+            extent += (shape[d] - 1) * stride[d];
+        }
+        if (k->obj[off].i > k->obj[st].i || (extent >= 0 && extent >= k->obj[st].i - k->obj[off].i))
+            return xlstm__fail(k->err, XLSTM_ERR_SHAPE, "checkpoint: a tensor reaches past the end of its storage (%lld elements)",
+                               XLSTM__CAST(long long, k->obj[st].i));
+        {
+            void *tp = k->tens;
+            if (!xlstm__pk_grow(k->a, &tp, &k->cap_tens, k->n_tens + 1, sizeof(xlstm__ptensor), XLSTM__PK_MAX_OBJECTS))
+                return xlstm__fail(k->err, XLSTM_ERR_NOMEM, "checkpoint: pickle too large");
+            k->tens = XLSTM__CAST(xlstm__ptensor *, tp);
+        }
+        *out = xlstm__pk_new(k, XLSTM__PK_TENSOR);
+        if (*out == UINT32_MAX) return xlstm__fail(k->err, XLSTM_ERR_NOMEM, "checkpoint: pickle too large");
+        o = &k->obj[*out];
+        o->first = st;
+        o->i = k->obj[off].i;
+        o->len = k->n_tens;
+        k->tens[k->n_tens].ndim = nd;
+        memcpy(k->tens[k->n_tens].shape, shape, sizeof shape);
+        memcpy(k->tens[k->n_tens].stride, stride, sizeof stride);
+        k->n_tens++;
+        return XLSTM_OK;
+    } else {
+        return xlstm__fail(k->err, XLSTM_ERR_FORMAT, "checkpoint: pickle calls torch.%s", xlstm__pk_storages[f->sub - XLSTM__G_FIRST_STORAGE]);
+    }
+    if (*out == UINT32_MAX) return xlstm__fail(k->err, XLSTM_ERR_NOMEM, "checkpoint: pickle too large");
+    return XLSTM_OK;
+}
+
+/* BINPERSID: ('storage', storage class, key, location, numel) */
+static xlstm_status xlstm__pk_persid(xlstm__pk *k, uint32_t pid, uint32_t *out) {
+    uint32_t tag = xlstm__pk_item_at(k, pid, 0), cls = xlstm__pk_item_at(k, pid, 1), key = xlstm__pk_item_at(k, pid, 2);
+    uint32_t numel = xlstm__pk_item_at(k, pid, 4);
+    xlstm__pobj *o;
+    if (k->obj[pid].type != XLSTM__PK_TUPLE || k->obj[pid].len != 5 || !xlstm__pk_is_str(k, tag, "storage") ||
+        k->obj[cls].type != XLSTM__PK_GLOBAL || k->obj[cls].sub < XLSTM__G_FIRST_STORAGE || k->obj[key].type != XLSTM__PK_STR ||
+        k->obj[numel].type != XLSTM__PK_INT || k->obj[numel].i < 0 || k->obj[numel].i > (XLSTM__CAST(int64_t, 1) << 48))
+        return xlstm__fail(k->err, XLSTM_ERR_FORMAT, "checkpoint: malformed storage reference (persistent id)");
+    *out = xlstm__pk_new(k, XLSTM__PK_STORAGE);
+    if (*out == UINT32_MAX) return xlstm__fail(k->err, XLSTM_ERR_NOMEM, "checkpoint: pickle too large");
+    o = &k->obj[*out];
+    o->sub = XLSTM__CAST(uint8_t, k->obj[cls].sub - XLSTM__G_FIRST_STORAGE);
+    o->s = k->obj[key].s;
+    o->len = k->obj[key].len;
+    o->i = k->obj[numel].i;
+    return XLSTM_OK;
+}
+
+/* Run the pickle; *root receives the object STOP returns. */
+static xlstm_status xlstm__pk_run(xlstm__pk *k, const unsigned char *p, size_t n, uint32_t *root) {
+    size_t pos = 0;
+#define XLSTM__PK_NEED(nb) do { if (n - pos < XLSTM__CAST(size_t, nb)) goto truncated; } while (0)
+#define XLSTM__PK_POP(v) do { if (!xlstm__pk_avail(k)) goto underflow; (v) = k->stack[--k->sp]; } while (0)
+#define XLSTM__PK_PUSH(v) do { if (!xlstm__pk_push(k, (v))) goto toolarge; } while (0)
+    while (pos < n) {
+        const size_t at = pos;
+        const unsigned char op = p[pos++];
+        uint32_t a, b, o, idx;
+        uint64_t len;
+        xlstm_status s;
+        switch (op) {
+        case 0x80: XLSTM__PK_NEED(1); pos++; break;                /* PROTO */
+        case 0x95: XLSTM__PK_NEED(8); pos += 8; break;             /* FRAME */
+        case '.':                                                  /* STOP */
+            if (k->n_marks || k->sp != 1) goto underflow;
+            *root = k->stack[0];
+            return XLSTM_OK;
+        case 'N': o = xlstm__pk_new(k, XLSTM__PK_NONE); XLSTM__PK_PUSH(o); break;
+        case 0x88: case 0x89:                                      /* NEWTRUE, NEWFALSE */
+            o = xlstm__pk_new(k, XLSTM__PK_BOOL);
+            if (o != UINT32_MAX) k->obj[o].sub = op == 0x88;
+            XLSTM__PK_PUSH(o);
+            break;
+        case 'J': case 'K': case 'M': {                            /* BININT, BININT1, BININT2 */
+            int nb = op == 'J' ? 4 : op == 'K' ? 1 : 2;
+            int64_t v;
+            XLSTM__PK_NEED(nb);
+            v = op == 'J' ? XLSTM__CAST(int64_t, XLSTM__CAST(int32_t, xlstm__rd_u32le(p + pos))) : op == 'K' ? p[pos] : XLSTM__CAST(int64_t, xlstm__rd_u16le(p + pos));
+            pos += XLSTM__CAST(size_t, nb);
+            o = xlstm__pk_new(k, XLSTM__PK_INT);
+            if (o != UINT32_MAX) k->obj[o].i = v;
+            XLSTM__PK_PUSH(o);
+            break;
+        }
+        case 0x8a: {                                               /* LONG1: little-endian two's complement */
+            uint64_t u = 0;
+            uint32_t nb, j;
+            XLSTM__PK_NEED(1);
+            nb = p[pos++];
+            XLSTM__PK_NEED(nb);
+            if (nb > 8) goto badop; /* a long beyond 64 bits */
+            for (j = 0; j < nb; j++) u |= XLSTM__CAST(uint64_t, p[pos + j]) << (8 * j);
+            if (nb && nb < 8 && (p[pos + nb - 1] & 0x80)) u |= ~XLSTM__CAST(uint64_t, 0) << (8 * nb);
+            pos += nb;
+            o = xlstm__pk_new(k, XLSTM__PK_INT);
+            if (o != UINT32_MAX) k->obj[o].i = XLSTM__CAST(int64_t, u);
+            XLSTM__PK_PUSH(o);
+            break;
+        }
+        case 'G': {                                                /* BINFLOAT: big-endian double */
+            uint64_t u = 0;
+            int j;
+            double d;
+            XLSTM__PK_NEED(8);
+            for (j = 0; j < 8; j++) u = u << 8 | p[pos + XLSTM__CAST(size_t, j)];
+            pos += 8;
+            memcpy(&d, &u, 8);
+            o = xlstm__pk_new(k, XLSTM__PK_FLOAT);
+            if (o != UINT32_MAX) k->obj[o].f = d;
+            XLSTM__PK_PUSH(o);
+            break;
+        }
+        case 'X': case 0x8c: case 0x8d: case 'B': case 'C':       /* BINUNICODE(8), SHORT_BINUNICODE, (SHORT_)BINBYTES */
+            if (op == 'X' || op == 'B') { XLSTM__PK_NEED(4); len = xlstm__rd_u32le(p + pos); pos += 4; }
+            else if (op == 0x8d) { XLSTM__PK_NEED(8); len = xlstm__rd_u64le(p + pos); pos += 8; }
+            else { XLSTM__PK_NEED(1); len = p[pos++]; }
+            if (len > n - pos || len > UINT32_MAX) goto truncated;
+            o = xlstm__pk_new(k, XLSTM__PK_STR);
+            if (o != UINT32_MAX) k->obj[o].s = p + pos, k->obj[o].len = XLSTM__CAST(uint32_t, len);
+            pos += XLSTM__CAST(size_t, len);
+            XLSTM__PK_PUSH(o);
+            break;
+        case ')': o = xlstm__pk_new(k, XLSTM__PK_TUPLE); XLSTM__PK_PUSH(o); break;
+        case ']': o = xlstm__pk_new(k, XLSTM__PK_LIST); XLSTM__PK_PUSH(o); break;
+        case '}': o = xlstm__pk_new(k, XLSTM__PK_DICT); XLSTM__PK_PUSH(o); break;
+        case '(':                                                  /* MARK */
+            if (k->n_marks == XLSTM__PK_MAX_MARKS) {
+                return xlstm__fail(k->err, XLSTM_ERR_FORMAT, "checkpoint: pickle nests deeper than %d marks", XLSTM__PK_MAX_MARKS);
+            }
+            k->marks[k->n_marks++] = k->sp;
+            break;
+        case 0x85: case 0x86: case 0x87: case 't': case 'l': {     /* TUPLE1/2/3, TUPLE, LIST */
+            uint32_t cnt, base, j;
+            if (op == 't' || op == 'l') {
+                if (!k->n_marks) goto underflow;
+                base = k->marks[--k->n_marks];
+                cnt = k->sp - base;
+            } else {
+                cnt = XLSTM__CAST(uint32_t, op - 0x84);
+                if (xlstm__pk_avail(k) < cnt) goto underflow;
+                base = k->sp - cnt;
+            }
+            o = xlstm__pk_new(k, op == 'l' ? XLSTM__PK_LIST : XLSTM__PK_TUPLE);
+            if (o == UINT32_MAX) goto toolarge;
+            for (j = 0; j < cnt; j++)
+                if (!xlstm__pk_add(k, o, UINT32_MAX, k->stack[base + j])) goto toolarge;
+            k->sp = base;
+            XLSTM__PK_PUSH(o);
+            break;
+        }
+        case 'a':                                                  /* APPEND */
+            XLSTM__PK_POP(b);
+            if (!xlstm__pk_avail(k) || k->obj[k->stack[k->sp - 1]].type != XLSTM__PK_LIST) goto badop;
+            if (!xlstm__pk_add(k, k->stack[k->sp - 1], UINT32_MAX, b)) goto toolarge;
+            break;
+        case 'e': case 'u': case 'd': {                            /* APPENDS, SETITEMS, DICT */
+            uint32_t base, j, target;
+            if (!k->n_marks) goto underflow;
+            base = k->marks[--k->n_marks];
+            if (op == 'd') {
+                target = xlstm__pk_new(k, XLSTM__PK_DICT);
+                if (target == UINT32_MAX) goto toolarge;
+            } else {
+                if (base == 0 || (k->n_marks && k->marks[k->n_marks - 1] == base)) goto underflow;
+                target = k->stack[base - 1];
+                if (k->obj[target].type != (op == 'e' ? XLSTM__PK_LIST : XLSTM__PK_DICT)) goto badop;
+            }
+            if (op != 'e' && (k->sp - base) % 2) goto badop;
+            for (j = base; j < k->sp; j += op == 'e' ? 1 : 2)
+                if (!xlstm__pk_add(k, target, op == 'e' ? UINT32_MAX : k->stack[j], op == 'e' ? k->stack[j] : k->stack[j + 1]))
+                    goto toolarge;
+            k->sp = base;
+            if (op == 'd') XLSTM__PK_PUSH(target);
+            break;
+        }
+        case 's':                                                  /* SETITEM */
+            XLSTM__PK_POP(b);
+            XLSTM__PK_POP(a);
+            if (!xlstm__pk_avail(k) || k->obj[k->stack[k->sp - 1]].type != XLSTM__PK_DICT) goto badop;
+            if (!xlstm__pk_add(k, k->stack[k->sp - 1], a, b)) goto toolarge;
+            break;
+        case '0': XLSTM__PK_POP(a); (void)a; break;                /* POP */
+        case 'q': case 'r': case 0x94:                             /* BINPUT, LONG_BINPUT, MEMOIZE */
+            if (op == 'q') { XLSTM__PK_NEED(1); idx = p[pos++]; }
+            else if (op == 'r') { XLSTM__PK_NEED(4); idx = xlstm__rd_u32le(p + pos); pos += 4; }
+            else idx = k->n_memo;
+            if (!xlstm__pk_avail(k)) goto underflow;
+            if (idx >= XLSTM__PK_MAX_MEMO)
+                return xlstm__fail(k->err, XLSTM_ERR_FORMAT, "checkpoint: pickle memo index %u over the cap of %u", XLSTM__CAST(unsigned, idx),
+                                   XLSTM__CAST(unsigned, XLSTM__PK_MAX_MEMO));
+            if (idx >= k->n_memo) {
+                void *m = k->memo;
+                uint32_t j;
+                if (!xlstm__pk_grow(k->a, &m, &k->cap_memo, idx + 1, sizeof(uint32_t), XLSTM__PK_MAX_MEMO)) goto toolarge;
+                k->memo = XLSTM__CAST(uint32_t *, m);
+                for (j = k->n_memo; j <= idx; j++) k->memo[j] = UINT32_MAX;
+                k->n_memo = idx + 1;
+            }
+            k->memo[idx] = k->stack[k->sp - 1];
+            break;
+        case 'h': case 'j':                                        /* BINGET, LONG_BINGET */
+            if (op == 'h') { XLSTM__PK_NEED(1); idx = p[pos++]; }
+            else { XLSTM__PK_NEED(4); idx = xlstm__rd_u32le(p + pos); pos += 4; }
+            if (idx >= k->n_memo || k->memo[idx] == UINT32_MAX)
+                return xlstm__fail(k->err, XLSTM_ERR_FORMAT, "checkpoint: pickle reads memo entry %u, which was never set", XLSTM__CAST(unsigned, idx));
+            XLSTM__PK_PUSH(k->memo[idx]);
+            break;
+        case 'c': case 0x93: {                                     /* GLOBAL "module\nname\n", STACK_GLOBAL */
+            const char *mod, *name;
+            size_t ml, nl;
+            if (op == 'c') {
+                const unsigned char *e1 = XLSTM__CAST(const unsigned char *, memchr(p + pos, '\n', n - pos)), *e2;
+                if (!e1) goto truncated;
+                e2 = XLSTM__CAST(const unsigned char *, memchr(e1 + 1, '\n', n - XLSTM__CAST(size_t, e1 + 1 - p)));
+                if (!e2) goto truncated;
+                mod = XLSTM__BYTES_AS_CHARS(p + pos);
+                ml = XLSTM__CAST(size_t, e1 - (p + pos));
+                name = XLSTM__BYTES_AS_CHARS(e1 + 1);
+                nl = XLSTM__CAST(size_t, e2 - (e1 + 1));
+                pos = XLSTM__CAST(size_t, e2 + 1 - p);
+            } else {
+                XLSTM__PK_POP(b);
+                XLSTM__PK_POP(a);
+                if (k->obj[a].type != XLSTM__PK_STR || k->obj[b].type != XLSTM__PK_STR) goto badop;
+                mod = XLSTM__BYTES_AS_CHARS(k->obj[a].s);
+                ml = k->obj[a].len;
+                name = XLSTM__BYTES_AS_CHARS(k->obj[b].s);
+                nl = k->obj[b].len;
+            }
+            if ((s = xlstm__pk_global(k, mod, ml, name, nl, &o)) != XLSTM_OK) return s;
+            XLSTM__PK_PUSH(o);
+            break;
+        }
+        case 'R':                                                  /* REDUCE */
+            XLSTM__PK_POP(b);
+            XLSTM__PK_POP(a);
+            if ((s = xlstm__pk_reduce(k, a, b, &o)) != XLSTM_OK) return s;
+            XLSTM__PK_PUSH(o);
+            break;
+        case 'b':                                                  /* BUILD: a state_dict's _metadata; ignored */
+            XLSTM__PK_POP(b);
+            (void)b;
+            if (!xlstm__pk_avail(k) || (k->obj[k->stack[k->sp - 1]].type != XLSTM__PK_DICT &&
+                                        k->obj[k->stack[k->sp - 1]].type != XLSTM__PK_TENSOR)) goto badop;
+            break;
+        case 'Q':                                                  /* BINPERSID */
+            XLSTM__PK_POP(a);
+            if ((s = xlstm__pk_persid(k, a, &o)) != XLSTM_OK) return s;
+            XLSTM__PK_PUSH(o);
+            break;
+        default:
+            goto badop;
+        }
+        continue;
+    badop:
+        return xlstm__fail(k->err, XLSTM_ERR_FORMAT, "checkpoint: pickle opcode %u at byte %lu is not allowed here",
+                           XLSTM__CAST(unsigned, op), XLSTM__CAST(unsigned long, at));
+    underflow:
+        return xlstm__fail(k->err, XLSTM_ERR_FORMAT, "checkpoint: pickle opcode %u at byte %lu finds too few objects on the stack",
+                           XLSTM__CAST(unsigned, op), XLSTM__CAST(unsigned long, at));
+    }
+    return xlstm__fail(k->err, XLSTM_ERR_TRUNCATED, "checkpoint: pickle ends without STOP");
+truncated:
+    return xlstm__fail(k->err, XLSTM_ERR_TRUNCATED, "checkpoint: pickle truncated at byte %lu", XLSTM__CAST(unsigned long, pos));
+toolarge:
+    return xlstm__fail(k->err, XLSTM_ERR_NOMEM, "checkpoint: pickle over the caps (%u objects, %u stack entries) or out of memory",
+                       XLSTM__CAST(unsigned, XLSTM__PK_MAX_OBJECTS), XLSTM__CAST(unsigned, XLSTM__PK_MAX_STACK));
+#undef XLSTM__PK_NEED
+#undef XLSTM__PK_POP
+#undef XLSTM__PK_PUSH
+}
+
+static void xlstm__pk_free(xlstm__pk *k) {
+    xlstm__free(k->a, k->obj);
+    xlstm__free(k->a, k->item);
+    xlstm__free(k->a, k->tens);
+    xlstm__free(k->a, k->stack);
+    xlstm__free(k->a, k->memo);
+}
+
+/* The value of a string key in a dict, or UINT32_MAX. */
+static uint32_t xlstm__pk_dict_get(const xlstm__pk *k, uint32_t d, const char *key) {
+    uint32_t it;
+    if (k->obj[d].type != XLSTM__PK_DICT) return UINT32_MAX;
+    for (it = k->obj[d].first; it != UINT32_MAX; it = k->item[it].next)
+        if (xlstm__pk_is_str(k, k->item[it].key, key)) return k->item[it].val;
+    return UINT32_MAX;
+}
+
+/* A double as the shortest decimal that reads back as the same double (at
+   most 17 digits), without stdio; non-finite values become null. */
+static size_t xlstm__fmt_double(char *buf, double d) {
+    char digits[24], tmp[40];
+    int p, e10, j;
+    size_t o = 0;
+    if (!(d == d) || d - d != 0) {
+        memcpy(buf, "null", 5);
+        return 4;
+    }
+    if (d == 0) {
+        memcpy(buf, "0", 2);
+        return 1;
+    }
+    e10 = XLSTM__CAST(int, floor(log10(fabs(d))));
+    for (p = 1; p <= 17; p++) {
+        int delta;
+        for (delta = 0; delta < 3; delta++) {
+            /* m = |d| * 10^(p-1-e10) rounded; the scaling may be off by an ulp, so the neighbours are tried too */
+            double scaled = fabs(d) * pow(10.0, p - 1 - e10 > 300 ? 300 : p - 1 - e10);
+            double m;
+            uint64_t u;
+            int nd = 0, exp10;
+            if (p - 1 - e10 > 300) scaled *= pow(10.0, p - 1 - e10 - 300);
+            m = floor(scaled + 0.5) + (delta == 1 ? 1 : delta == 2 ? -1 : 0);
+            if (m <= 0 || m >= 1e17) continue;
+            u = XLSTM__CAST(uint64_t, m);
+            while (u) digits[nd++] = XLSTM__CAST(char, '0' + u % 10), u /= 10;
+            exp10 = e10 - (p - 1);
+            o = 0;
+            if (d < 0) tmp[o++] = '-';
+            for (j = nd - 1; j >= 0; j--) tmp[o++] = digits[j];
+            o += xlstm__fmt(tmp + o, sizeof tmp - o, "e%d", exp10);
+            if (strtod(tmp, NULL) == d) {
+                memcpy(buf, tmp, o + 1);
+                return o;
+            }
+        }
+    }
+    memcpy(buf, "null", 5); /* not reached for finite doubles */
+    return 4;
+}
+
+typedef struct xlstm__jw {
+    char *buf;
+    size_t len, cap;
+    int fail;
+} xlstm__jw;
+
+static void xlstm__jw_put(xlstm__jw *w, const char *s, size_t n) {
+    if (w->fail || n > w->cap - w->len) {
+        w->fail = 1;
+        return;
+    }
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+}
+
+/* A pickled value as JSON: containers as arrays and objects, tensors and
+   globals as null; a dict's keys must be distinct strings. */
+static xlstm_status xlstm__pk_to_json(const xlstm__pk *k, uint32_t o, xlstm__jw *w, int depth) {
+    const xlstm__pobj *v = &k->obj[o];
+    char num[48];
+    uint32_t it, jt, n;
+    xlstm_status s;
+    if (depth > 32) return xlstm__fail(k->err, XLSTM_ERR_FORMAT, "checkpoint: hyper_parameters nest deeper than 32 levels");
+    switch (v->type) {
+    case XLSTM__PK_BOOL: xlstm__jw_put(w, v->sub ? "true" : "false", v->sub ? 4 : 5); break;
+    case XLSTM__PK_INT: xlstm__jw_put(w, num, xlstm__fmt(num, sizeof num, "%lld", XLSTM__CAST(long long, v->i))); break;
+    case XLSTM__PK_FLOAT: xlstm__jw_put(w, num, xlstm__fmt_double(num, v->f)); break;
+    case XLSTM__PK_STR: {
+        uint32_t i;
+        xlstm__jw_put(w, "\"", 1);
+        for (i = 0; i < v->len; i++) {
+            unsigned char c = v->s[i];
+            if (c == '"' || c == '\\') {
+                num[0] = '\\', num[1] = XLSTM__CAST(char, c);
+                xlstm__jw_put(w, num, 2);
+            } else if (c < 0x20) {
+                static const char hex[] = "0123456789abcdef";
+                memcpy(num, "\\u00", 4);
+                num[4] = hex[c >> 4], num[5] = hex[c & 15];
+                xlstm__jw_put(w, num, 6);
+            } else {
+                xlstm__jw_put(w, XLSTM__BYTES_AS_CHARS(v->s + i), 1);
+            }
+        }
+        xlstm__jw_put(w, "\"", 1);
+        break;
+    }
+    case XLSTM__PK_TUPLE:
+    case XLSTM__PK_LIST:
+        xlstm__jw_put(w, "[", 1);
+        for (it = v->first, n = 0; it != UINT32_MAX && !w->fail; it = k->item[it].next, n++) {
+            if (n) xlstm__jw_put(w, ",", 1);
+            if ((s = xlstm__pk_to_json(k, k->item[it].val, w, depth + 1)) != XLSTM_OK) return s;
+        }
+        xlstm__jw_put(w, "]", 1);
+        break;
+    case XLSTM__PK_DICT:
+        if (v->len > 4096) return xlstm__fail(k->err, XLSTM_ERR_FORMAT, "checkpoint: a hyper_parameters dict holds %u entries", XLSTM__CAST(unsigned, v->len));
+        xlstm__jw_put(w, "{", 1);
+        for (it = v->first, n = 0; it != UINT32_MAX && !w->fail; it = k->item[it].next) {
+            const xlstm__pobj *key = &k->obj[k->item[it].key];
+            if (key->type != XLSTM__PK_STR) continue; /* JSON has string keys only */
+            for (jt = v->first; jt != it; jt = k->item[jt].next) {
+                const xlstm__pobj *other = &k->obj[k->item[jt].key];
+                if (other->type == XLSTM__PK_STR && other->len == key->len && memcmp(other->s, key->s, key->len) == 0) {
+                    int len = key->len < 60 ? XLSTM__CAST(int, key->len) : 60;
+                    return xlstm__fail(k->err, XLSTM_ERR_FORMAT, "checkpoint: hyper_parameters key %.*s appears twice", len,
+                                       XLSTM__BYTES_AS_CHARS(key->s));
+                }
+            }
+            if (n++) xlstm__jw_put(w, ",", 1);
+            if ((s = xlstm__pk_to_json(k, k->item[it].key, w, depth + 1)) != XLSTM_OK) return s;
+            xlstm__jw_put(w, ":", 1);
+            if ((s = xlstm__pk_to_json(k, k->item[it].val, w, depth + 1)) != XLSTM_OK) return s;
+        }
+        xlstm__jw_put(w, "}", 1);
+        break;
+    default: xlstm__jw_put(w, "null", 4); break;
+    }
+    if (w->fail) return xlstm__fail(k->err, XLSTM_ERR_FORMAT, "checkpoint: hyper_parameters larger than %u bytes as JSON",
+                                    XLSTM__CAST(unsigned, XLSTM__PK_MAX_JSON));
+    return XLSTM_OK;
+}
+
+static xlstm_status xlstm__st_check_dups(xlstm__st *st, const xlstm__alloc *a, const char *what, xlstm_error *err);
+
+/* A torch.save zip as a tensor table; *cfg_json (allocated, may stay NULL)
+   receives hyper_parameters as JSON. */
+static xlstm_status xlstm__ckpt_parse(xlstm__st *st, const xlstm__alloc *a, const unsigned char *buf, size_t size,
+                                      char **cfg_json, size_t *cfg_len, xlstm_error *err) {
+    xlstm__zent *ze = NULL;
+    uint32_t nz = 0, i, root = 0, sd, hp, it;
+    const xlstm__zent *pkl = NULL;
+    xlstm__pk k;
+    xlstm_status s;
+    size_t top = 0;
+    char key[300];
+    memset(st, 0, sizeof *st);
+    memset(&k, 0, sizeof k);
+    *cfg_json = NULL;
+    *cfg_len = 0;
+    k.a = a;
+    k.err = err;
+    if ((s = xlstm__zip_parse(buf, size, a, &ze, &nz, err)) != XLSTM_OK) return s;
+    for (i = 0; i < nz; i++) { /* <top>/data.pkl, exactly one */
+        const xlstm__zent *e = &ze[i];
+        if (e->name_len >= 9 && memcmp(e->name + e->name_len - 9, "/data.pkl", 9) == 0 &&
+            memchr(e->name, '/', e->name_len - 9) == NULL) {
+            if (pkl) {
+                s = xlstm__fail(err, XLSTM_ERR_FORMAT, "checkpoint: the zip holds two data.pkl entries");
+                goto out;
+            }
+            pkl = e;
+            top = e->name_len - 8; /* "<top>/" */
+        }
+    }
+    if (!pkl) {
+        s = xlstm__fail(err, XLSTM_ERR_FORMAT, "checkpoint: no <name>/data.pkl in the zip (not a torch.save file)");
+        goto out;
+    }
+    if (top + 6 > sizeof key - 40) {
+        s = xlstm__fail(err, XLSTM_ERR_FORMAT, "checkpoint: zip folder name too long");
+        goto out;
+    }
+    memcpy(key, pkl->name, top);
+    {
+        const xlstm__zent *bo;
+        memcpy(key + top, "byteorder", 9);
+        bo = xlstm__zip_find(ze, nz, key, top + 9);
+        if (bo && !(bo->size == 6 && memcmp(bo->data, "little", 6) == 0)) {
+            s = xlstm__fail(err, XLSTM_ERR_UNSUPPORTED, "checkpoint: storages are not little-endian");
+            goto out;
+        }
+    }
+    if ((s = xlstm__pk_run(&k, pkl->data, XLSTM__CAST(size_t, pkl->size), &root)) != XLSTM_OK) goto out;
+    sd = xlstm__pk_dict_get(&k, root, "state_dict");
+    if (sd == UINT32_MAX) sd = root; /* a plain torch.save(state_dict) */
+    if (k.obj[sd].type != XLSTM__PK_DICT) {
+        s = xlstm__fail(err, XLSTM_ERR_FORMAT, "checkpoint: holds no state_dict (a dict of tensors)");
+        goto out;
+    }
+    st->t = XLSTM__CAST(xlstm__st_tensor *, xlstm__malloc(a, (k.obj[sd].len + 1) * sizeof(xlstm__st_tensor)));
+    if (!st->t) {
+        s = xlstm__fail(err, XLSTM_ERR_NOMEM, "checkpoint: out of memory");
+        goto out;
+    }
+    for (it = k.obj[sd].first; it != UINT32_MAX; it = k.item[it].next) {
+        const xlstm__pobj *name = &k.obj[k.item[it].key], *t = &k.obj[k.item[it].val], *stg;
+        const xlstm__ptensor *tn;
+        static const int st_dtype[XLSTM__EL_COUNT] = {XLSTM__DT_F32, XLSTM__DT_BF16, XLSTM__DT_F16, -1, -1, -1, -1, XLSTM__ST_I8, XLSTM__ST_U8, -1};
+        xlstm__st_tensor *d = &st->t[st->n];
+        const xlstm__zent *data;
+        size_t esize, numel = 1;
+        int64_t expect = 1;
+        int dim, nl;
+        if (name->type != XLSTM__PK_STR) {
+            s = xlstm__fail(err, XLSTM_ERR_FORMAT, "checkpoint: a state_dict key is not a string");
+            goto out;
+        }
+        nl = name->len < 100 ? XLSTM__CAST(int, name->len) : 100;
+        if (t->type != XLSTM__PK_TENSOR) {
+            s = xlstm__fail(err, XLSTM_ERR_FORMAT, "checkpoint: state_dict entry %.*s is not a tensor", nl, XLSTM__BYTES_AS_CHARS(name->s));
+            goto out;
+        }
+        stg = &k.obj[t->first];
+        esize = xlstm__pk_el_size[stg->sub];
+        if (stg->len > sizeof key - top - 8) {
+            s = xlstm__fail(err, XLSTM_ERR_FORMAT, "checkpoint: storage key of %.*s too long", nl, XLSTM__BYTES_AS_CHARS(name->s));
+            goto out;
+        }
+        memcpy(key + top, "data/", 5);
+        memcpy(key + top + 5, stg->s, stg->len);
+        data = xlstm__zip_find(ze, nz, key, top + 5 + stg->len);
+        if (!data) {
+            s = xlstm__fail(err, XLSTM_ERR_MISSING, "checkpoint: tensor %.*s: its storage data/%.*s is not in the zip", nl,
+                            XLSTM__BYTES_AS_CHARS(name->s), XLSTM__CAST(int, stg->len), XLSTM__BYTES_AS_CHARS(stg->s));
+            goto out;
+        }
+        if (data->size / esize < XLSTM__CAST(uint64_t, stg->i)) {
+            s = xlstm__fail(err, XLSTM_ERR_TRUNCATED, "checkpoint: tensor %.*s: storage of %llu bytes, fewer than its %lld elements",
+                            nl, XLSTM__BYTES_AS_CHARS(name->s), XLSTM__CAST(unsigned long long, data->size), XLSTM__CAST(long long, stg->i));
+            goto out;
+        }
+        tn = &k.tens[t->len];
+        for (dim = 0; dim < tn->ndim; dim++) numel = tn->shape[dim] ? numel : 0;
+        for (dim = tn->ndim - 1; numel && dim >= 0; dim--) { /* row-major strides only; the size fits: it is inside the storage */
+            if (tn->shape[dim] != 1 && tn->stride[dim] != expect) {
+                s = xlstm__fail(err, XLSTM_ERR_UNSUPPORTED, "checkpoint: tensor %.*s is not contiguous", nl, XLSTM__BYTES_AS_CHARS(name->s));
+                goto out;
+            }
+            expect *= tn->shape[dim];
+        }
+        if (numel) numel = XLSTM__CAST(size_t, expect);
+        memset(d, 0, sizeof *d);
+        d->name = XLSTM__BYTES_AS_CHARS(name->s);
+        d->name_len = name->len;
+        if (d->name_len > 12 && memcmp(d->name, "block_stack.", 12) == 0) d->name += 12, d->name_len -= 12;
+        d->dtype = st_dtype[stg->sub];
+        d->ndim = tn->ndim;
+        memcpy(d->shape, tn->shape, sizeof d->shape);
+        d->data = data->data + XLSTM__CAST(size_t, t->i) * esize;
+        d->nbytes = numel * esize;
+        st->n++;
+    }
+    if ((s = xlstm__st_check_dups(st, a, "checkpoint: state_dict", err)) != XLSTM_OK) goto out;
+    hp = xlstm__pk_dict_get(&k, root, "hyper_parameters");
+    if (hp != UINT32_MAX) {
+        xlstm__jw w;
+        w.cap = XLSTM__PK_MAX_JSON;
+        w.len = 0;
+        w.fail = 0;
+        w.buf = XLSTM__CAST(char *, xlstm__malloc(a, w.cap + 1));
+        if (!w.buf) {
+            s = xlstm__fail(err, XLSTM_ERR_NOMEM, "checkpoint: out of memory");
+            goto out;
+        }
+        s = xlstm__pk_to_json(&k, hp, &w, 0);
+        if (s) {
+            xlstm__free(a, w.buf);
+            goto out;
+        }
+        w.buf[w.len] = 0;
+        *cfg_json = w.buf;
+        *cfg_len = w.len;
+    }
+out:
+    xlstm__pk_free(&k);
+    xlstm__free(a, ze);
+    if (s) xlstm__st_free(st, a);
+    return s;
 }
 
 /* ---- the model --------------------------------------------------------- */
@@ -1661,6 +2713,11 @@ struct xlstm_model {
     const float *post_norm_b; /* (D) or NULL */
     xlstm__block *blocks;
     uint64_t fingerprint;
+    /* TiRex: the input and output patch embeddings, ResidualBlocks of
+       (hidden, output, residual) layers: y = W1 relu(W0 x + b0) + b1 + W2 x + b2 */
+    xlstm__mat tx_in[3], tx_out[3];
+    const float *tx_in_b[3], *tx_out_b[3];
+    int fp32_recurrence;
 };
 
 /* One expected tensor: name, shape, and where it goes. VEC tensors become f32
@@ -1787,6 +2844,50 @@ static void xlstm__build_specs_large(xlstm_model *m, xlstm__specs *s) {
     xlstm__want_mat(s, "", "lm_head.weight", &m->head, 2, V, D, 0);
 }
 
+/* TiRex under the state_dict names without the "block_stack." prefix (the
+   checkpoint reader drops it, as TiRex's on_load_checkpoint does). */
+static void xlstm__build_specs_tirex(xlstm_model *m, xlstm__specs *s) {
+    const xlstm_config *c = &m->cfg;
+    int64_t D = c->embedding_dim, NH = c->slstm.num_heads, DH = c->slstm.head_dim, F = c->tirex.ffn_dim;
+    int64_t P2 = 2 * c->tirex.patch_size, FF = c->tirex.input_ff_dim, QP = c->tirex.num_quantiles * c->tirex.patch_size;
+    int32_t b;
+    char pre[64];
+    for (b = 0; b < c->num_blocks; b++) {
+        xlstm__block *blk = &m->blocks[b];
+        blk->kind = XLSTM_BLOCK_SLSTM;
+        xlstm__fmt(pre, sizeof pre, "blocks.%d.", XLSTM__CAST(int, b));
+        xlstm__want_vec(s, pre, "norm_slstm.weight", &blk->norm_w, 1, D, 0, 0);
+        /* the reference's fgate computes the cell's input gate, its igate the forget gate */
+        xlstm__want_mat(s, pre, "slstm_layer.fgate.weight", &blk->gate_w[0], 3, NH, DH, DH);
+        xlstm__want_mat(s, pre, "slstm_layer.igate.weight", &blk->gate_w[1], 3, NH, DH, DH);
+        xlstm__want_mat(s, pre, "slstm_layer.zgate.weight", &blk->gate_w[2], 3, NH, DH, DH);
+        xlstm__want_mat(s, pre, "slstm_layer.ogate.weight", &blk->gate_w[3], 3, NH, DH, DH);
+        /* stored as the 2024 LM's cuda backend stores them: (NH, DH_in, 4 DH_out) and (NH, 4, DH) */
+        xlstm__want_vec(s, pre, "slstm_layer.slstm_cell._recurrent_kernel_", &blk->rec, 3, NH, DH, 4 * DH);
+        if (!s->overflow) s->v[s->n - 1].layout = XLSTM__LAY_REC_CUDA;
+        xlstm__want_vec(s, pre, "slstm_layer.slstm_cell._bias_", &blk->gate_b, 1, 4 * D, 0, 0);
+        if (!s->overflow) s->v[s->n - 1].layout = XLSTM__LAY_BIAS_CUDA;
+        xlstm__want_vec(s, pre, "slstm_layer.group_norm.weight", &blk->gn_w, 1, D, 0, 0);
+        xlstm__want_vec(s, pre, "norm_ffn.weight", &blk->ffn_norm_w, 1, D, 0, 0);
+        xlstm__want_mat(s, pre, "ffn.proj_up_gate.weight", &blk->ffn_gate, 2, F, D, 0);
+        xlstm__want_mat(s, pre, "ffn.proj_up.weight", &blk->ffn_up, 2, F, D, 0);
+        xlstm__want_mat(s, pre, "ffn.proj_down.weight", &blk->ffn_down, 2, D, F, 0);
+    }
+    xlstm__want_vec(s, "", "out_norm.weight", &m->post_norm, 1, D, 0, 0);
+    xlstm__want_mat(s, "input_patch_embedding.", "hidden_layer.weight", &m->tx_in[0], 2, FF, P2, 0);
+    xlstm__want_vec(s, "input_patch_embedding.", "hidden_layer.bias", &m->tx_in_b[0], 1, FF, 0, 0);
+    xlstm__want_mat(s, "input_patch_embedding.", "output_layer.weight", &m->tx_in[1], 2, D, FF, 0);
+    xlstm__want_vec(s, "input_patch_embedding.", "output_layer.bias", &m->tx_in_b[1], 1, D, 0, 0);
+    xlstm__want_mat(s, "input_patch_embedding.", "residual_layer.weight", &m->tx_in[2], 2, D, P2, 0);
+    xlstm__want_vec(s, "input_patch_embedding.", "residual_layer.bias", &m->tx_in_b[2], 1, D, 0, 0);
+    xlstm__want_mat(s, "output_patch_embedding.", "hidden_layer.weight", &m->tx_out[0], 2, FF, D, 0);
+    xlstm__want_vec(s, "output_patch_embedding.", "hidden_layer.bias", &m->tx_out_b[0], 1, FF, 0, 0);
+    xlstm__want_mat(s, "output_patch_embedding.", "output_layer.weight", &m->tx_out[1], 2, QP, FF, 0);
+    xlstm__want_vec(s, "output_patch_embedding.", "output_layer.bias", &m->tx_out_b[1], 1, QP, 0, 0);
+    xlstm__want_mat(s, "output_patch_embedding.", "residual_layer.weight", &m->tx_out[2], 2, QP, D, 0);
+    xlstm__want_vec(s, "output_patch_embedding.", "residual_layer.bias", &m->tx_out_b[2], 1, QP, 0, 0);
+}
+
 static void xlstm__build_specs(xlstm_model *m, xlstm__specs *s) {
     const xlstm_config *c = &m->cfg;
     int64_t D = c->embedding_dim, V = c->vocab_size;
@@ -1794,6 +2895,10 @@ static void xlstm__build_specs(xlstm_model *m, xlstm__specs *s) {
     char pre[64];
     if (c->arch == XLSTM_ARCH_LARGE) {
         xlstm__build_specs_large(m, s);
+        return;
+    }
+    if (c->arch == XLSTM_ARCH_TIREX) {
+        xlstm__build_specs_tirex(m, s);
         return;
     }
     for (b = 0; b < c->num_blocks; b++) {
@@ -2018,7 +3123,7 @@ static xlstm_status xlstm__load_weights(xlstm_model *m, xlstm__st *st, int check
     xlstm_status status = XLSTM_OK;
     const xlstm_config *c = &m->cfg;
     memset(&s, 0, sizeof s);
-    s.cap = XLSTM__CAST(size_t, c->num_blocks) * 24 + 8;
+    s.cap = XLSTM__CAST(size_t, c->num_blocks) * 24 + 16;
     s.v = XLSTM__CAST(xlstm__spec *, xlstm__malloc(&m->alloc, s.cap * sizeof(xlstm__spec)));
     if (!s.v) return xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory for the tensor table");
     xlstm__build_specs(m, &s);
@@ -2046,9 +3151,9 @@ static xlstm_status xlstm__load_weights(xlstm_model *m, xlstm__st *st, int check
     for (node = st; node; node = node->next) {
         for (k = 0; k < node->n; k++) {
             if (!node->t[k].used) {
-                char name[160];
-                if (xlstm__jstr_decode(&node->hdr, node->t[k].name_tok, name, sizeof name) < 0) strcpy(name, "(long name)");
-                status = xlstm__fail(err, XLSTM_ERR_UNEXPECTED, "tensor %s: not part of this config's model", name);
+                const xlstm__st_tensor *t = &node->t[k];
+                status = xlstm__fail(err, XLSTM_ERR_UNEXPECTED, "tensor %.*s: not part of this config's model",
+                                     t->name_len < 150 ? XLSTM__CAST(int, t->name_len) : 150, t->name);
                 goto done;
             }
         }
@@ -2256,9 +3361,23 @@ static xlstm_status xlstm__load_impl(xlstm__src *src, uint32_t n_src, const char
     memset(&cj, 0, sizeof cj);
     memset(&st, 0, sizeof st);
     *out = NULL;
-    s = xlstm__st_parse(&st, a, src[0].bytes, src[0].size, err);
-    for (i = 1; !s && i < n_src; i++) s = xlstm__st_add_shard(&st, a, src[i].bytes, src[i].size, err);
-    if (s) goto out;
+    if (src[0].size >= 4 && memcmp(src[0].bytes, "PK\x03\x04", 4) == 0) {
+        /* a torch.save zip: the tensors of its state_dict, and (TiRex) its
+           hyper_parameters as the config unless a config.json came along */
+        size_t ck_len = 0;
+        s = n_src == 1 ? xlstm__ckpt_parse(&st, a, src[0].bytes, src[0].size, &meta_cfg, &ck_len, err)
+                       : xlstm__fail(err, XLSTM_ERR_UNSUPPORTED, "checkpoint: sharded PyTorch checkpoints are not supported");
+        if (s) goto out;
+        if (!cfg_json && !meta_cfg) {
+            s = xlstm__fail(err, XLSTM_ERR_CONFIG, "no config: no config.json and no hyper_parameters in the checkpoint");
+            goto out;
+        }
+        if (!cfg_json) cfg_json = meta_cfg, cfg_len = ck_len;
+    } else {
+        s = xlstm__st_parse(&st, a, src[0].bytes, src[0].size, err);
+        for (i = 1; !s && i < n_src; i++) s = xlstm__st_add_shard(&st, a, src[i].bytes, src[i].size, err);
+        if (s) goto out;
+    }
     if (!cfg_json) {
         uint32_t t = st.meta_tok ? xlstm__jget(&st.hdr, st.meta_tok, "xlstm_config") : 0;
         long n;
@@ -2314,6 +3433,18 @@ static xlstm_status xlstm__load_impl(xlstm__src *src, uint32_t n_src, const char
     }
     if (!s && m->cfg.arch == XLSTM_ARCH_LARGE && m->cfg.large.fused) xlstm__split_fused(m);
     if (!s && m->cfg.arch == XLSTM_ARCH_XLSTM) xlstm__qkv_views(m);
+    if (!s && m->cfg.arch == XLSTM_ARCH_TIREX) {
+        /* the reference's CPU cell multiplies by the recurrent kernel cast to bf16 */
+        const xlstm_config *c = &m->cfg;
+        const size_t n = 4 * XLSTM__CAST(size_t, c->embedding_dim) * XLSTM__CAST(size_t, c->slstm.head_dim);
+        int32_t b;
+        m->fp32_recurrence = params && params->fp32_recurrence;
+        for (b = 0; b < c->num_blocks && !m->fp32_recurrence; b++) {
+            float *rec = XLSTM__CAST(float *, XLSTM__CAST(void *, m->arena + (XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, m->blocks[b].rec)) - m->arena)));
+            size_t i;
+            for (i = 0; i < n; i++) rec[i] = xlstm__round_bf16(rec[i]);
+        }
+    }
     if (!s && m->cfg.tie_weights) {
         if (m->head.w) { /* both stored: the reference loads lm_head last into the shared tensor */
             m->embedding = m->head;
@@ -2573,15 +3704,23 @@ XLSTMDEF xlstm_status xlstm_model_load(const char *path, const xlstm_model_param
         if (xlstm__read_file(&a, p, &index, &index_len, NULL) == XLSTM_OK) {
             s = xlstm__index_shards(&a, path, index, index_len, &src, &n_src, err);
         } else {
+            /* model.safetensors, or a torch.save state_dict (pytorch_model.bin) */
             src = XLSTM__CAST(xlstm__src *, xlstm__malloc(&a, sizeof *src));
             xlstm__fmt(p, plen, "%s/model.safetensors", path);
             s = src ? xlstm__open_source(&a, p, src, err) : xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory");
+            if (s == XLSTM_ERR_IO) {
+                xlstm__fmt(p, plen, "%s/pytorch_model.bin", path);
+                if (xlstm__open_source(&a, p, src, NULL) == XLSTM_OK) s = XLSTM_OK;
+            }
         }
     } else if (s == XLSTM_ERR_IO) {
+        /* a directory holding a TiRex model.ckpt, or one file */
         src = XLSTM__CAST(xlstm__src *, xlstm__malloc(&a, sizeof *src));
-        s = src ? xlstm__open_source(&a, path, src, err) : xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory");
+        xlstm__fmt(p, plen, "%s/model.ckpt", path);
+        s = src ? xlstm__open_source(&a, p, src, NULL) : xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory");
+        if (s == XLSTM_ERR_IO) s = xlstm__open_source(&a, path, src, err);
         if (s == XLSTM_ERR_IO)
-            s = xlstm__fail(err, XLSTM_ERR_IO, "%s: cannot open (neither a model directory nor a .safetensors file)", path);
+            s = xlstm__fail(err, XLSTM_ERR_IO, "%s: cannot open (not a model directory, a .safetensors file or a model.ckpt)", path);
     }
     xlstm__free(&a, p);
     xlstm__free(&a, index);
@@ -3741,6 +4880,20 @@ struct xlstm_state {
     int n_threads;
     float **yptr;              /* (R) output row pointers */
     xlstm_state **owner;       /* (R) whose recurrent state each row uses */
+    /* TiRex (NULL for language models): scratch for one chunk of R patch
+       tokens, and the stream's memories (inside mem) */
+    float *tw;                 /* (R, 2P) patch tokens */
+    float *th;                 /* (R, ld_th) hidden rows: patch embeddings, feed-forward gate | up */
+    float *tres;               /* (R, max(D, QP)) residual branch of a ResidualBlock */
+    float *tg;                 /* (R, 4D) gate pre-activations i, f, z, o */
+    float *ry;                 /* (4D) recurrent products, per head (4 DH) */
+    float *win, *tsq;          /* (T) one window, raw then scaled; (T) its squared deviations */
+    float *tq;                 /* (Q, P) one pass's output patch */
+    float *tpass, *tlast;      /* (NB, 4, D) states of the window being run, (D) its final row */
+    float *temb;               /* (R, NB, D) a chunk's embeddings */
+    float *tstream, *tstream_last; /* in mem: the stream's states and final row */
+    float *thist;              /* in mem: the stream's last T observations, a ring */
+    size_t ld_th;
 };
 
 static size_t xlstm__state_floats(const xlstm_config *c, int b) {
@@ -3761,6 +4914,80 @@ static size_t xlstm__state_floats(const xlstm_config *c, int b) {
 
 XLSTMDEF void xlstm_state_free(xlstm_state *s);
 
+/* The TiRex stream's bookkeeping sits at the front of state->mem, so reset,
+   copy, save and restore carry it: observations seen (raw uint64 bits), then
+   the scaler's loc and scale fixed when the window first filled. */
+#define XLSTM__TX_HDR 4
+
+/* A TiRex state: mem holds the stream (bookkeeping, states, final row, the
+   last T observations); the rest is scratch for one chunk of R tokens. */
+static xlstm_status xlstm__tx_state_create(const xlstm_model *model, xlstm_state **out, xlstm_error *err) {
+    const xlstm_config *c = &model->cfg;
+    const size_t R = XLSTM_PREFILL_ROWS, D = XLSTM__CAST(size_t, c->embedding_dim), NB = XLSTM__CAST(size_t, c->num_blocks);
+    const size_t P = XLSTM__CAST(size_t, c->tirex.patch_size), T = XLSTM__CAST(size_t, c->tirex.train_ctx_len);
+    const size_t FF = XLSTM__CAST(size_t, c->tirex.input_ff_dim), F = XLSTM__CAST(size_t, c->tirex.ffn_dim);
+    const size_t QP = XLSTM__CAST(size_t, c->tirex.num_quantiles) * P;
+    size_t cols = 2 * P, res = D > QP ? D : QP, total, scratch, i;
+    xlstm_state *s;
+    float *p;
+    if (FF > cols) cols = FF;
+    if (D > cols) cols = D;
+    if (F > cols) cols = F;
+    s = XLSTM__CAST(xlstm_state *, xlstm__malloc(&model->alloc, sizeof *s));
+    if (!s) return xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory for the state");
+    memset(s, 0, sizeof *s);
+    s->model = model;
+    s->n_threads = 1;
+#ifdef _OPENMP
+    s->n_threads = omp_get_max_threads();
+    if (s->n_threads < 1) s->n_threads = 1;
+    if (s->n_threads > 256) s->n_threads = 256;
+#endif
+    s->ld_th = FF > 2 * F ? FF : 2 * F;
+    s->ld_wide = D;
+    s->deq_stride = XLSTM__WTILE * (cols + 32);
+    total = XLSTM__TX_HDR + NB * 4 * D + D + T;
+    s->mem_len = total;
+    scratch = R * (2 * P + s->ld_th + res + 4 * D + 3 * D + NB * D) + 4 * D + 2 * T + QP + NB * 4 * D + D + 16 +
+              (R + 31) / 32 * 32 * cols + 3 * (cols / 4 + 1) + cols + 16 + XLSTM__CAST(size_t, s->n_threads) * s->deq_stride + 16;
+    s->mem = XLSTM__CAST(float *, xlstm__malloc(&model->alloc, (total + scratch) * sizeof(float)));
+    s->yptr = XLSTM__CAST(float **, xlstm__malloc(&model->alloc, R * sizeof(float *)));
+    if (!s->mem || !s->yptr) {
+        xlstm_state_free(s);
+        return xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory for the state");
+    }
+    p = s->mem + XLSTM__TX_HDR;
+    s->tstream = p, p += NB * 4 * D;
+    s->tstream_last = p, p += D;
+    s->thist = p, p += T;
+    s->tw = p, p += R * 2 * P;
+    s->th = p, p += R * s->ld_th;
+    s->tres = p, p += R * res;
+    s->tg = p, p += R * 4 * D;
+    s->x = p, p += R * D;
+    s->xn = p, p += R * D;
+    s->h = p, p += R * D;
+    s->temb = p, p += R * NB * D;
+    s->ry = p, p += 4 * D;
+    s->win = p, p += T;
+    s->tsq = p, p += T;
+    s->tq = p, p += QP;
+    s->tpass = p, p += NB * 4 * D;
+    s->tlast = p, p += D;
+    i = XLSTM__CAST(size_t, XLSTM__ADDR(p) % 64) / sizeof(float); /* 64-byte rows for the vector loads */
+    p += i ? 16 - i : 0;
+    s->xt = p, p += (R + 31) / 32 * 32 * cols;
+    s->xq.d8 = p, p += cols / 4 + 1;
+    s->xq.off8 = p, p += cols / 4 + 1;
+    s->xq.q = XLSTM__CAST(signed char *, XLSTM__CAST(void *, p)), p += cols / 4 + 1;
+    s->xeo = p, p += cols;
+    i = XLSTM__CAST(size_t, XLSTM__ADDR(p) % 64) / sizeof(float);
+    s->deq = p + (i ? 16 - i : 0);
+    xlstm_state_reset(s);
+    *out = s;
+    return XLSTM_OK;
+}
+
 XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state **out, xlstm_error *err) {
     const xlstm_config *c;
     xlstm_state *s;
@@ -3770,6 +4997,7 @@ XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state *
     if (!out) return xlstm__fail(err, XLSTM_ERR_ARG, "out_state is NULL");
     *out = NULL;
     if (!model) return xlstm__fail(err, XLSTM_ERR_ARG, "model is NULL");
+    if (model->cfg.arch == XLSTM_ARCH_TIREX) return xlstm__tx_state_create(model, out, err);
     c = &model->cfg;
     /* sizes were bounded by the config caps (dims <= 2^20, blocks <= 1024), so
        these products fit in 64 bits */
@@ -3877,14 +5105,14 @@ XLSTMDEF void xlstm_state_reset(xlstm_state *s) {
     /* the empty sequence: memories, normalisers, stabilisers and conv history
        all zero, as the reference's step() starts them */
     memset(s->mem, 0, s->mem_len * sizeof(float));
-    memset(s->logits, 0, XLSTM__CAST(size_t, s->model->cfg.vocab_size) * sizeof(float));
+    if (s->logits) memset(s->logits, 0, XLSTM__CAST(size_t, s->model->cfg.vocab_size) * sizeof(float));
 }
 
 XLSTMDEF xlstm_status xlstm_state_copy(xlstm_state *dst, const xlstm_state *src) {
     if (!dst || !src || dst->model != src->model) return XLSTM_ERR_ARG;
     if (dst == src) return XLSTM_OK;
     memcpy(dst->mem, src->mem, src->mem_len * sizeof(float));
-    memcpy(dst->logits, src->logits, XLSTM__CAST(size_t, src->model->cfg.vocab_size) * sizeof(float));
+    if (dst->logits) memcpy(dst->logits, src->logits, XLSTM__CAST(size_t, src->model->cfg.vocab_size) * sizeof(float));
     return XLSTM_OK;
 }
 
@@ -4670,6 +5898,399 @@ XLSTMDEF xlstm_status xlstm_step_batch(xlstm_state *const *states, const int32_t
     }
     if (logits)
         for (i = 0; i < n; i++) logits[i] = states[i]->logits;
+    return XLSTM_OK;
+}
+
+/* ---- TiRex forecasting ------------------------------------------------------
+   NX-AI/tirex's TiRexZero: a window of T values becomes T/P patch tokens
+   [scaled values with NaN as 0 (P), 1 where a value is present (P)]; an input
+   ResidualBlock embeds them; each block adds GN(sLSTM(RMSNorm(x))) and then
+   SwiGLU(RMSNorm(x)); out_norm and an output ResidualBlock turn the last
+   token into Q quantiles of the next patch. Tokens run XLSTM_PREFILL_ROWS at a
+   time: every projection as one matrix product over the chunk, the sLSTM
+   recurrence token by token (each head on its own, so heads run in parallel). */
+
+
+static uint64_t xlstm__tx_nobs(const xlstm_state *s) {
+    uint64_t n;
+    memcpy(&n, s->mem, sizeof n);
+    return n;
+}
+static void xlstm__tx_set_nobs(xlstm_state *s, uint64_t n) { memcpy(s->mem, &n, sizeof n); }
+
+/* NaN-propagating max and min (torch.max / torch.minimum), unlike fmaxf. */
+static float xlstm__nan_max(float a, float b) { return a != a ? a : b != b ? b : a > b ? a : b; }
+static float xlstm__nan_min(float a, float b) { return a != a ? a : b != b ? b : a < b ? a : b; }
+
+/* torch.nansum of a contiguous float32 row, in its order of additions (ATen's
+   cascade_sum at the AVX2 width of Debian's torch: 8-lane vectors in 4
+   interleaved accumulators, each folded into the next level every 16 steps,
+   then the scalar tail, then the 8 lanes in order). The scaler's mean and
+   variance use it because one ulp of loc is visible in the output when the
+   series sits far from 0 (1e6 with a scale of 20). */
+static float xlstm__torch_nansum(const float *x, int n) {
+    enum { W = 8, ILP = 4, LEVELS = 4, STEP = 16 };
+    float acc[LEVELS][ILP][W], part[ILP][W], total = 0;
+    int nvec = n >= W ? n / W : 0, nilp = nvec / ILP, i = 0, j, k, l, lv;
+    if (n < W) { /* the scalar path: 4 interleaved sums */
+        float a[ILP] = {0, 0, 0, 0};
+        for (i = 0; i < n; i++) a[i % ILP] += x[i] == x[i] ? x[i] : 0.0f;
+        return ((a[0] + a[1]) + a[2]) + a[3];
+    }
+    memset(acc, 0, sizeof acc);
+    while (i + STEP <= nilp) {
+        for (j = 0; j < STEP; j++, i++)
+            for (k = 0; k < ILP; k++)
+                for (l = 0; l < W; l++) {
+                    const float v = x[(i * ILP + k) * W + l];
+                    acc[0][k][l] += v == v ? v : 0.0f;
+                }
+        for (lv = 1; lv < LEVELS; lv++) {
+            for (k = 0; k < ILP; k++)
+                for (l = 0; l < W; l++) acc[lv][k][l] += acc[lv - 1][k][l], acc[lv - 1][k][l] = 0;
+            if (i & ((STEP - 1) << (lv * 4))) break;
+        }
+    }
+    for (; i < nilp; i++)
+        for (k = 0; k < ILP; k++)
+            for (l = 0; l < W; l++) {
+                const float v = x[(i * ILP + k) * W + l];
+                acc[0][k][l] += v == v ? v : 0.0f;
+            }
+    for (lv = 1; lv < LEVELS; lv++)
+        for (k = 0; k < ILP; k++)
+            for (l = 0; l < W; l++) acc[0][k][l] += acc[lv][k][l];
+    memcpy(part, acc[0], sizeof part);
+    for (i = nilp * ILP; i < nvec; i++)
+        for (l = 0; l < W; l++) {
+            const float v = x[i * W + l];
+            part[0][l] += v == v ? v : 0.0f;
+        }
+    for (k = 1; k < ILP; k++)
+        for (l = 0; l < W; l++) part[0][l] += part[k][l];
+    for (i = nvec * W; i < n; i++) total += x[i] == x[i] ? x[i] : 0.0f;
+    for (l = 0; l < W; l++) total += part[0][l];
+    return total;
+}
+
+/* The reference's StandardScaler over the window, in float32 as torch runs
+   it: NaN-aware mean and population standard deviation (nansum / count);
+   no value: (0, 1); scale 0: |loc| + 1e-5. sq is T floats of scratch. */
+static void xlstm__tx_scaler(const float *x, int n, float *sq, float *loc, float *scale) {
+    int i, cnt = 0;
+    float l, sc;
+    for (i = 0; i < n; i++) cnt += x[i] == x[i];
+    l = cnt ? xlstm__torch_nansum(x, n) / XLSTM__CAST(float, cnt) : 0.0f;
+    for (i = 0; i < n; i++) {
+        const float d = x[i] - l;
+        sq[i] = d * d;
+    }
+    sc = cnt ? sqrtf(xlstm__torch_nansum(sq, n) / XLSTM__CAST(float, cnt)) : 1.0f;
+    if (sc == 0) sc = fabsf(l) + 1e-5f;
+    *loc = l;
+    *scale = sc;
+}
+
+/* A window of T values for pass k: the series followed by k*P missing
+   values, cut to its last T or NaN-padded on the left. */
+static void xlstm__tx_window(float *win, int T, const float *x, size_t len, size_t extra) {
+    const size_t total = len + extra;
+    size_t i, start = total > XLSTM__CAST(size_t, T) ? total - XLSTM__CAST(size_t, T) : 0;
+    int o = 0;
+    for (; o < T && XLSTM__CAST(size_t, T - o) > total - start; o++) win[o] = NAN;
+    for (i = start; i < total; i++) win[o++] = i < len ? x[i] : NAN;
+}
+
+/* Patch tokens of L patches of scaled values (NaN = missing); torch's
+   nan_to_num also maps +-inf to the largest finite floats. */
+static void xlstm__tx_tokens(float *tw, const float *z, int L, int P) {
+    int t, i;
+    for (t = 0; t < L; t++)
+        for (i = 0; i < P; i++) {
+            float v = z[t * P + i], *row = tw + XLSTM__CAST(size_t, t) * 2 * XLSTM__CAST(size_t, P);
+            row[i] = v != v ? 0.0f : v > 3.4028235e38f ? 3.4028235e38f : v < -3.4028235e38f ? -3.4028235e38f : v;
+            row[P + i] = v == v ? 1.0f : 0.0f;
+        }
+}
+
+/* ResidualBlock on n rows: y = W1 relu(W0 x + b0) + b1 + W2 x + b2, the
+   hidden rows in s->th (ld_th), the residual branch through s->xn (ld D). */
+static void xlstm__tx_resblock(xlstm_state *s, const xlstm__mat *w, const float *const *b, const float *X, size_t ldx, int n,
+                               float *Y, size_t ldy) {
+    int t, i;
+    const int FF = w[0].rows, O = w[1].rows;
+    xlstm__matmul(s, &w[0], X, ldx, n, s->th, s->ld_th, NULL, b[0]);
+    for (t = 0; t < n; t++)
+        for (i = 0; i < FF; i++) {
+            float *v = s->th + XLSTM__CAST(size_t, t) * s->ld_th + i;
+            *v = *v > 0 ? *v : 0.0f;
+        }
+    xlstm__matmul(s, &w[1], s->th, s->ld_th, n, Y, ldy, NULL, b[1]);
+    xlstm__matmul(s, &w[2], X, ldx, n, s->tres, XLSTM__CAST(size_t, O), NULL, b[2]);
+    for (t = 0; t < n; t++)
+        for (i = 0; i < O; i++) Y[XLSTM__CAST(size_t, t) * ldy + i] += s->tres[XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, O) + i];
+}
+
+/* One head of the sLSTM cell over L tokens. st holds the block's (h, c, n, m),
+   D each; gates (i, f, z, o pre-activations Wx, D each) of token t at
+   s->tg + t*4D; outputs h to s->h. With bf16 the carried states, Wx (already
+   rounded by the caller) and the recurrent product are bfloat16, as in the
+   reference's CPU cell; everything else is f32. */
+static void xlstm__tx_cell_head(xlstm_state *s, const xlstm__block *blk, float *st, int head, int L, int first, int bf16) {
+    const xlstm_config *c = &s->model->cfg;
+    const int D = c->embedding_dim, DH = c->slstm.head_dim, G = 4 * DH;
+    const xlstm__kern *k = s->model->kern;
+    const size_t h0 = XLSTM__CAST(size_t, head) * XLSTM__CAST(size_t, DH);
+    float *hp = st + h0, *cp = st + D + h0, *np = st + 2 * D + h0, *mp = st + 3 * D + h0;
+    float *ry = s->ry + XLSTM__CAST(size_t, head) * XLSTM__CAST(size_t, G);
+    const float *rec = blk->rec + XLSTM__CAST(size_t, head) * XLSTM__CAST(size_t, G) * XLSTM__CAST(size_t, DH);
+    int t, o, j;
+    for (t = 0; t < L; t++) {
+        const float *wx = s->tg + XLSTM__CAST(size_t, t) * 4 * XLSTM__CAST(size_t, D);
+        float *out = s->h + XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, D) + h0;
+        /* Ry = h_prev R for this head, all four gates, before h changes */
+        for (o = 0; o < G; o++) {
+            const float v = k->dot[XLSTM__DT_F32](XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, rec + XLSTM__CAST(size_t, o) * XLSTM__CAST(size_t, DH))),
+                                                  NULL, hp, DH);
+            ry[o] = bf16 ? xlstm__round_bf16(v) : v;
+        }
+        for (j = 0; j < DH; j++) {
+            const size_t e = h0 + XLSTM__CAST(size_t, j);
+            const float ir = (wx[e] + ry[j]) + blk->gate_b[e];
+            const float fr = (wx[D + e] + ry[DH + j]) + blk->gate_b[D + e];
+            const float zr = (wx[2 * D + e] + ry[2 * DH + j]) + blk->gate_b[2 * D + e];
+            const float orw = (wx[3 * D + e] + ry[3 * DH + j]) + blk->gate_b[3 * D + e];
+            /* exponential gating, stabilised by m (paper eqs. 15-17); the
+               forget pre-activation is clamped at 15 as the reference does */
+            const float logfm = mp[j] + xlstm__logsigmoid(xlstm__nan_min(fr, 15.0f));
+            const float mn = first && t == 0 ? ir : xlstm__nan_max(ir, logfm);
+            const float ig = xlstm__nan_min(expf(ir - mn), 1.0f), fg = xlstm__nan_min(expf(logfm - mn), 1.0f);
+            float cn = fg * cp[j] + ig * tanhf(zr), nn = fg * np[j] + ig, hn = xlstm__sigmoid(orw) * cn / nn, m2 = mn;
+            if (bf16) {
+                cn = xlstm__round_bf16(cn), nn = xlstm__round_bf16(nn), hn = xlstm__round_bf16(hn), m2 = xlstm__round_bf16(m2);
+            }
+            cp[j] = cn, np[j] = nn, mp[j] = m2, out[j] = hn;
+        }
+        for (j = 0; j < DH; j++) hp[j] = out[j];
+    }
+}
+
+/* Run L tokens (rows of s->tw) through the embedding and every block,
+   carrying the per-block states (NB x 4D floats: h, c, n, m). Only the last
+   out_rows rows of the result (s->x) are needed: the last block's
+   feed-forward runs for those alone (0 in a window's early chunks, whose
+   tokens matter only through the states). embed (optional): each token's
+   row after each block, [t][block][D] (then out_rows must be L). */
+static void xlstm__tx_run(xlstm_state *s, float *states, int L, int out_rows, float *embed) {
+    const xlstm_model *m = s->model;
+    const xlstm_config *c = &m->cfg;
+    const int D = c->embedding_dim, NB = c->num_blocks, NH = c->slstm.num_heads, F = c->tirex.ffn_dim;
+    const size_t ldg = 4 * XLSTM__CAST(size_t, D), ldd = XLSTM__CAST(size_t, D), ldf = 2 * XLSTM__CAST(size_t, F);
+    const int bf16 = !m->fp32_recurrence;
+    int b, t, i, g;
+    xlstm__tx_resblock(s, m->tx_in, m->tx_in_b, s->tw, 2 * XLSTM__CAST(size_t, c->tirex.patch_size), L, s->x, ldd);
+    for (b = 0; b < NB; b++) {
+        const xlstm__block *blk = &m->blocks[b];
+        float *st = states + XLSTM__CAST(size_t, b) * 4 * XLSTM__CAST(size_t, D);
+        int first = 1, t0;
+        for (t = 0; t < L; t++) xlstm__rmsnorm(s->xn + t * ldd, s->x + t * ldd, blk->norm_w, NULL, D, 1e-6f);
+        for (g = 0; g < 4; g++) xlstm__headwise(s, &blk->gate_w[g], s->xn, ldd, L, s->tg + XLSTM__CAST(size_t, g) * ldd, ldg, NULL);
+        if (bf16)
+            for (t = 0; t < L; t++)
+                for (i = 0; i < 4 * D; i++) s->tg[t * ldg + XLSTM__CAST(size_t, i)] = xlstm__round_bf16(s->tg[t * ldg + XLSTM__CAST(size_t, i)]);
+        /* the reference starts a pass from zero states and takes the first
+           stabiliser from i alone while every n is 0 */
+        for (i = 0; i < D && first; i++) first = st[2 * D + i] == 0.0f;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (NH > 1 && XLSTM__CAST(size_t, L) * 4 * ldd * XLSTM__CAST(size_t, c->slstm.head_dim) > 65536)
+#endif
+        for (i = 0; i < NH; i++) xlstm__tx_cell_head(s, blk, st, i, L, first, bf16);
+        for (t = 0; t < L; t++) {
+            xlstm__groupnorm(s->xn + t * ldd, s->h + t * ldd, blk->gn_w, NH, c->slstm.head_dim);
+            for (i = 0; i < D; i++) s->x[t * ldd + XLSTM__CAST(size_t, i)] += s->xn[t * ldd + XLSTM__CAST(size_t, i)];
+        }
+        /* SwiGLU feed-forward: x += W_down (silu(W_gate u) * W_up u), u = RMSNorm(x) */
+        t0 = b == NB - 1 ? L - out_rows : 0;
+        if (t0 >= L) continue;
+        for (t = t0; t < L; t++) xlstm__rmsnorm(s->xn + t * ldd, s->x + t * ldd, blk->ffn_norm_w, NULL, D, 1e-6f);
+        xlstm__matmul(s, &blk->ffn_gate, s->xn + t0 * ldd, ldd, L - t0, s->th, ldf, NULL, NULL);
+        xlstm__matmul(s, &blk->ffn_up, s->xn + t0 * ldd, ldd, L - t0, s->th + F, ldf, NULL, NULL);
+        for (t = 0; t < L - t0; t++) {
+            float *gt = s->th + XLSTM__CAST(size_t, t) * ldf;
+            for (i = 0; i < F; i++) gt[i] = xlstm__silu(gt[i]) * gt[F + i];
+        }
+        xlstm__matmul(s, &blk->ffn_down, s->th, ldf, L - t0, s->xn + t0 * ldd, ldd, NULL, NULL);
+        for (t = t0; t < L; t++)
+            for (i = 0; i < D; i++) s->x[t * ldd + XLSTM__CAST(size_t, i)] += s->xn[t * ldd + XLSTM__CAST(size_t, i)];
+        if (embed)
+            for (t = 0; t < L; t++)
+                memcpy(embed + (XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, NB) + XLSTM__CAST(size_t, b)) * ldd, s->x + t * ldd, ldd * sizeof(float));
+    }
+}
+
+/* The whole window (its T/P patches, already in s->win as raw values) from
+   zero states: scaler into *loc, *scale; the last token's final row into
+   last (D). embed as in xlstm__tx_run, for patches from skip on. */
+static void xlstm__tx_window_run(xlstm_state *s, float *states, float *last, float *loc, float *scale, float *embed, int skip) {
+    const xlstm_config *c = &s->model->cfg;
+    const int P = c->tirex.patch_size, T = c->tirex.train_ctx_len, NT = T / P, R = XLSTM_PREFILL_ROWS;
+    const size_t D = XLSTM__CAST(size_t, c->embedding_dim), per = XLSTM__CAST(size_t, c->num_blocks) * D;
+    int t0, i;
+    xlstm__tx_scaler(s->win, T, s->tsq, loc, scale);
+    for (i = 0; i < T; i++) s->win[i] = (s->win[i] - *loc) / *scale;
+    memset(states, 0, XLSTM__CAST(size_t, c->num_blocks) * 4 * D * sizeof(float));
+    for (t0 = 0; t0 < NT; t0 += R) {
+        const int L = NT - t0 < R ? NT - t0 : R;
+        xlstm__tx_tokens(s->tw, s->win + XLSTM__CAST(size_t, t0) * XLSTM__CAST(size_t, P), L, P);
+        if (embed && t0 + L > skip) {
+            xlstm__tx_run(s, states, L, L, s->temb);
+            for (i = t0 > skip ? t0 : skip; i < t0 + L; i++)
+                memcpy(embed + XLSTM__CAST(size_t, i - skip) * per, s->temb + XLSTM__CAST(size_t, i - t0) * per, per * sizeof(float));
+        } else {
+            xlstm__tx_run(s, states, L, t0 + L == NT, NULL);
+        }
+    }
+    memcpy(last, s->x + XLSTM__CAST(size_t, (NT - 1) % R) * D, D * sizeof(float));
+}
+
+/* The output head on one final row: Q x P values, rescaled. */
+static void xlstm__tx_head(xlstm_state *s, const float *last, float loc, float scale) {
+    const xlstm_model *m = s->model;
+    const xlstm_config *c = &m->cfg;
+    const int QP = c->tirex.num_quantiles * c->tirex.patch_size, D = c->embedding_dim;
+    int i;
+    xlstm__rmsnorm(s->xn, last, m->post_norm, NULL, D, 1e-6f);
+    xlstm__tx_resblock(s, m->tx_out, m->tx_out_b, s->xn, XLSTM__CAST(size_t, D), 1, s->tq, XLSTM__CAST(size_t, QP));
+    for (i = 0; i < QP; i++) s->tq[i] = s->tq[i] * scale + loc;
+}
+
+/* Scatter a pass's patch [Q][P] into [step][Q] rows for steps from..to-1 of
+   the rollout (step j of the patch is rollout step base + j). */
+static void xlstm__tx_emit(const xlstm_state *s, int base, int from, int to, float *q, float *median) {
+    const xlstm_config *c = &s->model->cfg;
+    const int P = c->tirex.patch_size, Q = c->tirex.num_quantiles;
+    int j, qi;
+    for (j = 0; j < P; j++) {
+        const int step = base + j;
+        if (step < from || step >= to) continue;
+        for (qi = 0; qi < Q; qi++) q[XLSTM__CAST(size_t, step - from) * XLSTM__CAST(size_t, Q) + XLSTM__CAST(size_t, qi)] = s->tq[qi * P + j];
+        if (median) median[step - from] = s->tq[c->tirex.median_index * P + j];
+    }
+}
+
+static int xlstm__is_tirex(const xlstm_state *s) { return s && s->model->cfg.arch == XLSTM_ARCH_TIREX; }
+
+/* One series: ceil(H/P) passes, each a full window, as the reference. */
+static void xlstm__tx_forecast1(xlstm_state *s, const float *x, size_t len, int32_t H, float *q, float *median) {
+    const xlstm_config *c = &s->model->cfg;
+    const int P = c->tirex.patch_size;
+    int k;
+    float loc, scale;
+    for (k = 0; k * P < H; k++) {
+        xlstm__tx_window(s->win, c->tirex.train_ctx_len, x, len, XLSTM__CAST(size_t, k) * XLSTM__CAST(size_t, P));
+        xlstm__tx_window_run(s, s->tpass, s->tlast, &loc, &scale, NULL, 0);
+        xlstm__tx_head(s, s->tlast, loc, scale);
+        xlstm__tx_emit(s, k * P, 0, H, q, median);
+    }
+}
+
+XLSTMDEF xlstm_status xlstm_forecast(xlstm_state *s, const float *const *series, const size_t *lengths, size_t n,
+                                     int32_t horizon, float *quantiles, float *median) {
+    size_t i, per;
+    if (!xlstm__is_tirex(s) || horizon <= 0 || (n && (!series || !lengths || !quantiles))) return XLSTM_ERR_ARG;
+    for (i = 0; i < n; i++)
+        if (!series[i] && lengths[i]) return XLSTM_ERR_ARG;
+    per = XLSTM__CAST(size_t, horizon) * XLSTM__CAST(size_t, s->model->cfg.tirex.num_quantiles);
+    for (i = 0; i < n; i++)
+        xlstm__tx_forecast1(s, series[i], lengths[i], horizon, quantiles + i * per,
+                            median ? median + i * XLSTM__CAST(size_t, horizon) : NULL);
+    return XLSTM_OK;
+}
+
+/* The stream's value v, counting from its first observation; only the last T are kept. */
+static float xlstm__tx_hist(const xlstm_state *s, uint64_t v) {
+    const uint64_t T = XLSTM__CAST(uint64_t, s->model->cfg.tirex.train_ctx_len);
+    return s->thist[v % T];
+}
+
+XLSTMDEF xlstm_status xlstm_stream_observe(xlstm_state *s, const float *values, size_t n) {
+    const xlstm_config *c;
+    uint64_t nobs, T, P;
+    size_t i;
+    if (!xlstm__is_tirex(s) || (n && !values)) return XLSTM_ERR_ARG;
+    c = &s->model->cfg;
+    T = XLSTM__CAST(uint64_t, c->tirex.train_ctx_len);
+    P = XLSTM__CAST(uint64_t, c->tirex.patch_size);
+    nobs = xlstm__tx_nobs(s);
+    for (i = 0; i < n; i++) {
+        s->thist[nobs % T] = values[i];
+        nobs++;
+        if (nobs == T) {
+            /* the window is full: its scaler stays; its states become the stream's */
+            memcpy(s->win, s->thist, XLSTM__CAST(size_t, T) * sizeof(float));
+            xlstm__tx_window_run(s, s->tstream, s->tstream_last, &s->mem[2], &s->mem[3], NULL, 0);
+        } else if (nobs > T && nobs % P == 0) {
+            /* a completed patch: one step */
+            uint64_t v;
+            for (v = 0; v < P; v++) s->win[v] = (xlstm__tx_hist(s, nobs - P + v) - s->mem[2]) / s->mem[3];
+            xlstm__tx_tokens(s->tw, s->win, 1, XLSTM__CAST(int, P));
+            xlstm__tx_run(s, s->tstream, 1, 1, NULL);
+            memcpy(s->tstream_last, s->x, XLSTM__CAST(size_t, c->embedding_dim) * sizeof(float));
+        }
+    }
+    xlstm__tx_set_nobs(s, nobs);
+    return XLSTM_OK;
+}
+
+XLSTMDEF uint64_t xlstm_stream_length(const xlstm_state *s) { return xlstm__is_tirex(s) ? xlstm__tx_nobs(s) : 0; }
+
+XLSTMDEF xlstm_status xlstm_stream_forecast(xlstm_state *s, int32_t horizon, float *quantiles, float *median) {
+    const xlstm_config *c;
+    uint64_t nobs, T;
+    int P, r, k, i;
+    size_t sbytes;
+    if (!xlstm__is_tirex(s) || horizon <= 0 || !quantiles) return XLSTM_ERR_ARG;
+    c = &s->model->cfg;
+    T = XLSTM__CAST(uint64_t, c->tirex.train_ctx_len);
+    P = c->tirex.patch_size;
+    nobs = xlstm__tx_nobs(s);
+    if (nobs <= T) { /* everything observed fits one window: exactly xlstm_forecast */
+        xlstm__tx_forecast1(s, s->thist, XLSTM__CAST(size_t, nobs), horizon, quantiles, median);
+        return XLSTM_OK;
+    }
+    /* from the memories at the last completed patch; its r observed steps are skipped */
+    r = XLSTM__CAST(int, nobs % XLSTM__CAST(uint64_t, P));
+    sbytes = XLSTM__CAST(size_t, c->num_blocks) * 4 * XLSTM__CAST(size_t, c->embedding_dim) * sizeof(float);
+    memcpy(s->tpass, s->tstream, sbytes);
+    memcpy(s->tlast, s->tstream_last, XLSTM__CAST(size_t, c->embedding_dim) * sizeof(float));
+    for (k = 0; k * P < horizon + r; k++) {
+        if (k) { /* roll out: a patch of missing values */
+            for (i = 0; i < P; i++) s->win[i] = NAN;
+            xlstm__tx_tokens(s->tw, s->win, 1, P);
+            xlstm__tx_run(s, s->tpass, 1, 1, NULL);
+            memcpy(s->tlast, s->x, XLSTM__CAST(size_t, c->embedding_dim) * sizeof(float));
+        }
+        xlstm__tx_head(s, s->tlast, s->mem[2], s->mem[3]);
+        xlstm__tx_emit(s, k * P, r, r + horizon, quantiles, median);
+    }
+    return XLSTM_OK;
+}
+
+XLSTMDEF xlstm_status xlstm_embed_series(xlstm_state *s, const float *series, size_t length, float *out, size_t *n_tokens) {
+    const xlstm_config *c;
+    int T, P, skip;
+    size_t used;
+    float loc, scale;
+    if (!xlstm__is_tirex(s) || !n_tokens || (length && !series)) return XLSTM_ERR_ARG;
+    c = &s->model->cfg;
+    T = c->tirex.train_ctx_len;
+    P = c->tirex.patch_size;
+    used = length < XLSTM__CAST(size_t, T) ? length : XLSTM__CAST(size_t, T);
+    skip = XLSTM__CAST(int, (XLSTM__CAST(size_t, T) - used) / XLSTM__CAST(size_t, P)); /* patches of padding only */
+    *n_tokens = XLSTM__CAST(size_t, T / P - skip);
+    if (!out) return XLSTM_OK;
+    xlstm__tx_window(s->win, T, series, length, 0);
+    xlstm__tx_window_run(s, s->tpass, s->tlast, &loc, &scale, out, skip);
     return XLSTM_OK;
 }
 
