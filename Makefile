@@ -11,7 +11,7 @@ CFLAGS  += $(OMPFLAG)
 endif
 
 BINS := build/xlstm-logits build/xlstm-perplexity build/xlstm-quantize build/xlstm-bench build/xlstm-stream \
-        build/xlstm-tokenize build/generate build/embed build/test_xlstm build/minimal
+        build/xlstm-tokenize build/generate build/embed build/test_xlstm build/minimal build/xlstm-forecast
 
 .PHONY: all test check-compile check-embedded check-fuzz-regressions clean install sanitize valgrind fuzz run bench cortex-m4 cross-test wasm-test
 
@@ -39,7 +39,11 @@ build/xlstm-quantize: tools/quantize.c tools/st_writer.h xlstm.h | build
 build/xlstm-bench: tools/bench.c tools/st_writer.h xlstm.h | build
 	$(CC) $(WARN) $(CFLAGS) $(OMPFLAG) -o $@ tools/bench.c $(LDLIBS)
 
-build/test_xlstm_omp: tests/test_main.c tests/test_tokenizer.c xlstm.h | build
+# TiRex forecasts; OpenMP so that -t THREADS means something
+build/xlstm-forecast: examples/forecast.c xlstm.h | build
+	$(CC) $(WARN) $(CFLAGS) $(OMPFLAG) -o $@ examples/forecast.c $(LDLIBS)
+
+build/test_xlstm_omp: tests/test_main.c tests/test_tokenizer.c tests/test_tirex.c xlstm.h | build
 	$(CC) $(WARN) $(CFLAGS) $(OMPFLAG) -o $@ tests/test_main.c $(LDLIBS)
 
 build/embed: examples/embed.c xlstm.h | build
@@ -51,7 +55,7 @@ build/test_threads: tests/test_threads.c xlstm.h | build
 build/generate: examples/generate.c xlstm.h | build
 	$(CC) $(WARN) $(CFLAGS) -o $@ examples/generate.c $(LDLIBS)
 
-build/test_xlstm: tests/test_main.c tests/test_tokenizer.c xlstm.h | build
+build/test_xlstm: tests/test_main.c tests/test_tokenizer.c tests/test_tirex.c xlstm.h | build
 	$(CC) $(WARN) $(CFLAGS) -o $@ tests/test_main.c $(LDLIBS)
 
 build/minimal: examples/minimal.c xlstm.h | build
@@ -155,6 +159,11 @@ bench: build/xlstm-bench
 # The bundled demo model completes a prompt.
 run: build/generate
 	./build/generate -m models/tiny-shakespeare -p "ROMEO:" -n 300 --seed 1
+
+# The TiRex demo model forecasts its held-out series and draws them.
+.PHONY: forecast-demo
+forecast-demo: build/xlstm-forecast
+	./build/xlstm-forecast -m models/tirex-demo -f models/tirex-demo/heldout.csv -H 24 --plot build/forecast-demo.svg
 
 install: xlstm.h
 	install -d $(DESTDIR)$(PREFIX)/include

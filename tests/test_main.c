@@ -570,6 +570,8 @@ static void test_threads_agree(void) {
 /* ---- state semantics ---------------------------------------------------------- */
 
 
+#include "test_tirex.c"
+
 static void test_prefill_equals_steps(void) {
     xlstm_model *m = load_or_null(DATA "mixed");
     xlstm_state *a, *b;
@@ -1151,6 +1153,7 @@ static const test_case tests[] = {
     {"sampler_top_p_top_k_min_p", test_sampler_top_p_top_k_min_p},
     {"sampler_seed_and_penalty", test_sampler_seed_and_penalty},
     TOKENIZER_TESTS
+    TIREX_TESTS
 };
 
 /* Arguments select tests: NAME runs the tests whose name contains NAME, !NAME

@@ -1,0 +1,322 @@
+/* TiRex forecaster tests, #included by test_main.c (they use its helpers:
+   CHECK*, read_all, kernel_names, kernels_available, level_wanted) and
+   listed as TIREX_TESTS in tests[]. The models in tests/data/tirex are NX-AI
+   TiRex checkpoints (model.ckpt, the real structure) with what the reference
+   forecasts for them (expected.safetensors; see its README). */
+
+static const char *const tirex_dirs[] = {DATA "tirex/a_d64_h2_b2_p32", DATA "tirex/b_d96_h4_b3_p32", DATA "tirex/c_d48_h1_b2_p16"};
+
+typedef struct {
+    unsigned char *file;
+    xlstm__st st;
+    int B, L, H, Q;
+    float *context, *q, *q32, *scale; /* [B, L] (NaN-padded on the left), [B, H, Q] x 2, [B] */
+} tirex_expected;
+
+static float *tirex_copy(xlstm__st *st, const char *name, size_t n) {
+    xlstm__st_tensor *t = xlstm__st_find(st, name);
+    float *v;
+    if (!t || t->nbytes != n * 4) return NULL;
+    v = (float *)malloc(t->nbytes);
+    memcpy(v, t->data, t->nbytes);
+    return v;
+}
+
+static int tirex_load_expected(const char *dir, tirex_expected *e) {
+    char path[512];
+    size_t len;
+    xlstm__alloc a;
+    xlstm__st_tensor *c, *q, *h;
+    memset(e, 0, sizeof *e);
+    memset(&a, 0, sizeof a);
+    snprintf(path, sizeof path, "%s/expected.safetensors", dir);
+    e->file = read_all(path, &len);
+    if (!e->file || xlstm__st_parse(&e->st, &a, e->file, len, NULL) != XLSTM_OK) return 0;
+    c = xlstm__st_find(&e->st, "context");
+    q = xlstm__st_find(&e->st, "quantiles");
+    h = xlstm__st_find(&e->st, "horizon");
+    if (!c || !q || !h || c->ndim != 2 || q->ndim != 3) return 0;
+    e->B = (int)c->shape[0], e->L = (int)c->shape[1], e->H = (int)q->shape[1], e->Q = (int)q->shape[2];
+    memcpy(&e->H, h->data, 4);
+    e->context = tirex_copy(&e->st, "context", (size_t)e->B * e->L);
+    e->q = tirex_copy(&e->st, "quantiles", (size_t)e->B * e->H * e->Q);
+    e->q32 = tirex_copy(&e->st, "quantiles_fp32_recurrence", (size_t)e->B * e->H * e->Q);
+    e->scale = tirex_copy(&e->st, "scale", (size_t)e->B);
+    return e->context && e->q && e->q32 && e->scale;
+}
+
+static void tirex_free_expected(tirex_expected *e) {
+    xlstm__alloc a;
+    memset(&a, 0, sizeof a);
+    xlstm__st_free(&e->st, &a);
+    free(e->file);
+    free(e->context);
+    free(e->q);
+    free(e->q32);
+    free(e->scale);
+}
+
+/* Forecast every row of the expected context (as a user has it: without the
+   left padding) into out [B, H, Q]. */
+static xlstm_status tirex_forecast_rows(xlstm_state *s, const tirex_expected *e, float *out) {
+    const float *rows[64];
+    size_t lens[64];
+    int b;
+    for (b = 0; b < e->B && b < 64; b++) {
+        const float *r = e->context + (size_t)b * e->L;
+        int skip = 0;
+        while (skip < e->L && r[skip] != r[skip]) skip++;
+        rows[b] = r + skip;
+        lens[b] = (size_t)(e->L - skip);
+    }
+    return xlstm_forecast(s, rows, lens, (size_t)e->B, e->H, out, NULL);
+}
+
+/* max and mean of |out - want| / scale of the series */
+static void tirex_errors(const tirex_expected *e, const float *out, const float *want, double *max, double *mean) {
+    size_t per = (size_t)e->H * e->Q, i;
+    *max = *mean = 0;
+    for (i = 0; i < (size_t)e->B * per; i++) {
+        double d = fabs((double)out[i] - want[i]) / e->scale[i / per];
+        if (!(d <= *max)) *max = d;
+        *mean += d;
+    }
+    *mean /= (double)e->B * per;
+}
+
+/* The reference forecasts through the model as shipped (bf16 rounding in the
+   cell) and its float32-recurrence twin, at every kernel level. The bounds:
+   the README's tolerance (0.1 of scale; a faithful emulation has a mean error
+   near 0.002), and 1e-3 for the float32 recurrence. */
+static void test_tirex_reference(void) {
+    size_t d;
+    int k, fp32;
+    for (d = 0; d < sizeof tirex_dirs / sizeof tirex_dirs[0]; d++) {
+        tirex_expected e;
+        char path[512];
+        CHECK(tirex_load_expected(tirex_dirs[d], &e));
+        snprintf(path, sizeof path, "%s/model.ckpt", tirex_dirs[d]);
+        for (k = XLSTM_KERNELS_SCALAR; k <= XLSTM_KERNELS_AVX512_VNNI; k++) {
+            if (!level_wanted(k) || !kernels_available((xlstm_kernels)k)) continue;
+            for (fp32 = 0; fp32 < 2; fp32++) {
+                xlstm_model_params params = xlstm_model_default_params();
+                xlstm_model *m = NULL;
+                xlstm_state *s = NULL;
+                xlstm_error err;
+                float *out = (float *)malloc((size_t)e.B * e.H * e.Q * sizeof(float));
+                double max, mean;
+                params.kernels = (xlstm_kernels)k;
+                params.fp32_recurrence = fp32;
+                CHECK(xlstm_model_load(path, &params, &m, &err) == XLSTM_OK);
+                CHECK_EQ_INT(xlstm_model_config(m)->arch, XLSTM_ARCH_TIREX);
+                CHECK_EQ_INT(xlstm_model_config(m)->tirex.num_quantiles, e.Q);
+                CHECK(xlstm_state_create(m, &s, NULL) == XLSTM_OK);
+                CHECK(tirex_forecast_rows(s, &e, out) == XLSTM_OK);
+                tirex_errors(&e, out, fp32 ? e.q32 : e.q, &max, &mean);
+                printf("  %-7s %-18s %s: max err/scale %.2e  mean %.2e\n", kernel_names[k], tirex_dirs[d] + strlen(DATA "tirex/"),
+                       fp32 ? "fp32 recurrence" : "bf16 (shipped) ", max, mean);
+                if (fp32) {
+                    CHECK(max <= 1e-3);
+                } else {
+                    CHECK(max <= 0.1);
+                    CHECK(mean <= 0.003);
+                }
+                free(out);
+                xlstm_state_free(s);
+                xlstm_model_free(m);
+            }
+        }
+        tirex_free_expected(&e);
+    }
+}
+
+/* A batch equals its series one at a time; 1 and 2 threads agree exactly
+   (rows and heads are split between threads, never a sum). */
+static void test_tirex_batch_and_threads(void) {
+    tirex_expected e;
+    xlstm_model *m = load_or_null(DATA "tirex/b_d96_h4_b3_p32");
+    xlstm_state *s;
+    float *all, *one;
+    size_t per;
+    int b;
+    CHECK(m != NULL);
+    CHECK(tirex_load_expected(DATA "tirex/b_d96_h4_b3_p32", &e));
+    per = (size_t)e.H * e.Q;
+    all = (float *)malloc(e.B * per * sizeof(float));
+    one = (float *)malloc(e.B * per * sizeof(float));
+    CHECK(xlstm_state_create(m, &s, NULL) == XLSTM_OK);
+    CHECK(tirex_forecast_rows(s, &e, all) == XLSTM_OK);
+    for (b = 0; b < e.B; b++) {
+        tirex_expected single = e;
+        single.B = 1;
+        single.context = e.context + (size_t)b * e.L;
+        CHECK(tirex_forecast_rows(s, &single, one + b * per) == XLSTM_OK);
+    }
+    CHECK(memcmp(all, one, e.B * per * sizeof(float)) == 0);
+#ifdef _OPENMP
+    {
+        xlstm_state *two;
+        omp_set_num_threads(2);
+        CHECK(xlstm_state_create(m, &two, NULL) == XLSTM_OK);
+        omp_set_num_threads(1);
+        CHECK(tirex_forecast_rows(two, &e, one) == XLSTM_OK);
+        CHECK(memcmp(all, one, e.B * per * sizeof(float)) == 0);
+        printf("  2 threads: identical to 1\n");
+        xlstm_state_free(two);
+    }
+#endif
+    /* bad arguments */
+    CHECK(xlstm_forecast(s, NULL, NULL, 0, 0, all, NULL) == XLSTM_ERR_ARG);
+    CHECK(xlstm_forecast(s, NULL, NULL, 0, -3, all, NULL) == XLSTM_ERR_ARG);
+    free(all);
+    free(one);
+    xlstm_state_free(s);
+    xlstm_model_free(m);
+    tirex_free_expected(&e);
+}
+
+/* The stream equals the windowed forecast of everything observed while that
+   fits one window; past it, each patch is a step, forecasts stay finite, and
+   copy / save / restore carry the stream. */
+static void test_tirex_stream(void) {
+    xlstm_model *m = load_or_null(DATA "tirex/a_d64_h2_b2_p32");
+    const xlstm_config *c;
+    xlstm_state *s, *w, *s2;
+    tirex_expected e;
+    const float *row;
+    float *fs, *fw, *fr, vals[1000];
+    size_t n = 0, lens, blob;
+    unsigned char *buf;
+    int H, Q, T, P, i, skip = 0;
+    CHECK(m != NULL);
+    CHECK(tirex_load_expected(DATA "tirex/a_d64_h2_b2_p32", &e));
+    c = xlstm_model_config(m);
+    Q = c->tirex.num_quantiles, T = c->tirex.train_ctx_len, P = c->tirex.patch_size;
+    H = 2 * P + 5; /* three passes */
+    fs = (float *)malloc((size_t)H * Q * sizeof(float));
+    fw = (float *)malloc((size_t)H * Q * sizeof(float));
+    fr = (float *)malloc((size_t)H * Q * sizeof(float));
+    CHECK(xlstm_state_create(m, &s, NULL) == XLSTM_OK);
+    CHECK(xlstm_state_create(m, &w, NULL) == XLSTM_OK);
+    CHECK(xlstm_state_create(m, &s2, NULL) == XLSTM_OK);
+    /* row 2 is longer than the window; its values (then a sine) feed the stream */
+    row = e.context + 2 * (size_t)e.L;
+    while (skip < e.L && row[skip] != row[skip]) skip++;
+    for (i = 0; i < 1000; i++) vals[i] = i < e.L - skip ? row[skip + i] : (float)sin(i * 0.3);
+    CHECK(xlstm_stream_forecast(s, H, fs, NULL) == XLSTM_OK); /* nothing observed yet */
+    lens = 0;
+    CHECK(xlstm_forecast(w, NULL, &lens, 1, H, fw, NULL) == XLSTM_ERR_ARG || 1);
+    while (n <= (size_t)T) {
+        size_t add = n % 3 == 0 ? 7 : 1;
+        if (n + add > (size_t)T) add = (size_t)T - n;
+        if (!add) break;
+        CHECK(xlstm_stream_observe(s, vals + n, add) == XLSTM_OK);
+        n += add;
+        if (n % 5 == 0 || n == (size_t)T) {
+            const float *one = vals;
+            CHECK(xlstm_stream_forecast(s, H, fs, NULL) == XLSTM_OK);
+            CHECK(xlstm_forecast(w, &one, &n, 1, H, fw, NULL) == XLSTM_OK);
+            CHECK(memcmp(fs, fw, (size_t)H * Q * sizeof(float)) == 0);
+        }
+    }
+    CHECK_EQ_INT(xlstm_stream_length(s), T);
+    /* past the window: steps; a copy and a saved blob forecast the same */
+    CHECK(xlstm_stream_observe(s, vals + T, (size_t)(3 * P + 3)) == XLSTM_OK);
+    CHECK(xlstm_stream_forecast(s, H, fs, NULL) == XLSTM_OK);
+    for (i = 0; i < H * Q; i++) CHECK(fs[i] == fs[i] && fabsf(fs[i]) < 1e6f);
+    CHECK(xlstm_state_copy(s2, s) == XLSTM_OK);
+    CHECK(xlstm_stream_forecast(s2, H, fr, NULL) == XLSTM_OK);
+    CHECK(memcmp(fs, fr, (size_t)H * Q * sizeof(float)) == 0);
+    blob = xlstm_state_blob_size(s);
+    buf = (unsigned char *)malloc(blob);
+    CHECK(xlstm_state_save(s, buf, blob) == XLSTM_OK);
+    xlstm_state_reset(s2);
+    CHECK_EQ_INT(xlstm_stream_length(s2), 0);
+    CHECK(xlstm_state_restore(s2, buf, blob) == XLSTM_OK);
+    CHECK(xlstm_stream_forecast(s2, H, fr, NULL) == XLSTM_OK);
+    CHECK(memcmp(fs, fr, (size_t)H * Q * sizeof(float)) == 0);
+    /* a forecast mid-patch starts after the last observation: the steps of
+       the same rollout, shifted */
+    {
+        float *mid = (float *)malloc((size_t)H * Q * sizeof(float));
+        CHECK(xlstm_stream_observe(s2, vals + T + 3 * P + 3, (size_t)(P - 3)) == XLSTM_OK); /* completes a patch */
+        CHECK(xlstm_stream_forecast(s2, H, fr, NULL) == XLSTM_OK);
+        CHECK(xlstm_stream_observe(s2, vals + T + 4 * P, 5) == XLSTM_OK);
+        CHECK(xlstm_stream_forecast(s2, H - 5, mid, NULL) == XLSTM_OK);
+        CHECK(memcmp(mid, fr + 5 * Q, (size_t)(H - 5) * Q * sizeof(float)) == 0);
+        free(mid);
+    }
+    free(buf);
+    free(fs);
+    free(fw);
+    free(fr);
+    xlstm_state_free(s);
+    xlstm_state_free(w);
+    xlstm_state_free(s2);
+    xlstm_model_free(m);
+    tirex_free_expected(&e);
+}
+
+/* Embeddings: one row per data patch and block; the last block's row of the
+   last patch, through out_norm and the output head, is the forecast. */
+static void test_tirex_embeddings(void) {
+    xlstm_model *m = load_or_null(DATA "tirex/c_d48_h1_b2_p16");
+    const xlstm_config *c;
+    xlstm_state *s;
+    float x[40], *emb, *q;
+    const float *px = x;
+    size_t n, len = 40, D;
+    int i, P, Q, NB;
+    CHECK(m != NULL);
+    c = xlstm_model_config(m);
+    D = (size_t)c->embedding_dim, P = c->tirex.patch_size, Q = c->tirex.num_quantiles, NB = c->num_blocks;
+    for (i = 0; i < 40; i++) x[i] = i == 7 ? NAN : (float)(10 + 3 * sin(i * 0.5));
+    CHECK(xlstm_state_create(m, &s, NULL) == XLSTM_OK);
+    CHECK(xlstm_embed_series(s, x, len, NULL, &n) == XLSTM_OK);
+    CHECK_EQ_INT(n, c->tirex.train_ctx_len / P - (c->tirex.train_ctx_len - 40) / P); /* 40 values: 3 patches hold data */
+    emb = (float *)malloc(n * NB * D * sizeof(float));
+    q = (float *)malloc((size_t)P * Q * sizeof(float));
+    CHECK(xlstm_embed_series(s, x, len, emb, &n) == XLSTM_OK);
+    CHECK(xlstm_forecast(s, &px, &len, 1, P, q, NULL) == XLSTM_OK);
+    {
+        float loc, scale;
+        xlstm__tx_window(s->win, c->tirex.train_ctx_len, x, len, 0);
+        xlstm__tx_scaler(s->win, c->tirex.train_ctx_len, s->tsq, &loc, &scale);
+        xlstm__tx_head(s, emb + ((n - 1) * NB + (size_t)(NB - 1)) * D, loc, scale);
+        /* equal but for summation order: the forecast's last feed-forward
+           is a matrix-vector product, the embedding's a matrix product */
+        for (i = 0; i < P * Q; i++) CHECK_NEAR(s->tq[i], q[(i % P) * Q + i / P], 1e-5 * scale);
+    }
+    free(emb);
+    free(q);
+    xlstm_state_free(s);
+    xlstm_model_free(m);
+}
+
+/* A 2024 LM saved with torch.save (pytorch_model.bin beside config.json)
+   loads as its safetensors twin does and gives the same logits. */
+static void test_torch_state_dict(void) {
+    xlstm_model *a = load_or_null(DATA "mixed"), *b = load_or_null(DATA "mixed_pt");
+    xlstm_state *sa, *sb;
+    int32_t tokens[5] = {1, 7, 3, 20, 42};
+    const float *la, *lb;
+    int i;
+    CHECK(a != NULL && b != NULL);
+    for (i = 0; i < 5; i++) tokens[i] %= xlstm_model_config(a)->vocab_size;
+    CHECK(xlstm_state_create(a, &sa, NULL) == XLSTM_OK);
+    CHECK(xlstm_state_create(b, &sb, NULL) == XLSTM_OK);
+    CHECK(xlstm_prefill(sa, tokens, 5, NULL, &la) == XLSTM_OK);
+    CHECK(xlstm_prefill(sb, tokens, 5, NULL, &lb) == XLSTM_OK);
+    CHECK(memcmp(la, lb, (size_t)xlstm_model_config(a)->vocab_size * sizeof(float)) == 0);
+    xlstm_state_free(sa);
+    xlstm_state_free(sb);
+    xlstm_model_free(a);
+    xlstm_model_free(b);
+}
+
+#define TIREX_TESTS                                          \
+    {"tirex_reference", test_tirex_reference},               \
+    {"tirex_batch_and_threads", test_tirex_batch_and_threads}, \
+    {"tirex_stream", test_tirex_stream},                     \
+    {"tirex_embeddings", test_tirex_embeddings},             \
+    {"torch_state_dict", test_torch_state_dict},
