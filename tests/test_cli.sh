@@ -1,7 +1,8 @@
 #!/bin/sh
 # CLI contracts: generate is deterministic for a seed, differs across seeds,
 # rejects bad arguments with exit code 2; perplexity's last line has its
-# key=value form; xlstm-logits writes n_tokens x vocab floats.
+# key=value form; xlstm-logits writes n_tokens x vocab floats; xlstm-forecast
+# prints its CSV and rejects bad input with exit code 2 and one line.
 set -u
 cd "$(dirname "$0")/.."
 M=models/tiny-shakespeare
@@ -33,5 +34,40 @@ check "xlstm-logits size" "[ \$(wc -c < build/logits.f32) -eq \$((5 * 101 * 4)) 
 printf '1 2 999' > build/badtoks.txt
 ./build/xlstm-logits tests/data/mixed build/badtoks.txt build/logits.f32 --mode prefill 2> build/logits_err.txt
 check "out-of-range token: nonzero exit, one line" "[ $? -ne 0 ] && [ \$(wc -l < build/logits_err.txt) -eq 1 ]"
+# xlstm-forecast: every bad input is exit 2 and one line on stderr naming it
+F=./build/xlstm-forecast
+TX=tests/data/tirex/a_d64_h2_b2_p32
+fc_err() { # NAME PATTERN ARGS...: exit 2, one line, matching PATTERN
+    name=$1 pat=$2
+    shift 2
+    "$F" "$@" > build/fc_out.txt 2> build/fc_err.txt
+    fc_rc=$?
+    fc_ok=0
+    [ $fc_rc -eq 2 ] && [ "$(wc -l < build/fc_err.txt)" -eq 1 ] && grep -q "^xlstm-forecast: .*$pat" build/fc_err.txt && fc_ok=1
+    check "forecast, $name: exit 2, one line (got $fc_rc: $(head -c 200 build/fc_err.txt))" "[ $fc_ok -eq 1 ]"
+}
+printf '1,2,3\n4,abc,6\n' > build/fc_nan.csv
+printf '1,2,3\n\n4,5\n' > build/fc_emptyline.csv
+: > build/fc_empty.csv
+fc_err "a non-number" "fc_nan.csv:2: field 2: .*'abc'" -m $TX -f build/fc_nan.csv -H 4
+fc_err "an empty series" "fc_emptyline.csv:2: empty series" -m $TX -f build/fc_emptyline.csv -H 4
+fc_err "an empty file" "fc_empty.csv" -m $TX -f build/fc_empty.csv -H 4
+fc_err "H = 0" "horizon" -m $TX -f $TX/series.csv -H 0
+fc_err "H = -3" "horizon" -m $TX -f $TX/series.csv -H -3
+fc_err "H = abc" "horizon" -m $TX -f $TX/series.csv -H abc
+fc_err "no -m" "model" -f $TX/series.csv -H 4
+fc_err "a missing model" "no-such-model" -m tests/data/no-such-model -f $TX/series.csv -H 4
+fc_err "not a TiRex model" "$M: not a TiRex model" -m $M -f $TX/series.csv -H 4
+"$F" --no-such-flag > /dev/null 2>&1
+check "forecast, unknown flag: exit 2" "[ $? -eq 2 ]"
+# a real TiRex checkpoint: header from its quantiles, one row per series and step
+"$F" -m $TX/model.ckpt -f $TX/series.csv -H 32 --raw build/fc_a.f32 --plot build/fc_a.svg > build/fc_a.csv
+check "forecast: exit 0" "[ $? -eq 0 ]"
+check "forecast: CSV header" "[ \"\$(head -1 build/fc_a.csv)\" = 'series,step,mean,q0.1,q0.2,q0.3,q0.4,q0.5,q0.6,q0.7,q0.8,q0.9' ]"
+check "forecast: 6 series x 32 steps" "[ \$(wc -l < build/fc_a.csv) -eq \$((1 + 6 * 32)) ] && tail -1 build/fc_a.csv | grep -q '^5,32,'"
+check "forecast: --raw is 6 x 32 x 9 floats" "[ \$(wc -c < build/fc_a.f32) -eq \$((6 * 32 * 9 * 4)) ]"
+check "forecast: --plot writes an SVG" "head -c 4 build/fc_a.svg | grep -q '<svg' && tail -1 build/fc_a.svg | grep -q '</svg>'"
+head -1 $TX/series.csv | tr ',' '\n' | head -64 | "$F" -m $TX/model.ckpt -H 8 --stream > build/fc_stream.csv
+check "forecast --stream: a forecast per patch of 32" "[ \$(wc -l < build/fc_stream.csv) -eq \$((1 + 2 * 8)) ] && head -1 build/fc_stream.csv | grep -q '^observed,step,mean,q0.1,' && tail -1 build/fc_stream.csv | grep -q '^64,8,'"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
