@@ -2862,9 +2862,9 @@ static void xlstm__build_specs_tirex(xlstm_model *m, xlstm__specs *s) {
         xlstm__want_mat(s, pre, "slstm_layer.igate.weight", &blk->gate_w[1], 3, NH, DH, DH);
         xlstm__want_mat(s, pre, "slstm_layer.zgate.weight", &blk->gate_w[2], 3, NH, DH, DH);
         xlstm__want_mat(s, pre, "slstm_layer.ogate.weight", &blk->gate_w[3], 3, NH, DH, DH);
-        /* stored as the 2024 LM's cuda backend stores them: (NH, DH_in, 4 DH_out) and (NH, 4, DH) */
+        /* (NH, DH_in, 4 DH_out), kept so: h R is a row times a matrix; the
+           bias (NH, 4, DH) as the 2024 LM's cuda backend stores it */
         xlstm__want_vec(s, pre, "slstm_layer.slstm_cell._recurrent_kernel_", &blk->rec, 3, NH, DH, 4 * DH);
-        if (!s->overflow) s->v[s->n - 1].layout = XLSTM__LAY_REC_CUDA;
         xlstm__want_vec(s, pre, "slstm_layer.slstm_cell._bias_", &blk->gate_b, 1, 4 * D, 0, 0);
         if (!s->overflow) s->v[s->n - 1].layout = XLSTM__LAY_BIAS_CUDA;
         xlstm__want_vec(s, pre, "slstm_layer.group_norm.weight", &blk->gn_w, 1, D, 0, 0);
@@ -3791,6 +3791,11 @@ struct xlstm__kern {
     /* one f32 row against nx vectors (rows of X, ldx apart): out[v] = w . X_v;
        the row is read once for all of them (small batches) */
     void (*dots)(const float *w, const float *X, size_t ldx, int nx, int n, float *out);
+    /* y = x A for A (K, n) row-major: the sLSTM recurrence h R */
+    void (*vecmat)(const float *x, const float *A, int K, int n, float *y);
+    /* TiRex's sLSTM pointwise step (xlstm__slstm_point_scalar says what) */
+    void (*slstm_point)(const float *wx, size_t ldw, const float *ry, size_t ldr, const float *b, float *h, float *c, float *nn,
+                        float *m, int first, int bf16, int n);
 };
 
 /* x for dot_bf16_eo: each 32 elements as the 16 even then the 16 odd ones;
@@ -3982,6 +3987,49 @@ static void xlstm__transpose16_scalar(float *out, size_t ldo, const float *in, s
         for (c = 0; c < 16; c++) out[c * ldo + r] = in[r * ldi + c];
 }
 
+static float xlstm__sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
+static float xlstm__silu(float x) { return x / (1.0f + expf(-x)); }
+/* log(sigmoid(x)) without overflow for large |x| */
+static float xlstm__logsigmoid(float x) { return (x < 0 ? x : 0.0f) - log1pf(expf(-fabsf(x))); }
+
+/* NaN-propagating max and min (torch.max / torch.minimum), unlike fmaxf. */
+static float xlstm__nan_max(float a, float b) { return a != a ? a : b != b ? b : a > b ? a : b; }
+static float xlstm__nan_min(float a, float b) { return a != a ? a : b != b ? b : a < b ? a : b; }
+
+/* TiRex's sLSTM step for n elements of one head: raw gates g = (Wx + Ry) + b
+   for (i, f, z, o) at wx + k*ldw, ry + k*ldr, b + k*ldw; the states h, c, n,
+   m updated in place (paper eqs. 8-17, the reference's pointwise code):
+   logfm = m + logsigmoid(min(f, 15)), m' = first ? i : max(i, logfm),
+   i' = min(exp(i - m'), 1), f' = min(exp(logfm - m'), 1), c' = f'c + i' tanh z,
+   n' = f'n + i', h' = sigmoid(o) c' / n'. bf16: the new states are rounded to
+   bfloat16, as the reference carries them. max and min pass NaN on as
+   torch's do. */
+static void xlstm__slstm_point_scalar(const float *wx, size_t ldw, const float *ry, size_t ldr, const float *b, float *h, float *c,
+                                      float *nn, float *m, int first, int bf16, int n) {
+    int j;
+    for (j = 0; j < n; j++) {
+        const float ir = (wx[j] + ry[j]) + b[j];
+        const float fr = (wx[ldw + j] + ry[ldr + j]) + b[ldw + j];
+        const float zr = (wx[2 * ldw + j] + ry[2 * ldr + j]) + b[2 * ldw + j];
+        const float orw = (wx[3 * ldw + j] + ry[3 * ldr + j]) + b[3 * ldw + j];
+        const float logfm = m[j] + xlstm__logsigmoid(xlstm__nan_min(fr, 15.0f));
+        const float mn = first ? ir : xlstm__nan_max(ir, logfm);
+        const float ig = xlstm__nan_min(expf(ir - mn), 1.0f), fg = xlstm__nan_min(expf(logfm - mn), 1.0f);
+        float cn = fg * c[j] + ig * tanhf(zr), n2 = fg * nn[j] + ig, hn = xlstm__sigmoid(orw) * cn / n2, m2 = mn;
+        if (bf16) cn = xlstm__round_bf16(cn), n2 = xlstm__round_bf16(n2), hn = xlstm__round_bf16(hn), m2 = xlstm__round_bf16(m2);
+        c[j] = cn, nn[j] = n2, m[j] = m2, h[j] = hn;
+    }
+}
+
+/* y[o] = sum_k x[k] A[k*n + o] (o < n, k < K, in order of k): a row vector
+   times a matrix, the sLSTM recurrence's h R. */
+static void xlstm__vecmat_scalar(const float *x, const float *A, int K, int n, float *y) {
+    int k, o;
+    for (o = 0; o < n; o++) y[o] = 0.0f;
+    for (k = 0; k < K; k++)
+        for (o = 0; o < n; o++) y[o] += x[k] * A[(size_t)k * n + o];
+}
+
 static const xlstm__kern xlstm__kern_scalar = {
     "scalar",
     {xlstm__dot_f32_scalar, xlstm__dot_bf16_scalar, xlstm__dot_f16_scalar, xlstm__dot_q8_scalar, xlstm__dot_q4_scalar},
@@ -3993,6 +4041,8 @@ static const xlstm__kern xlstm__kern_scalar = {
     xlstm__silu_scalar,
     xlstm__transpose16_scalar,
     xlstm__dots_scalar,
+    xlstm__vecmat_scalar,
+    xlstm__slstm_point_scalar,
 };
 
 /* -- vectors ------------------------------------------------------------------ */
@@ -4195,6 +4245,20 @@ XLSTM__VI float xlstm__dot_bf16_v(const unsigned char *row, const float *scale, 
     if (i < n) s += xlstm__dot_bf16_scalar(row + 2 * (size_t)i, NULL, x + i, n - i);
     return s;
 }
+/* Masks without vector comparisons (in these always-inline helpers GCC 12
+   lowers a 512-bit comparison lane by lane, as the baseline target would):
+   all ones where x's sign bit is set, or where x is NaN. */
+XLSTM__VI void xlstm__vsignmask(xlstm__v16i *m, const xlstm__v16f *x) {
+    memcpy(m, x, sizeof *m);
+    *m = *m >> 31;
+}
+XLSTM__VI void xlstm__vnanmask(xlstm__v16i *m, const xlstm__v16f *x) {
+    xlstm__v16u b; /* |x| > inf exactly when |x| + 0x7FFFFF carries into the top bit (not folded into a comparison) */
+    memcpy(&b, x, sizeof b);
+    b = ((b & 0x7FFFFFFFu) + 0x7FFFFFu) >> 31;
+    memcpy(m, &b, sizeof *m);
+    *m = -*m;
+}
 /* exp(x) for 16 lanes, Cephes' expf: x = n ln2 + r with n rounded to nearest
    (ln2 in two parts), a degree-6 polynomial for e^r on |r| <= ln2/2, then
    2^n through the exponent bits. x is clamped to [-87.3, 88.3], where 2^n
@@ -4203,7 +4267,14 @@ XLSTM__VI void xlstm__vexp(xlstm__v16f *y, const xlstm__v16f *x) {
     xlstm__v16f v = *x, n, r, p, lo, hi;
     xlstm__v16i e, vb, lob, hib, below, above;
     xlstm__vzero(&lo), hi = lo + 88.3f, lo = lo - 87.3f;
-    below = v < lo, above = v > hi; /* all-ones lanes; C has no vector ?: */
+    /* all-ones lanes below and above the range (NaN stays NaN); by sign bits:
+       GCC lowers 512-bit vector comparisons lane by lane in these helpers */
+    {
+        xlstm__v16f dl = v - lo, dh = hi - v;
+        xlstm__v16i nan;
+        xlstm__vnanmask(&nan, &v), xlstm__vsignmask(&below, &dl), xlstm__vsignmask(&above, &dh);
+        below &= ~nan, above &= ~nan;
+    }
     memcpy(&vb, &v, sizeof vb), memcpy(&lob, &lo, sizeof lob), memcpy(&hib, &hi, sizeof hib);
     vb = (vb & ~(below | above)) | (lob & below) | (hib & above);
     memcpy(&v, &vb, sizeof v);
@@ -4592,6 +4663,152 @@ XLSTM__VI float xlstm__mlstm_head_v(float *C, float *nv, const float *q, const f
     return XLSTM__CAST(float, qn);
 }
 
+/* Lane-wise select: *r = mask ? a : b (mask lanes all ones or all zeros). */
+XLSTM__VI void xlstm__vsel(xlstm__v16f *r, const xlstm__v16i *mask, const xlstm__v16f *a, const xlstm__v16f *b) {
+    xlstm__v16i ia, ib;
+    memcpy(&ia, a, sizeof ia), memcpy(&ib, b, sizeof ib);
+    ia = (ia & *mask) | (ib & ~*mask);
+    memcpy(r, &ia, sizeof ia);
+}
+/* log(x) for normal x > 0, Cephes' logf: x = 2^e w with w in [sqrt(1/2),
+   sqrt(2)), a degree-8 polynomial in w - 1, ln2 in two parts. */
+XLSTM__VI void xlstm__vlog(xlstm__v16f *y, const xlstm__v16f *x) {
+    xlstm__v16i bits, e, small;
+    xlstm__v16f w, w2, z, p, ef;
+    memcpy(&bits, x, sizeof bits);
+    e = ((bits >> 23) & 0xFF) - 126; /* x = 2^e w, w in [0.5, 1) */
+    bits = (bits & 0x007FFFFF) | 0x3F000000;
+    memcpy(&w, &bits, sizeof w);
+    w2 = w - 0.707106781186547524f;
+    xlstm__vsignmask(&small, &w2); /* -1 there: w doubles, e drops */
+    e = e + small;
+    w2 = w + w;
+    xlstm__vsel(&w, &small, &w2, &w);
+    w = w - 1.0f;
+    ef = __builtin_convertvector(e, xlstm__v16f);
+    z = w * w;
+    p = 7.0376836292e-2f * w - 1.1514610310e-1f;
+    p = p * w + 1.1676998740e-1f;
+    p = p * w - 1.2420140846e-1f;
+    p = p * w + 1.4249322787e-1f;
+    p = p * w - 1.6668057665e-1f;
+    p = p * w + 2.0000714765e-1f;
+    p = p * w - 2.4999993993e-1f;
+    p = p * w + 3.3333331174e-1f;
+    p = p * w * z;
+    p = p + ef * -2.12194440e-4f;
+    p = p - 0.5f * z;
+    *y = (w + p) + ef * 0.693359375f;
+}
+/* tanh, Cephes' tanhf: an odd polynomial below 0.625, 1 - 2 / (e^2|x| + 1) above. */
+XLSTM__VI void xlstm__vtanh(xlstm__v16f *y, const xlstm__v16f *x) {
+    xlstm__v16f v = *x, nv = -v, ax, s = v * v, p, e, big, nbig, t;
+    xlstm__v16i neg, large;
+    xlstm__vsignmask(&neg, &v);
+    xlstm__vsel(&ax, &neg, &nv, &v);
+    p = -5.70498872745e-3f * s + 2.06390887954e-2f;
+    p = p * s - 5.37397155531e-2f;
+    p = p * s + 1.33314422036e-1f;
+    p = p * s - 3.33332819422e-1f;
+    p = p * s * v + v;
+    t = ax + ax;
+    xlstm__vexp(&e, &t);
+    big = 1.0f - 2.0f / (e + 1.0f);
+    nbig = -big;
+    xlstm__vsel(&big, &neg, &nbig, &big);
+    t = 0.625f - ax;
+    xlstm__vsignmask(&large, &t);
+    xlstm__vsel(y, &large, &big, &p);
+}
+/* torch's max / minimum: NaN in either operand gives NaN */
+XLSTM__VI void xlstm__vmaxmin_nan(xlstm__v16f *r, const xlstm__v16f *a, const xlstm__v16f *b, int max) {
+    xlstm__v16f d = max ? *b - *a : *a - *b;
+    xlstm__v16i pick, an, bn;
+    xlstm__vsignmask(&pick, &d), xlstm__vnanmask(&an, a), xlstm__vnanmask(&bn, b);
+    xlstm__vsel(r, &pick, a, b);
+    xlstm__vsel(r, &bn, b, r);
+    xlstm__vsel(r, &an, a, r);
+}
+/* to bfloat16 and back, ties to even; NaN stays (quiet) NaN */
+XLSTM__VI void xlstm__vround_bf16(xlstm__v16f *x) {
+    xlstm__v16i u, nan;
+    memcpy(&u, x, sizeof u);
+    xlstm__vnanmask(&nan, x);
+    u = ((u | (0x400000 & nan)) + (0x7FFF + ((u >> 16) & 1)) * (nan + 1)) & (int32_t)0xFFFF0000;
+    memcpy(x, &u, sizeof u);
+}
+XLSTM__VI void xlstm__slstm_point_v(const float *wx, size_t ldw, const float *ry, size_t ldr, const float *b, float *h, float *c,
+                                    float *nn, float *m, int first, int bf16, int n) {
+    int j = 0;
+    for (; j + 16 <= n; j += 16) {
+        xlstm__v16f g[4], t0, t1, lf, lz, mn, ig, fg, e, cn, n2, hn, zero, lim, one, tz;
+        xlstm__v16i neg;
+        int k;
+        xlstm__vzero(&zero);
+        lim = zero + 15.0f, one = zero + 1.0f;
+        for (k = 0; k < 4; k++) {
+            xlstm__vld(&t0, wx + k * ldw + j);
+            xlstm__vld(&t1, ry + k * ldr + j);
+            xlstm__vld(&e, b + k * ldw + j);
+            g[k] = (t0 + t1) + e;
+        }
+        /* logsigmoid(x) = min(x, 0) - log1p(e^-|x|); log1p(u) = log(1 + u)
+           corrected for the rounding of 1 + u */
+        xlstm__vmaxmin_nan(&t0, &g[1], &lim, 0);
+        xlstm__vsignmask(&neg, &t0);
+        t1 = -t0;
+        xlstm__vsel(&t1, &neg, &t0, &t1);
+        xlstm__vexp(&e, &t1);
+        t1 = 1.0f + e;
+        xlstm__vlog(&lz, &t1);
+        lz = lz + (e - (t1 - 1.0f)) / t1;
+        xlstm__vsel(&lf, &neg, &t0, &zero);
+        lf = lf - lz;
+        xlstm__vld(&t0, m + j);
+        lf = t0 + lf;
+        if (first) mn = g[0];
+        else xlstm__vmaxmin_nan(&mn, &g[0], &lf, 1);
+        t0 = g[0] - mn, xlstm__vexp(&e, &t0), xlstm__vmaxmin_nan(&ig, &e, &one, 0);
+        t0 = lf - mn, xlstm__vexp(&e, &t0), xlstm__vmaxmin_nan(&fg, &e, &one, 0);
+        xlstm__vtanh(&tz, &g[2]);
+        xlstm__vld(&t0, c + j);
+        cn = fg * t0 + ig * tz;
+        xlstm__vld(&t0, nn + j);
+        n2 = fg * t0 + ig;
+        t0 = -g[3], xlstm__vexp(&e, &t0);
+        hn = (1.0f / (1.0f + e)) * cn / n2;
+        if (bf16) xlstm__vround_bf16(&cn), xlstm__vround_bf16(&n2), xlstm__vround_bf16(&hn), xlstm__vround_bf16(&mn);
+        xlstm__vst(c + j, &cn), xlstm__vst(nn + j, &n2), xlstm__vst(m + j, &mn), xlstm__vst(h + j, &hn);
+    }
+    if (j < n) xlstm__slstm_point_scalar(wx + j, ldw, ry + j, ldr, b + j, h + j, c + j, nn + j, m + j, first, bf16, n - j);
+}
+XLSTM__VI void xlstm__vecmat_v(const float *x, const float *A, int K, int n, float *y) {
+    int k, o = 0;
+    for (; o + 64 <= n; o += 64) { /* 64 outputs in 4 registers across all of k */
+        xlstm__v16f a0, a1, a2, a3, w;
+        xlstm__vzero(&a0), a1 = a0, a2 = a0, a3 = a0;
+        for (k = 0; k < K; k++) {
+            const float *r = A + (size_t)k * n + o, xk = x[k];
+            xlstm__vld(&w, r), a0 += xk * w;
+            xlstm__vld(&w, r + 16), a1 += xk * w;
+            xlstm__vld(&w, r + 32), a2 += xk * w;
+            xlstm__vld(&w, r + 48), a3 += xk * w;
+        }
+        xlstm__vst(y + o, &a0), xlstm__vst(y + o + 16, &a1), xlstm__vst(y + o + 32, &a2), xlstm__vst(y + o + 48, &a3);
+    }
+    for (; o + 16 <= n; o += 16) {
+        xlstm__v16f a0, w;
+        xlstm__vzero(&a0);
+        for (k = 0; k < K; k++) xlstm__vld(&w, A + (size_t)k * n + o), a0 += x[k] * w;
+        xlstm__vst(y + o, &a0);
+    }
+    for (; o < n; o++) {
+        float acc = 0.0f;
+        for (k = 0; k < K; k++) acc += x[k] * A[(size_t)k * n + o];
+        y[o] = acc;
+    }
+}
+
 /* Instantiate the vector bodies for one target. */
 #define XLSTM__VEC_KERNELS(SUF, ATTR, MR, NV)                                                                            \
     ATTR static float xlstm__dot_f32_##SUF(const unsigned char *r, const float *s, const float *x, int n) {       \
@@ -4612,6 +4829,13 @@ XLSTM__VI float xlstm__mlstm_head_v(float *C, float *nv, const float *q, const f
     }                                                                                                              \
     ATTR static void xlstm__dots_##SUF(const float *w, const float *X, size_t ldx, int nx, int n, float *out) {  \
         xlstm__dots_v(w, X, ldx, nx, n, out);                                                                      \
+    }                                                                                                              \
+    ATTR static void xlstm__vecmat_##SUF(const float *x, const float *A, int K, int n, float *y) {               \
+        xlstm__vecmat_v(x, A, K, n, y);                                                                            \
+    }                                                                                                              \
+    ATTR static void xlstm__slstm_point_##SUF(const float *wx, size_t ldw, const float *ry, size_t ldr, const float *b, \
+                                              float *h, float *c, float *nn, float *m, int first, int bf16, int n) { \
+        xlstm__slstm_point_v(wx, ldw, ry, ldr, b, h, c, nn, m, first, bf16, n);                                    \
     }                                                                                                              \
     ATTR static float xlstm__dot_bf16_eo_##SUF(const unsigned char *r, const float *x, int n) {                  \
         return xlstm__dot_bf16_eo_v(r, x, n);                                                                      \
@@ -4655,6 +4879,8 @@ XLSTM__VI float xlstm__mlstm_head_v(float *C, float *nv, const float *q, const f
         xlstm__silu_##SUF,                                                                                         \
         xlstm__transpose16_##SUF,                                                                                  \
         xlstm__dots_##SUF,                                                                                         \
+        xlstm__vecmat_##SUF,                                                                                       \
+        xlstm__slstm_point_##SUF,                                                                                  \
     };
 
 /* register tiles: 4 rows x 1 vector where a 16-float vector is 2 or 4
@@ -4730,6 +4956,8 @@ static const xlstm__kern xlstm__kern_avx512vnni = {
     xlstm__silu_avx512,
     xlstm__transpose16_avx512,
     xlstm__dots_avx512,
+    xlstm__vecmat_avx512,
+    xlstm__slstm_point_avx512,
 };
 #endif
 #if defined(__GNUC__) && !defined(__clang__)
@@ -4811,10 +5039,6 @@ static void xlstm__groupnorm(float *y, const float *x, const float *w, int heads
     }
 }
 
-static float xlstm__sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
-static float xlstm__silu(float x) { return x / (1.0f + expf(-x)); }
-/* log(sigmoid(x)) without overflow for large |x| */
-static float xlstm__logsigmoid(float x) { return (x < 0 ? x : 0.0f) - log1pf(expf(-fabsf(x))); }
 
 static float xlstm__act(int act, float x) {
     switch (act) {
@@ -5918,9 +6142,6 @@ static uint64_t xlstm__tx_nobs(const xlstm_state *s) {
 }
 static void xlstm__tx_set_nobs(xlstm_state *s, uint64_t n) { memcpy(s->mem, &n, sizeof n); }
 
-/* NaN-propagating max and min (torch.max / torch.minimum), unlike fmaxf. */
-static float xlstm__nan_max(float a, float b) { return a != a ? a : b != b ? b : a > b ? a : b; }
-static float xlstm__nan_min(float a, float b) { return a != a ? a : b != b ? b : a < b ? a : b; }
 
 /* torch.nansum of a contiguous float32 row, in its order of additions (ATen's
    cascade_sum at the AVX2 width of Debian's torch: 8-lane vectors in 4
@@ -6044,34 +6265,16 @@ static void xlstm__tx_cell_head(xlstm_state *s, const xlstm__block *blk, float *
     float *hp = st + h0, *cp = st + D + h0, *np = st + 2 * D + h0, *mp = st + 3 * D + h0;
     float *ry = s->ry + XLSTM__CAST(size_t, head) * XLSTM__CAST(size_t, G);
     const float *rec = blk->rec + XLSTM__CAST(size_t, head) * XLSTM__CAST(size_t, G) * XLSTM__CAST(size_t, DH);
-    int t, o, j;
+    int t, o;
     for (t = 0; t < L; t++) {
-        const float *wx = s->tg + XLSTM__CAST(size_t, t) * 4 * XLSTM__CAST(size_t, D);
+        const float *wx = s->tg + XLSTM__CAST(size_t, t) * 4 * XLSTM__CAST(size_t, D) + h0;
         float *out = s->h + XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, D) + h0;
-        /* Ry = h_prev R for this head, all four gates, before h changes */
-        for (o = 0; o < G; o++) {
-            const float v = k->dot[XLSTM__DT_F32](XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, rec + XLSTM__CAST(size_t, o) * XLSTM__CAST(size_t, DH))),
-                                                  NULL, hp, DH);
-            ry[o] = bf16 ? xlstm__round_bf16(v) : v;
-        }
-        for (j = 0; j < DH; j++) {
-            const size_t e = h0 + XLSTM__CAST(size_t, j);
-            const float ir = (wx[e] + ry[j]) + blk->gate_b[e];
-            const float fr = (wx[D + e] + ry[DH + j]) + blk->gate_b[D + e];
-            const float zr = (wx[2 * D + e] + ry[2 * DH + j]) + blk->gate_b[2 * D + e];
-            const float orw = (wx[3 * D + e] + ry[3 * DH + j]) + blk->gate_b[3 * D + e];
-            /* exponential gating, stabilised by m (paper eqs. 15-17); the
-               forget pre-activation is clamped at 15 as the reference does */
-            const float logfm = mp[j] + xlstm__logsigmoid(xlstm__nan_min(fr, 15.0f));
-            const float mn = first && t == 0 ? ir : xlstm__nan_max(ir, logfm);
-            const float ig = xlstm__nan_min(expf(ir - mn), 1.0f), fg = xlstm__nan_min(expf(logfm - mn), 1.0f);
-            float cn = fg * cp[j] + ig * tanhf(zr), nn = fg * np[j] + ig, hn = xlstm__sigmoid(orw) * cn / nn, m2 = mn;
-            if (bf16) {
-                cn = xlstm__round_bf16(cn), nn = xlstm__round_bf16(nn), hn = xlstm__round_bf16(hn), m2 = xlstm__round_bf16(m2);
-            }
-            cp[j] = cn, np[j] = nn, mp[j] = m2, out[j] = hn;
-        }
-        for (j = 0; j < DH; j++) hp[j] = out[j];
+        /* Ry = h_prev R for this head, the four gates side by side (4 DH) */
+        k->vecmat(hp, rec, DH, G, ry);
+        if (bf16)
+            for (o = 0; o < G; o++) ry[o] = xlstm__round_bf16(ry[o]);
+        k->slstm_point(wx, XLSTM__CAST(size_t, D), ry, XLSTM__CAST(size_t, DH), blk->gate_b + h0, out, cp, np, mp, first && t == 0, bf16, DH);
+        memcpy(hp, out, XLSTM__CAST(size_t, DH) * sizeof(float));
     }
 }
 

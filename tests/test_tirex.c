@@ -314,8 +314,68 @@ static void test_torch_state_dict(void) {
     xlstm_model_free(b);
 }
 
+/* The sLSTM step and the row-times-matrix kernel of every level against the
+   scalar oracle: random gates over the whole range the cell sees (including
+   saturation, a forget gate beyond the clamp, NaN and infinities), both
+   roundings, the first-step rule, and lengths that leave vector tails. */
+static void test_tirex_kernels(void) {
+    const xlstm__kern *ref = xlstm__pick_kernels(XLSTM_KERNELS_SCALAR);
+    enum { N = 53, K = 37 };
+    float wx[4 * 64], ry[4 * N], b[4 * 64], A[K * N], x[K], y0[N], y1[N];
+    float st0[4][N], st1[4][N];
+    int k, i, rep, first, bf16;
+    uint64_t rng = 12345;
+    for (k = XLSTM_KERNELS_SIMD; k <= XLSTM_KERNELS_AVX512_VNNI; k++) {
+        const xlstm__kern *kk;
+        double worst = 0;
+        if (!kernels_available((xlstm_kernels)k)) continue;
+        kk = xlstm__pick_kernels((xlstm_kernels)k);
+        for (rep = 0; rep < 40; rep++) {
+            for (i = 0; i < 4 * 64; i++) {
+                rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+                wx[i] = (float)((int)(rng >> 40) % 4000 - 2000) / (rep < 20 ? 300.0f : 40.0f);
+                b[i] = (float)((int)(rng >> 20) % 200 - 100) / 100.0f;
+            }
+            for (i = 0; i < 4 * N; i++) ry[i] = wx[(i * 7) % (4 * 64)] * 0.1f;
+            if (rep == 5) wx[3] = NAN, wx[64 + 4] = INFINITY, wx[128 + 5] = -INFINITY, wx[64 + 6] = 40.0f;
+            for (i = 0; i < N; i++) {
+                st0[0][i] = 0, st0[1][i] = wx[i] * 0.5f, st0[2][i] = 1.0f + (float)i / N, st0[3][i] = b[i] * 3;
+                if (rep % 4 == 0) st0[1][i] = st0[2][i] = st0[3][i] = 0;
+            }
+            first = rep % 4 == 0, bf16 = rep % 2;
+            memcpy(st1, st0, sizeof st0);
+            ref->slstm_point(wx, 64, ry, N, b, st0[0], st0[1], st0[2], st0[3], first, bf16, N);
+            kk->slstm_point(wx, 64, ry, N, b, st1[0], st1[1], st1[2], st1[3], first, bf16, N);
+            for (i = 0; i < 4 * N; i++) {
+                const float a = st0[i / N][i % N], v = st1[i / N][i % N];
+                double d;
+                if (a != a || v != v) {
+                    CHECK(a != a && v != v); /* NaN where the oracle has NaN */
+                    continue;
+                }
+                if (a == v) continue; /* infinities too */
+                d = fabs((double)a - v) / (fabs(a) > 1 ? fabs(a) : 1);
+                if (d > worst) worst = d;
+            }
+            for (i = 0; i < K; i++) x[i] = wx[i] * 0.01f;
+            for (i = 0; i < K * N; i++) A[i] = b[i % (4 * 64)];
+            ref->vecmat(x, A, K, N, y0);
+            kk->vecmat(x, A, K, N, y1);
+            for (i = 0; i < N; i++) {
+                if (y0[i] != y0[i]) CHECK(y1[i] != y1[i]);
+                else CHECK_NEAR(y1[i], y0[i], 1e-5 * (fabs(y0[i]) + 1));
+            }
+        }
+        /* a few ulp from the polynomials; bf16 rounds the states, so a
+           rounding boundary may be crossed: one bf16 step (2^-8) */
+        printf("  %-10s sLSTM step: max relative difference %.2e\n", kernel_names[k], worst);
+        CHECK(worst <= 4e-3);
+    }
+}
+
 #define TIREX_TESTS                                          \
     {"tirex_reference", test_tirex_reference},               \
+    {"tirex_kernels", test_tirex_kernels},                   \
     {"tirex_batch_and_threads", test_tirex_batch_and_threads}, \
     {"tirex_stream", test_tirex_stream},                     \
     {"tirex_embeddings", test_tirex_embeddings},             \
