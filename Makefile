@@ -13,7 +13,7 @@ endif
 BINS := build/xlstm-logits build/xlstm-perplexity build/xlstm-quantize build/xlstm-bench build/xlstm-stream \
         build/xlstm-tokenize build/generate build/embed build/test_xlstm build/minimal build/xlstm-forecast
 
-.PHONY: all test check-compile check-embedded check-fuzz-regressions clean install sanitize valgrind fuzz run bench cortex-m4 cross-test wasm-test
+.PHONY: all test check-compile check-embedded check-fuzz-regressions clean install sanitize valgrind fuzz run bench bench-tirex cortex-m4 cross-test wasm-test
 
 all: $(BINS)
 
@@ -43,7 +43,7 @@ build/xlstm-bench: tools/bench.c tools/st_writer.h xlstm.h | build
 build/xlstm-forecast: examples/forecast.c xlstm.h | build
 	$(CC) $(WARN) $(CFLAGS) $(OMPFLAG) -o $@ examples/forecast.c $(LDLIBS)
 
-build/test_xlstm_omp: tests/test_main.c tests/test_tokenizer.c tests/test_tirex.c xlstm.h | build
+build/test_xlstm_omp: tests/test_main.c tests/test_tokenizer.c tests/test_tirex.c tests/test_ckpt.c xlstm.h | build
 	$(CC) $(WARN) $(CFLAGS) $(OMPFLAG) -o $@ tests/test_main.c $(LDLIBS)
 
 build/embed: examples/embed.c xlstm.h | build
@@ -55,7 +55,7 @@ build/test_threads: tests/test_threads.c xlstm.h | build
 build/generate: examples/generate.c xlstm.h | build
 	$(CC) $(WARN) $(CFLAGS) -o $@ examples/generate.c $(LDLIBS)
 
-build/test_xlstm: tests/test_main.c tests/test_tokenizer.c tests/test_tirex.c xlstm.h | build
+build/test_xlstm: tests/test_main.c tests/test_tokenizer.c tests/test_tirex.c tests/test_ckpt.c xlstm.h | build
 	$(CC) $(WARN) $(CFLAGS) -o $@ tests/test_main.c $(LDLIBS)
 
 build/minimal: examples/minimal.c xlstm.h | build
@@ -105,7 +105,7 @@ wasm-test: | build
 	node tests/wasi_run.js build/test_xlstm.wasm
 
 # Every input a fuzzer ever crashed on, replayed under ASan+UBSan (no libFuzzer needed).
-FUZZ_TARGETS := fuzz_safetensors fuzz_config fuzz_model fuzz_state fuzz_tokenizer
+FUZZ_TARGETS := fuzz_safetensors fuzz_config fuzz_model fuzz_state fuzz_tokenizer fuzz_ckpt
 SANFLAGS := -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer
 check-fuzz-regressions: | build
 	@for t in $(FUZZ_TARGETS); do \
@@ -155,6 +155,13 @@ bench: build/xlstm-bench
 	@for b in 4 16; do ./build/xlstm-bench --random 125M --dtype bf16 -t $(BENCH_THREADS) --batch $$b --tokens 8 --prefill 0 | tail -1; done
 	@if [ "$(BENCH_7B)" = 1 ]; then for d in bf16 q8 q4; do \
 	  ./build/xlstm-bench --random xlstm-7b --dtype $$d -t $(BENCH_THREADS) --tokens 4 --prefill 0 | tail -1; done; fi
+
+# TiRex forecast and streaming-step latency: the released shape (35.3M
+# parameters, random weights) in f32 and int8, 1 and 32 series of 2048
+# values, horizons 32 and 256, 1 and BENCH_THREADS threads.
+bench-tirex: build/xlstm-bench
+	@for d in f32 q8; do for b in 1 32; do for h in 32 256; do for t in 1 $(BENCH_THREADS); do \
+	  ./build/xlstm-bench --random tirex --dtype $$d --batch $$b --horizon $$h -t $$t | tail -1; done; done; done; done
 
 # The bundled demo model completes a prompt.
 run: build/generate

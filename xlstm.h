@@ -1,4 +1,5 @@
-/* xlstm.h - run xLSTM language models in plain C99.        v0.3.0
+/* xlstm.h - run xLSTM models in plain C99: language models and the TiRex
+   time-series forecaster.                                    v0.4.0
    Single-file library; MIT license at the end of this file.
 
    USAGE
@@ -63,14 +64,33 @@
      multiplies it into up to 8 sequences at a time; larger batches use the
      matrix products.
 
+   FORECASTING (TiRex)
+     xlstm_model *m; xlstm_state *s; float q[32 * 9], median[32];
+     const float *series[1] = {values}; size_t len[1] = {n_values};
+     xlstm_model_load("model.ckpt", NULL, &m, NULL);      // NX-AI/TiRex as shipped
+     xlstm_state_create(m, &s, NULL);
+     xlstm_forecast(s, series, len, 1, 32, q, median);    // [step][quantile]
+     Streaming: xlstm_stream_observe / xlstm_stream_forecast; embeddings:
+     xlstm_embed_series (see the forecasting section below).
+
    FILE FORMATS
      A model is one of
        - a directory holding config.json and model.safetensors,
+       - a directory holding config.json and pytorch_model.bin (torch.save of
+         a state_dict),
+       - a TiRex model.ckpt (PyTorch Lightning's torch.save zip), or a
+         directory holding one: the config comes from its hyper_parameters,
        - a Hugging Face directory: config.json, model-0000N-of-0000M.safetensors
          and model.safetensors.index.json ({"weight_map": {tensor: file}}),
        - one .safetensors file whose __metadata__ has the config JSON as the
          string value of the key "xlstm_config" (what xlstm-quantize writes).
-     Two architectures, told apart by the config:
+     torch.save files are read without Python: the zip's stored entries and a
+     restricted unpickler that builds only dicts, lists, tuples, strings,
+     numbers, booleans and None, calls only collections.OrderedDict,
+     torch._utils._rebuild_tensor_v2 / _rebuild_parameter and the typed
+     storages (torch.FloatStorage, ...), and rejects every other global by
+     name; compressed or encrypted entries are XLSTM_ERR_UNSUPPORTED.
+     Three architectures, told apart by the config:
        - the 2024 xLSTM LM: NX-AI xlstm's xLSTMLMModelConfig as JSON (the keys
          of its dataclasses and YAML files: mlstm_block.mlstm.*,
          slstm_block.slstm.*, slstm_block.feedforward.*, num_blocks,
@@ -88,6 +108,13 @@
          or "fused", add_out_norm), tensors under the Hugging Face names
          (backbone.embeddings.weight or NX's embedding.weight,
          backbone.blocks.N.*, backbone.out_norm.weight, lm_head.weight).
+       - TiRex (NX-AI/TiRex): hyper_parameters {"model_config":
+         {"input_patch_size", "output_patch_size", "quantiles",
+         "input_ff_dim", "block_kwargs": {"embedding_dim", "num_blocks",
+         "num_heads", "ffn_proj_factor" (2.6667)}}, "train_ctx_len"}, tensors
+         under the reference's state_dict names with or without the
+         "block_stack." prefix (blocks.N.slstm_layer.*, out_norm.weight,
+         input_patch_embedding.*, output_patch_embedding.*).
      Absent config keys take the reference defaults; unknown keys are ignored.
      Tensors may be F32, BF16 or F16, or block-quantized (written by
      tools/quantize), a weight matrix NAME of shape (rows, cols) then being
@@ -102,7 +129,17 @@
      tokenizer.json: Hugging Face's byte-level BPE format (see the tokenizer
      section below).
 
+   SECTIONS (of the implementation, in order)
+     errors and allocation; JSON; config (2024 LM, xLSTM Large, TiRex);
+     safetensors; PyTorch checkpoints (zip + restricted unpickler); the model
+     (tensor specs, loading); kernels (scalar oracles, then the vector sets);
+     small pointwise kernels; state; matrix products; blocks (mLSTM, sLSTM,
+     Large) and the LM forward; TiRex forecasting; sampling; tokenizer.
+
    RECENT CHANGES
+     0.4.0  TiRex: NX-AI's sLSTM forecaster from its model.ckpt (zip +
+            restricted unpickler), batched, streaming and embedding calls;
+            torch.save state_dicts (pytorch_model.bin) for the LMs.
      0.3.0  prompts as register-tiled matrix products in 64-token chunks;
             faster q8/q4/bf16 decode kernels; the avx512vnni kernel level
             (4-bit weights x 8-bit activations); XLSTM_PREFILL_ROWS is 64.
@@ -118,9 +155,12 @@
 #include <stdint.h>
 
 #define XLSTM_VERSION_MAJOR 0
-#define XLSTM_VERSION_MINOR 3
+#define XLSTM_VERSION_MINOR 4
 #define XLSTM_VERSION_PATCH 0
-#define XLSTM_VERSION_STRING "0.2.0"
+#define XLSTM__STR(x) #x
+#define XLSTM__XSTR(x) XLSTM__STR(x)
+#define XLSTM_VERSION_STRING \
+    XLSTM__XSTR(XLSTM_VERSION_MAJOR) "." XLSTM__XSTR(XLSTM_VERSION_MINOR) "." XLSTM__XSTR(XLSTM_VERSION_PATCH)
 
 #ifndef XLSTMDEF
 #if defined(XLSTM_STATIC) && defined(__GNUC__)
@@ -144,7 +184,7 @@ typedef enum xlstm_status {
     XLSTM_ERR_NOMEM = -3,        /* allocation failed                        */
     XLSTM_ERR_JSON = -4,         /* malformed JSON (config or header)        */
     XLSTM_ERR_CONFIG = -5,       /* config values invalid or inconsistent    */
-    XLSTM_ERR_FORMAT = -6,       /* malformed safetensors container          */
+    XLSTM_ERR_FORMAT = -6,       /* malformed container (safetensors, zip, pickle) */
     XLSTM_ERR_TRUNCATED = -7,    /* file shorter than its header says        */
     XLSTM_ERR_MISSING = -8,      /* a tensor the config needs is absent      */
     XLSTM_ERR_SHAPE = -9,        /* a tensor has the wrong shape             */
@@ -553,7 +593,7 @@ XLSTMDEF const char *xlstm_status_string(xlstm_status s) {
     case XLSTM_ERR_NOMEM: return "out of memory";
     case XLSTM_ERR_JSON: return "malformed JSON";
     case XLSTM_ERR_CONFIG: return "invalid config";
-    case XLSTM_ERR_FORMAT: return "malformed safetensors file";
+    case XLSTM_ERR_FORMAT: return "malformed file (safetensors, zip or pickle)";
     case XLSTM_ERR_TRUNCATED: return "truncated file";
     case XLSTM_ERR_MISSING: return "missing tensor";
     case XLSTM_ERR_SHAPE: return "tensor shape mismatch";
@@ -1798,15 +1838,17 @@ static xlstm_status xlstm__zip_parse(const unsigned char *buf, size_t size, cons
         }
         if (i == 0 || size - 22 - i >= 65535) break;
     }
-    if (!found) return xlstm__fail(err, XLSTM_ERR_FORMAT, "checkpoint: no zip end record (truncated or not a zip)");
+    if (!found) return xlstm__fail(err, XLSTM_ERR_TRUNCATED, "checkpoint: no zip end record (the file is truncated)");
     count = xlstm__rd_u16le(buf + eocd + 10);
     cd_size = xlstm__rd_u32le(buf + eocd + 12);
     cd_off = xlstm__rd_u32le(buf + eocd + 16);
     if (eocd >= 20 && xlstm__rd_u32le(buf + eocd - 20) == 0x07064b50u) { /* zip64 locator: torch writes one */
         uint64_t z = xlstm__rd_u64le(buf + eocd - 12);
-        if (!xlstm__in_file(z, 56, size) || xlstm__rd_u32le(buf + z) != 0x06064b50u)
-            return xlstm__fail(err, XLSTM_ERR_FORMAT, "checkpoint: zip64 end record at %llu is outside the file or malformed",
+        if (!xlstm__in_file(z, 56, size))
+            return xlstm__fail(err, XLSTM_ERR_TRUNCATED, "checkpoint: zip64 end record at %llu is past the end of the file",
                                XLSTM__CAST(unsigned long long, z));
+        if (xlstm__rd_u32le(buf + z) != 0x06064b50u)
+            return xlstm__fail(err, XLSTM_ERR_FORMAT, "checkpoint: no zip64 end record at %llu", XLSTM__CAST(unsigned long long, z));
         count = xlstm__rd_u64le(buf + z + 32);
         cd_size = xlstm__rd_u64le(buf + z + 40);
         cd_off = xlstm__rd_u64le(buf + z + 48);
@@ -1851,8 +1893,9 @@ static xlstm_status xlstm__zip_parse(const unsigned char *buf, size_t size, cons
         if (method != 0 || (flags & 1)) {
             int len = nlen < 100 ? XLSTM__CAST(int, nlen) : 100;
             xlstm_status s = xlstm__fail(err, XLSTM_ERR_UNSUPPORTED,
-                                         "checkpoint: zip entry %.*s is %s (method %u); torch.save stores entries uncompressed",
-                                         len, e[i].name, (flags & 1) ? "encrypted" : "compressed", XLSTM__CAST(unsigned, method));
+                                         "checkpoint: zip entry %.*s is %s (method %u, flags %u); torch.save stores entries plain",
+                                         len, e[i].name, (flags & 1) ? "encrypted" : "compressed", XLSTM__CAST(unsigned, method),
+                                         XLSTM__CAST(unsigned, flags));
             xlstm__free(a, e);
             return s;
         }
@@ -1992,8 +2035,10 @@ static int xlstm__pk_push(xlstm__pk *k, uint32_t o) {
 /* Elements above the innermost mark. */
 static uint32_t xlstm__pk_avail(const xlstm__pk *k) { return k->sp - (k->n_marks ? k->marks[k->n_marks - 1] : 0); }
 
+/* The idx-th value of a tuple or list (callers check the type and length;
+   anything else gives UINT32_MAX: a tensor's "first" is its storage). */
 static uint32_t xlstm__pk_item_at(const xlstm__pk *k, uint32_t tuple, uint32_t idx) {
-    uint32_t it = k->obj[tuple].first;
+    uint32_t it = k->obj[tuple].type == XLSTM__PK_TUPLE || k->obj[tuple].type == XLSTM__PK_LIST ? k->obj[tuple].first : UINT32_MAX;
     while (idx-- && it != UINT32_MAX) it = k->item[it].next;
     return it == UINT32_MAX ? UINT32_MAX : k->item[it].val;
 }
@@ -2100,10 +2145,13 @@ static xlstm_status xlstm__pk_reduce(xlstm__pk *k, uint32_t fn, uint32_t args, u
 
 /* BINPERSID: ('storage', storage class, key, location, numel) */
 static xlstm_status xlstm__pk_persid(xlstm__pk *k, uint32_t pid, uint32_t *out) {
-    uint32_t tag = xlstm__pk_item_at(k, pid, 0), cls = xlstm__pk_item_at(k, pid, 1), key = xlstm__pk_item_at(k, pid, 2);
-    uint32_t numel = xlstm__pk_item_at(k, pid, 4);
+    uint32_t tag, cls, key, numel;
     xlstm__pobj *o;
-    if (k->obj[pid].type != XLSTM__PK_TUPLE || k->obj[pid].len != 5 || !xlstm__pk_is_str(k, tag, "storage") ||
+    if (k->obj[pid].type != XLSTM__PK_TUPLE || k->obj[pid].len != 5)
+        return xlstm__fail(k->err, XLSTM_ERR_FORMAT, "checkpoint: malformed storage reference (persistent id)");
+    tag = xlstm__pk_item_at(k, pid, 0), cls = xlstm__pk_item_at(k, pid, 1), key = xlstm__pk_item_at(k, pid, 2);
+    numel = xlstm__pk_item_at(k, pid, 4);
+    if (!xlstm__pk_is_str(k, tag, "storage") ||
         k->obj[cls].type != XLSTM__PK_GLOBAL || k->obj[cls].sub < XLSTM__G_FIRST_STORAGE || k->obj[key].type != XLSTM__PK_STR ||
         k->obj[numel].type != XLSTM__PK_INT || k->obj[numel].i < 0 || k->obj[numel].i > (XLSTM__CAST(int64_t, 1) << 48))
         return xlstm__fail(k->err, XLSTM_ERR_FORMAT, "checkpoint: malformed storage reference (persistent id)");
@@ -2404,6 +2452,7 @@ static size_t xlstm__fmt_double(char *buf, double d) {
 typedef struct xlstm__jw {
     char *buf;
     size_t len, cap;
+    uint32_t visits; /* values and items walked: the memo can make a small pickle a huge tree */
     int fail;
 } xlstm__jw;
 
@@ -2418,12 +2467,15 @@ static void xlstm__jw_put(xlstm__jw *w, const char *s, size_t n) {
 
 /* A pickled value as JSON: containers as arrays and objects, tensors and
    globals as null; a dict's keys must be distinct strings. */
-static xlstm_status xlstm__pk_to_json(const xlstm__pk *k, uint32_t o, xlstm__jw *w, int depth) {
-    const xlstm__pobj *v = &k->obj[o];
+static xlstm_status xlstm__pk_to_json(xlstm__pk *k, uint32_t o, xlstm__jw *w, int depth) {
+    xlstm__pobj *v = &k->obj[o];
     char num[48];
     uint32_t it, jt, n;
     xlstm_status s;
     if (depth > 32) return xlstm__fail(k->err, XLSTM_ERR_FORMAT, "checkpoint: hyper_parameters nest deeper than 32 levels");
+    w->visits += 1 + (v->type == XLSTM__PK_DICT || v->type == XLSTM__PK_LIST || v->type == XLSTM__PK_TUPLE ? v->len : 0);
+    if (w->visits > (1u << 16))
+        return xlstm__fail(k->err, XLSTM_ERR_FORMAT, "checkpoint: hyper_parameters hold more than 65536 values");
     switch (v->type) {
     case XLSTM__PK_BOOL: xlstm__jw_put(w, v->sub ? "true" : "false", v->sub ? 4 : 5); break;
     case XLSTM__PK_INT: xlstm__jw_put(w, num, xlstm__fmt(num, sizeof num, "%lld", XLSTM__CAST(long long, v->i))); break;
@@ -2463,7 +2515,7 @@ static xlstm_status xlstm__pk_to_json(const xlstm__pk *k, uint32_t o, xlstm__jw 
         for (it = v->first, n = 0; it != UINT32_MAX && !w->fail; it = k->item[it].next) {
             const xlstm__pobj *key = &k->obj[k->item[it].key];
             if (key->type != XLSTM__PK_STR) continue; /* JSON has string keys only */
-            for (jt = v->first; jt != it; jt = k->item[jt].next) {
+            for (jt = v->sub ? it : v->first; jt != it; jt = k->item[jt].next) { /* once per dict (sub marks it checked) */
                 const xlstm__pobj *other = &k->obj[k->item[jt].key];
                 if (other->type == XLSTM__PK_STR && other->len == key->len && memcmp(other->s, key->s, key->len) == 0) {
                     int len = key->len < 60 ? XLSTM__CAST(int, key->len) : 60;
@@ -2477,6 +2529,7 @@ static xlstm_status xlstm__pk_to_json(const xlstm__pk *k, uint32_t o, xlstm__jw 
             if ((s = xlstm__pk_to_json(k, k->item[it].val, w, depth + 1)) != XLSTM_OK) return s;
         }
         xlstm__jw_put(w, "}", 1);
+        v->sub = 1;
         break;
     default: xlstm__jw_put(w, "null", 4); break;
     }
@@ -2611,6 +2664,7 @@ static xlstm_status xlstm__ckpt_parse(xlstm__st *st, const xlstm__alloc *a, cons
         xlstm__jw w;
         w.cap = XLSTM__PK_MAX_JSON;
         w.len = 0;
+        w.visits = 0;
         w.fail = 0;
         w.buf = XLSTM__CAST(char *, xlstm__malloc(a, w.cap + 1));
         if (!w.buf) {

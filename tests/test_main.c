@@ -151,6 +151,7 @@ static xlstm_model *load_or_null(const char *dir) {
 
 /* the tokenizer's tests (they use the helpers above) */
 #include "test_tokenizer.c"
+#include "test_ckpt.c"
 
 /* ---- reference models ------------------------------------------------------- */
 
@@ -1154,6 +1155,7 @@ static const test_case tests[] = {
     {"sampler_seed_and_penalty", test_sampler_seed_and_penalty},
     TOKENIZER_TESTS
     TIREX_TESTS
+    CKPT_TESTS
 };
 
 /* Arguments select tests: NAME runs the tests whose name contains NAME, !NAME

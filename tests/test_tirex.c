@@ -293,27 +293,6 @@ static void test_tirex_embeddings(void) {
     xlstm_model_free(m);
 }
 
-/* A 2024 LM saved with torch.save (pytorch_model.bin beside config.json)
-   loads as its safetensors twin does and gives the same logits. */
-static void test_torch_state_dict(void) {
-    xlstm_model *a = load_or_null(DATA "mixed"), *b = load_or_null(DATA "mixed_pt");
-    xlstm_state *sa, *sb;
-    int32_t tokens[5] = {1, 7, 3, 20, 42};
-    const float *la, *lb;
-    int i;
-    CHECK(a != NULL && b != NULL);
-    for (i = 0; i < 5; i++) tokens[i] %= xlstm_model_config(a)->vocab_size;
-    CHECK(xlstm_state_create(a, &sa, NULL) == XLSTM_OK);
-    CHECK(xlstm_state_create(b, &sb, NULL) == XLSTM_OK);
-    CHECK(xlstm_prefill(sa, tokens, 5, NULL, &la) == XLSTM_OK);
-    CHECK(xlstm_prefill(sb, tokens, 5, NULL, &lb) == XLSTM_OK);
-    CHECK(memcmp(la, lb, (size_t)xlstm_model_config(a)->vocab_size * sizeof(float)) == 0);
-    xlstm_state_free(sa);
-    xlstm_state_free(sb);
-    xlstm_model_free(a);
-    xlstm_model_free(b);
-}
-
 /* The sLSTM step and the row-times-matrix kernel of every level against the
    scalar oracle: random gates over the whole range the cell sees (including
    saturation, a forget gate beyond the clamp, NaN and infinities), both
@@ -378,5 +357,4 @@ static void test_tirex_kernels(void) {
     {"tirex_kernels", test_tirex_kernels},                   \
     {"tirex_batch_and_threads", test_tirex_batch_and_threads}, \
     {"tirex_stream", test_tirex_stream},                     \
-    {"tirex_embeddings", test_tirex_embeddings},             \
-    {"torch_state_dict", test_torch_state_dict},
+    {"tirex_embeddings", test_tirex_embeddings},

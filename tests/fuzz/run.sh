@@ -37,6 +37,7 @@ opts() {
     fuzz_model) echo "-max_len=131072 -timeout=20 -dict=$FZ/config.dict" ;;
     fuzz_state) echo "-max_len=65536 -timeout=10" ;;
     fuzz_tokenizer) echo "-max_len=65536 -timeout=10" ;;
+    fuzz_ckpt) echo "-max_len=65536 -timeout=10 -dict=$FZ/ckpt.dict" ;;
     *) echo "-max_len=4096" ;;
     esac
 }
