@@ -1,11 +1,16 @@
 /* xlstm-bench: decode and prefill speed against this machine's memory bandwidth.
      xlstm-bench MODEL [options]
-     xlstm-bench --random 125M|350M|760M|1.3B|tiny [options]
+     xlstm-bench --random 125M|350M|760M|1.3B|tiny|tirex [options]
    options: --dtype f32|bf16|f16|q8|q4 (random models), -t THREADS, --batch B,
             --tokens N (decode tokens, default 32), --prefill N (default 512),
+            --horizon H (TiRex forecasts, default 32),
             --kernels auto|scalar|simd|avx2|avx512|avx512vnni, --save PATH (write the
             random model as one .safetensors and exit; then bench PATH mmaps it),
             --no-hugepages (big buffers on plain 4 KB pages)
+   A TiRex model (--random tirex: the released shape, or a TiRex MODEL) is
+   timed as a forecaster instead: xlstm_forecast of B series of 2048 values
+   for H steps, and the streaming step (the observation that completes a
+   patch, and a forecast from the stream).
    The last stdout line is key=value pairs. */
 #if !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
@@ -165,12 +170,71 @@ static char *preset_config(const preset *p) {
     return cfg;
 }
 
+/* NX-AI/TiRex's hyper_parameters (its published model_config): 12 sLSTM
+   blocks of width 512 with 4 heads, patches of 32, quantiles 0.1..0.9, the
+   default ffn_proj_factor 2.6667 (a SwiGLU of 1408), a window of 2048. */
+static const char tirex_config[] =
+    "{\"model_config\":{\"input_patch_size\":32,\"output_patch_size\":32,"
+    "\"quantiles\":[0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9],"
+    "\"block_kwargs\":{\"all_slstm\":true,\"embedding_dim\":512,\"num_blocks\":12,\"num_heads\":4,"
+    "\"return_last_states\":true,\"vocab_size\":0},\"input_ff_dim\":2048},\"train_ctx_len\":2048}";
+
 static uint32_t rng_state = 2463534242u;
 static float frand(void) { /* xorshift32 in [-1, 1) */
     rng_state ^= rng_state << 13;
     rng_state ^= rng_state >> 17;
     rng_state ^= rng_state << 5;
     return (float)(rng_state >> 8) / 8388608.0f - 1.0f;
+}
+
+/* TiRex's weights, tensor by tensor in the order of the header: matrices
+   uniform in +-1/sqrt(inputs) (PyTorch's Linear init), the RMSNorm weights
+   near 1, the group norm's (stored as an offset from 1) and the biases near
+   0, so that a forecast stays finite and of the series' scale. Each row is
+   drawn in f32 and encoded in the matrix's stored type. */
+static int tirex_fill(const xlstm__specs *specs, unsigned char *p) {
+    float *row = (float *)malloc(sizeof(float) * XLSTM_MAX_DIM);
+    size_t k;
+    if (!row) return 0;
+    for (k = 0; k < specs->n; k++) {
+        const xlstm__spec *sp = &specs->v[k];
+        int64_t rows = sp->shape[0] * (sp->ndim == 3 ? sp->shape[1] : 1), cols = sp->ndim == 1 ? 1 : sp->shape[sp->ndim - 1], r, c;
+        const int dt = sp->dtype;
+        float bound = 1.0f / sqrtf((float)cols), base = 0;
+        unsigned char *scales = p + (dt == XLSTM__DT_Q8 ? rows * cols : rows * cols / 2);
+        if (strstr(sp->name, "_recurrent_kernel_")) bound = 1.0f / sqrtf((float)sp->shape[1]);
+        else if (strstr(sp->name, "group_norm")) bound = 0.1f;
+        else if (strstr(sp->name, "norm")) base = 1.0f, bound = 0.1f;
+        else if (sp->ndim == 1) bound = 0.05f;
+        if (!sp->is_mat) { /* vectors (and the recurrent kernel): f32 */
+            int64_t i, n = rows * cols;
+            for (i = 0; i < n; i++) {
+                float v = base + bound * frand();
+                memcpy(p + 4 * i, &v, 4);
+            }
+            p += 4 * n;
+            continue;
+        }
+        for (r = 0; r < rows; r++) {
+            for (c = 0; c < cols; c++) row[c] = bound * frand();
+            for (c = 0; c < cols; c++) {
+                if (dt == XLSTM__DT_F32) {
+                    memcpy(p + 4 * (r * cols + c), &row[c], 4);
+                } else if (dt == XLSTM__DT_BF16 || dt == XLSTM__DT_F16) {
+                    uint16_t h = dt == XLSTM__DT_BF16 ? st_f32_to_bf16(row[c]) : st_f32_to_f16(row[c]);
+                    p[2 * (r * cols + c)] = (unsigned char)h, p[2 * (r * cols + c) + 1] = (unsigned char)(h >> 8);
+                } else if (c % 32 == 0) {
+                    float d = dt == XLSTM__DT_Q8 ? st_quant_q8(row + c, (signed char *)(p + r * cols + c))
+                                                 : st_quant_q4(row + c, p + (r * cols + c) / 2);
+                    memcpy(scales + 4 * (r * (cols / 32) + c / 32), &d, 4);
+                }
+            }
+        }
+        p += dt == XLSTM__DT_F32 ? 4 * rows * cols : dt == XLSTM__DT_Q8 ? rows * cols + rows * cols / 8
+           : dt == XLSTM__DT_Q4 ? rows * cols / 2 + rows * cols / 8 : 2 * rows * cols;
+    }
+    free(row);
+    return 1;
 }
 
 /* Build a random model directly in the target storage type; returns the
@@ -191,7 +255,7 @@ static unsigned char *random_model(const char *cfg_text, int dtype, size_t *size
         xlstm__parse_config(&cj, &model.cfg, err))
         return NULL;
     model.blocks = (xlstm__block *)calloc((size_t)model.cfg.num_blocks + 1, sizeof(xlstm__block));
-    specs.cap = (size_t)model.cfg.num_blocks * 24 + 8;
+    specs.cap = (size_t)model.cfg.num_blocks * 24 + 16; /* as the loader's table */
     specs.v = (xlstm__spec *)calloc(specs.cap, sizeof(xlstm__spec));
     xlstm__build_specs(&model, &specs);
     for (k = 0; k < specs.n; k++) {
@@ -225,6 +289,14 @@ static unsigned char *random_model(const char *cfg_text, int dtype, size_t *size
     }
     memcpy(buf, hdr, hlen);
     p = buf + hlen;
+    if (model.cfg.arch == XLSTM_ARCH_TIREX) {
+        if (!tirex_fill(&specs, p)) {
+            free(buf);
+            buf = NULL;
+        }
+        *size = total;
+        goto out;
+    }
     /* big models: values do not matter for speed, so fill with copies of one random megabyte */
     if (total > ((size_t)1 << 30)) {
         size_t done = hlen, chunk = (size_t)1 << 20;
@@ -282,17 +354,139 @@ out:
     return buf;
 }
 
+/* ---- TiRex: forecast and streaming latency ---- */
+
+/* Test series: a daily and a weekly season (periods 24 and 168, phases
+   differing per series) on a random walk, with a little noise. */
+static void tirex_series(float *x, size_t n, int seed) {
+    const double two_pi = 6.283185307179586;
+    double walk = 0;
+    size_t t;
+    for (t = 0; t < n; t++) {
+        walk += 0.3 * frand();
+        x[t] = (float)(100.0 + 10.0 * sin(two_pi * (double)t / 24.0 + seed) + 4.0 * sin(two_pi * (double)t / 168.0 + 0.5 * seed) +
+                       walk + 0.5 * frand());
+    }
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The median of n timings (sorts them). */
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+#define TIREX_CONTEXT 2048 /* values per series */
+#define TIREX_RUNS 5       /* timed forecasts, fewer once they have taken TIREX_BUDGET_S */
+#define TIREX_STEPS 21     /* timed stream steps, fewer once they have taken TIREX_BUDGET_S */
+#define TIREX_BUDGET_S 3.0
+
+static int bench_tirex(xlstm_model *model, const char *name, const char *dtype, int threads, int batch, int horizon,
+                       double load_s) {
+    const xlstm_config *c = xlstm_model_config(model);
+    const int P = c->tirex.patch_size, Q = c->tirex.num_quantiles, T = c->tirex.train_ctx_len;
+    const int stream_h = 32;
+    /* the stream is primed with the context (at least a window, whole patches),
+       then steps patch by patch */
+    const size_t prime = (size_t)((TIREX_CONTEXT > T ? TIREX_CONTEXT : T) + P - 1) / (size_t)P * (size_t)P;
+    const size_t stream_len = prime + (size_t)TIREX_STEPS * (size_t)P;
+    xlstm_state *st = NULL;
+    xlstm_error err;
+    float **series = (float **)calloc((size_t)batch, sizeof *series), *stream = (float *)malloc(stream_len * sizeof(float));
+    float *q = (float *)malloc((size_t)batch * (size_t)horizon * (size_t)Q * sizeof(float));
+    float *sq = (float *)malloc((size_t)(stream_h * Q) * sizeof(float));
+    size_t *lens = (size_t *)calloc((size_t)batch, sizeof *lens), i, nonfinite = 0;
+    double runs[TIREX_RUNS], obs[TIREX_STEPS], fc[TIREX_STEPS], t0, spent, forecast_s, step_s, sfc_s, rss;
+    int b, n_runs, n_steps, rc = 1, passes = (horizon + P - 1) / P;
+    if (!series || !stream || !q || !sq || !lens) goto out;
+    for (b = 0; b < batch; b++) {
+        series[b] = (float *)malloc(TIREX_CONTEXT * sizeof(float));
+        if (!series[b]) goto out;
+        tirex_series(series[b], TIREX_CONTEXT, b);
+        lens[b] = TIREX_CONTEXT;
+    }
+    tirex_series(stream, stream_len, 7);
+    if (xlstm_state_create(model, &st, &err)) {
+        fprintf(stderr, "xlstm-bench: %s\n", err.message);
+        goto out;
+    }
+    /* forecast: one window first (cold pages and scratch, excluded), then the
+       median of up to TIREX_RUNS calls on the whole batch */
+    xlstm_forecast(st, (const float *const *)series, lens, 1, 1, q, NULL);
+    for (n_runs = 0, spent = 0; n_runs < TIREX_RUNS && (n_runs == 0 || spent < TIREX_BUDGET_S); n_runs++) {
+        t0 = now();
+        if (xlstm_forecast(st, (const float *const *)series, lens, (size_t)batch, horizon, q, NULL)) {
+            fprintf(stderr, "xlstm-bench: xlstm_forecast failed\n");
+            goto out;
+        }
+        runs[n_runs] = now() - t0;
+        spent += runs[n_runs];
+    }
+    forecast_s = median(runs, n_runs);
+    for (i = 0; i < (size_t)batch * (size_t)horizon * (size_t)Q; i++) nonfinite += !(q[i] == q[i] && q[i] - q[i] == 0);
+    /* streaming: prime, then per patch feed P-1 values untimed and time the
+       P-th (one step of the network), then a forecast from the stream */
+    xlstm_state_reset(st);
+    xlstm_stream_observe(st, stream, prime);
+    for (n_steps = 0, spent = 0; n_steps < TIREX_STEPS && (n_steps < 3 || spent < TIREX_BUDGET_S); n_steps++) {
+        const float *v = stream + prime + (size_t)n_steps * (size_t)P;
+        xlstm_stream_observe(st, v, (size_t)(P - 1));
+        t0 = now();
+        xlstm_stream_observe(st, v + P - 1, 1);
+        obs[n_steps] = now() - t0;
+        t0 = now();
+        xlstm_stream_forecast(st, stream_h, sq, NULL);
+        fc[n_steps] = now() - t0;
+        spent += obs[n_steps] + fc[n_steps];
+    }
+    step_s = median(obs, n_steps);
+    sfc_s = median(fc, n_steps);
+    for (i = 0; i < (size_t)(stream_h * Q); i++) nonfinite += !(sq[i] == sq[i] && sq[i] - sq[i] == 0);
+    rss = peak_rss_mb();
+    printf("model: %s (TiRex)  params: %.1fM  weights: %.1f MB  blocks: %d x %d (%d heads)  patch: %d  window: %d  "
+           "quantiles: %d  kernels: %s\n",
+           name, xlstm_model_n_params(model) / 1e6, xlstm_model_weight_bytes(model) / 1e6, (int)c->num_blocks,
+           (int)c->embedding_dim, (int)c->slstm.num_heads, P, T, Q, xlstm_model_kernels(model));
+    printf("forecast: %d series x %d values, horizon %d (%d window%s each): %.2f ms (median of %d; %.2f ms per series, "
+           "%.1f patch tokens/s)\n",
+           batch, TIREX_CONTEXT, horizon, passes, passes > 1 ? "s" : "", 1e3 * forecast_s, n_runs, 1e3 * forecast_s / batch,
+           (double)batch * passes * (T / P) / forecast_s);
+    printf("stream: the observation completing a patch %.3f ms, then a forecast of %d steps %.3f ms (medians of %d, after %lu "
+           "values)\n",
+           1e3 * step_s, stream_h, 1e3 * sfc_s, n_steps, (unsigned long)prime);
+    if (nonfinite) printf("warning: %lu forecast values are not finite\n", (unsigned long)nonfinite);
+    printf("model=tirex dtype=%s threads=%d batch=%d horizon=%d forecast_ms=%.3f stream_step_ms=%.4f stream_forecast_ms=%.4f "
+           "params=%lu weights_mb=%.1f load_s=%.3f rss_mb=%.1f kernels=%s\n",
+           dtype, threads, batch, horizon, 1e3 * forecast_s, 1e3 * step_s, 1e3 * sfc_s, (unsigned long)xlstm_model_n_params(model),
+           xlstm_model_weight_bytes(model) / 1e6, load_s, rss, xlstm_model_kernels(model));
+    rc = nonfinite ? 1 : 0;
+out:
+    xlstm_state_free(st);
+    for (b = 0; series && b < batch; b++) free(series[b]);
+    free(series);
+    free(stream);
+    free(q);
+    free(sq);
+    free(lens);
+    return rc;
+}
+
 static int usage(void) {
-    fprintf(stderr, "usage: xlstm-bench (MODEL | --random tiny|125M|350M|760M|1.3B|xlstm-7b|xlstm-large-tiny)\n"
+    fprintf(stderr, "usage: xlstm-bench (MODEL | --random tiny|125M|350M|760M|1.3B|xlstm-7b|xlstm-large-tiny|tirex)\n"
                     "                   [--dtype f32|bf16|f16|q8|q4] [-t THREADS]\n"
-                    "                   [--batch B] [--tokens N] [--prefill N] [--kernels auto|scalar|simd|avx2|avx512|avx512vnni]\n"
+                    "                   [--batch B] [--tokens N] [--prefill N] [--horizon H (TiRex)]\n"
+                    "                   [--kernels auto|scalar|simd|avx2|avx512|avx512vnni]\n"
                     "                   [--save PATH: write the random model to a file and exit] [--no-hugepages]\n");
     return 2;
 }
 
 int main(int argc, char **argv) {
     const char *model_path = NULL, *random_name = NULL, *save_path = NULL;
-    int dtype = XLSTM__DT_F32, threads = 1, batch = 1, n_tokens = 32, n_prefill = 512, i, b;
+    int dtype = XLSTM__DT_F32, threads = 1, batch = 1, n_tokens = 32, n_prefill = 512, horizon = 32, i, b;
     xlstm_model_params params = xlstm_model_default_params();
     xlstm_model *model = NULL;
     xlstm_state **states = NULL;
@@ -317,6 +511,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--batch") && v) batch = atoi(v), i++;
         else if (!strcmp(a, "--tokens") && v) n_tokens = atoi(v), i++;
         else if (!strcmp(a, "--prefill") && v) n_prefill = atoi(v), i++;
+        else if (!strcmp(a, "--horizon") && v) horizon = atoi(v), i++;
         else if (!strcmp(a, "--kernels") && v) {
             const char *names[] = {"auto", "scalar", "simd", "avx2", "avx512", "avx512vnni"};
             int k;
@@ -327,7 +522,7 @@ int main(int argc, char **argv) {
         } else if (a[0] != '-' && !model_path) model_path = a;
         else return usage();
     }
-    if ((!model_path) == (!random_name) || threads < 1 || batch < 1 || n_tokens < 2 || n_prefill < 0) return usage();
+    if ((!model_path) == (!random_name) || threads < 1 || batch < 1 || n_tokens < 2 || n_prefill < 0 || horizon < 1) return usage();
     params.alloc_fn = lib_alloc; /* states on huge pages too */
     params.free_fn = lib_free;
 #ifdef _OPENMP
@@ -342,8 +537,9 @@ int main(int argc, char **argv) {
         char *cfg;
         for (i = 0; i < (int)(sizeof presets / sizeof presets[0]); i++)
             if (!strcmp(presets[i].name, random_name)) p = &presets[i];
-        if (!p) return usage();
-        cfg = preset_config(p);
+        if (!p && strcmp(random_name, "tirex")) return usage();
+        cfg = p ? preset_config(p) : (char *)malloc(sizeof tirex_config);
+        if (!p && cfg) memcpy(cfg, tirex_config, sizeof tirex_config);
         buf = random_model(cfg, dtype, &buf_size, &err);
         if (!buf) {
             fprintf(stderr, "xlstm-bench: cannot build the random model\n");
@@ -372,6 +568,13 @@ int main(int argc, char **argv) {
         return 1;
     }
     load_s = now() - t0;
+    if (xlstm_model_config(model)->arch == XLSTM_ARCH_TIREX) { /* a forecaster: its own measurements */
+        int rc = bench_tirex(model, random_name ? random_name : model_path, random_name ? dtype_names[dtype] : "file", threads,
+                             batch, horizon, load_s);
+        xlstm_model_free(model);
+        free(buf);
+        return rc;
+    }
     states = (xlstm_state **)calloc((size_t)batch, sizeof *states);
     toks = (int32_t *)calloc((size_t)(batch > n_prefill ? batch : n_prefill) + 1, sizeof(int32_t));
     lg = (const float **)calloc((size_t)batch, sizeof *lg);

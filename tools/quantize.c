@@ -1,9 +1,16 @@
 /* xlstm-quantize MODEL OUT.safetensors --dtype f32|bf16|f16|q8|q4
    Rewrites a model's weight matrices in another storage type and writes one
    .safetensors file carrying the config in __metadata__["xlstm_config"], which
-   xlstm.h loads (and mmaps) directly. Vectors (norms, biases, conv, the sLSTM
-   recurrent kernel) stay F32. Matrices whose row length is not a multiple of
-   32 cannot be block-quantized and stay F32 under q8/q4.
+   xlstm.h loads (and mmaps) directly. MODEL is what xlstm_model_load takes: a
+   directory with config.json and model.safetensors (or Hugging Face shards, or
+   a torch.save pytorch_model.bin), one .safetensors file with its config in
+   the metadata, or a TiRex model.ckpt (the file, or a directory holding it;
+   the config is then the checkpoint's hyper_parameters as JSON). Tensors are
+   written under the names the loader wants (a checkpoint's "block_stack."
+   prefix dropped); tensors the model does not use are left out. Vectors
+   (norms, biases, conv, the sLSTM recurrent kernel) stay F32. Matrices whose
+   row length is not a multiple of 32 cannot be block-quantized and stay F32
+   under q8/q4.
    Quantized tensor naming (see the top of xlstm.h):
      NAME.q8 (I8 [rows, cols]) + NAME.q8_scale (F32 [rows, cols/32])
      NAME.q4 (U8 [rows, cols/2]) + NAME.q4_scale (F32 [rows, cols/32]) */
@@ -21,45 +28,12 @@ static void release(const unsigned char *p, size_t n) {
 }
 
 #include <errno.h>
-#include <math.h>
 
 enum { OUT_F32, OUT_BF16, OUT_F16, OUT_Q8, OUT_Q4 };
 
 static int usage(void) {
     fprintf(stderr, "usage: xlstm-quantize MODEL OUT.safetensors --dtype f32|bf16|f16|q8|q4\n");
     return 2;
-}
-
-static uint16_t f32_to_bf16(float f) {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    u += 0x7FFFu + ((u >> 16) & 1u); /* round to nearest even */
-    return (uint16_t)(u >> 16);
-}
-
-static uint16_t f32_to_f16(float f) {
-    uint32_t u, sign, mant;
-    int exp;
-    memcpy(&u, &f, 4);
-    sign = (u >> 16) & 0x8000u;
-    exp = (int)((u >> 23) & 0xFF) - 127 + 15;
-    mant = u & 0x7FFFFFu;
-    if (exp >= 31) return (uint16_t)(sign | 0x7BFFu); /* clamp to the largest finite half */
-    if (exp <= 0) {                                    /* subnormal or zero */
-        uint32_t m, shift, r;
-        if (exp < -10) return (uint16_t)sign;
-        m = mant | 0x800000u;
-        shift = (uint32_t)(14 - exp);
-        r = m >> shift;
-        if ((m >> (shift - 1)) & 1u && ((m & ((1u << (shift - 1)) - 1)) || (r & 1u))) r++;
-        return (uint16_t)(sign | r);
-    }
-    {
-        uint32_t r = (uint32_t)exp << 10 | (mant >> 13);
-        if ((mant & 0x1000u) && ((mant & 0x2FFFu) || (r & 1u))) r++; /* round to nearest even; may carry into exp */
-        if ((r >> 10) >= 31) return (uint16_t)(sign | 0x7BFFu);
-        return (uint16_t)(sign | r);
-    }
 }
 
 /* Source tensor row r as f32, whatever its stored form. */
@@ -86,7 +60,7 @@ int main(int argc, char **argv) {
     size_t cfg_len = 0, index_len = 0, hlen, k;
     xlstm__src *src = NULL;
     uint32_t n_src = 0, si;
-    char path[4096], *cfg_text = NULL;
+    char path[4096], *cfg_text = NULL, *ck_cfg = NULL;
     xlstm__st st;
     xlstm__json cj;
     xlstm_model model;
@@ -94,7 +68,8 @@ int main(int argc, char **argv) {
     st_writer w;
     FILE *f = NULL;
     float *row = NULL;
-    int *plan = NULL;
+    int *plan = NULL, mapped = 1;
+    uint32_t unused = 0;
 
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--dtype") && i + 1 < argc) {
@@ -120,7 +95,9 @@ int main(int argc, char **argv) {
     memset(&specs, 0, sizeof specs);
     memset(&w, 0, sizeof w);
 
-    /* a model directory (one file or Hugging Face shards) or one .safetensors file */
+    /* a model directory (one file, Hugging Face shards or a pytorch_model.bin),
+       a directory holding a TiRex model.ckpt, or one file (.safetensors or a
+       torch.save checkpoint) */
     snprintf(path, sizeof path, "%s/config.json", in);
     if (xlstm__read_file(&a, path, &cfg_buf, &cfg_len, &err) == XLSTM_OK) {
         cfg_text = (char *)cfg_buf;
@@ -131,16 +108,42 @@ int main(int argc, char **argv) {
             snprintf(path, sizeof path, "%s/model.safetensors", in);
             src = (xlstm__src *)calloc(1, sizeof *src);
             n_src = 1;
-            if (!src || xlstm__open_source(&a, path, src, &err) != XLSTM_OK) goto fail;
+            if (!src) goto done;
+            if (xlstm__open_source(&a, path, src, &err) != XLSTM_OK) {
+                snprintf(path, sizeof path, "%s/pytorch_model.bin", in);
+                if (xlstm__open_source(&a, path, src, NULL) != XLSTM_OK) goto fail; /* err names model.safetensors */
+            }
         }
     } else {
         src = (xlstm__src *)calloc(1, sizeof *src);
         n_src = 1;
-        if (!src || xlstm__open_source(&a, in, src, &err) != XLSTM_OK) goto fail;
+        if (!src) goto done;
+        snprintf(path, sizeof path, "%s/model.ckpt", in);
+        if (xlstm__open_source(&a, path, src, NULL) != XLSTM_OK && xlstm__open_source(&a, in, src, &err) != XLSTM_OK) {
+            if (err.status != XLSTM_ERR_IO) goto fail;
+            fprintf(stderr, "xlstm-quantize: %s: cannot open (not a model directory, a .safetensors file or a model.ckpt)\n", in);
+            goto done;
+        }
     }
-    if (xlstm__st_parse(&st, &a, src[0].bytes, src[0].size, &err) != XLSTM_OK) goto fail;
-    for (si = 1; si < n_src; si++)
-        if (xlstm__st_add_shard(&st, &a, src[si].bytes, src[si].size, &err) != XLSTM_OK) goto fail;
+    for (si = 0; si < n_src; si++) mapped &= src[si].map != NULL;
+    if (src[0].size >= 4 && !memcmp(src[0].bytes, "PK\x03\x04", 4)) {
+        /* a torch.save zip: its state_dict, and (TiRex) hyper_parameters as the config */
+        size_t ck_len = 0;
+        if (n_src != 1) {
+            fprintf(stderr, "xlstm-quantize: %s: sharded PyTorch checkpoints are not supported\n", in);
+            goto done;
+        }
+        if (xlstm__ckpt_parse(&st, &a, src[0].bytes, src[0].size, &ck_cfg, &ck_len, &err) != XLSTM_OK) goto fail;
+        if (!cfg_text && !ck_cfg) {
+            fprintf(stderr, "xlstm-quantize: %s: no config.json and no hyper_parameters in the checkpoint\n", in);
+            goto done;
+        }
+        if (!cfg_text) cfg_text = ck_cfg;
+    } else {
+        if (xlstm__st_parse(&st, &a, src[0].bytes, src[0].size, &err) != XLSTM_OK) goto fail;
+        for (si = 1; si < n_src; si++)
+            if (xlstm__st_add_shard(&st, &a, src[si].bytes, src[si].size, &err) != XLSTM_OK) goto fail;
+    }
     if (!cfg_text) {
         uint32_t t = st.meta_tok ? xlstm__jget(&st.hdr, st.meta_tok, "xlstm_config") : 0;
         size_t cap;
@@ -156,11 +159,15 @@ int main(int argc, char **argv) {
     if (xlstm__json_parse(&cj, &a, cfg_text, strlen(cfg_text), "config", &err) != XLSTM_OK) goto fail;
     if (xlstm__parse_config(&cj, &model.cfg, &err) != XLSTM_OK) goto fail;
     model.blocks = (xlstm__block *)calloc((size_t)model.cfg.num_blocks + 1, sizeof(xlstm__block));
-    specs.cap = (size_t)model.cfg.num_blocks * 24 + 8;
+    specs.cap = (size_t)model.cfg.num_blocks * 24 + 16; /* as the loader's table */
     specs.v = (xlstm__spec *)calloc(specs.cap, sizeof(xlstm__spec));
     plan = (int *)calloc(specs.cap, sizeof(int));
     if (!model.blocks || !specs.v || !plan) goto done;
     xlstm__build_specs(&model, &specs);
+    if (specs.overflow) {
+        fprintf(stderr, "xlstm-quantize: %s: config: model too large\n", in);
+        goto done;
+    }
 
     /* decide each tensor's output form */
     for (k = 0; k < specs.n; k++) {
@@ -192,6 +199,13 @@ int main(int argc, char **argv) {
             if (!st_add(&w, sp->name, names[plan[k]], sp->ndim, sh, n * (plan[k] == OUT_F32 ? 4 : 2))) goto done;
         }
     }
+    { /* the loader rejects unexpected tensors; the output holds only the model's */
+        const xlstm__st *node;
+        uint32_t j;
+        for (node = &st; node; node = node->next)
+            for (j = 0; j < node->n; j++) unused += !node->t[j].used;
+        if (unused) fprintf(stderr, "xlstm-quantize: note: %u tensors of %s are not the model's and are left out\n", (unsigned)unused, in);
+    }
     hdr = st_header(&w, cfg_text, &hlen);
     f = fopen(outp, "wb");
     if (!hdr || !f || !write_all(f, hdr, hlen)) {
@@ -215,7 +229,7 @@ int main(int argc, char **argv) {
         }
         if (k > 0) { /* the previous matrix is done: let its input pages go */
             const xlstm__spec *prev = &specs.v[k - 1];
-            if (prev->t) release(prev->t->data, prev->t->nbytes);
+            if (prev->t && mapped) release(prev->t->data, prev->t->nbytes); /* (a read-in copy would be zeroed) */
         }
         if (plan[k] == OUT_Q8 || plan[k] == OUT_Q4) {
             /* codes for every row first, then the scales: two passes over the rows */
@@ -224,31 +238,13 @@ int main(int argc, char **argv) {
                 for (r = 0; r < rows; r++) {
                     source_row(sp, r, cols, row);
                     for (c = 0; c < cols; c += XLSTM__QBLOCK) {
-                        float *b = row + c, d;
-                        int j;
-                        if (plan[k] == OUT_Q8) {
-                            float amax = 0;
-                            signed char q[XLSTM__QBLOCK];
-                            for (j = 0; j < XLSTM__QBLOCK; j++) amax = fabsf(b[j]) > amax ? fabsf(b[j]) : amax;
-                            d = amax / 127.0f;
-                            for (j = 0; j < XLSTM__QBLOCK; j++) q[j] = (signed char)(d > 0 ? lrintf(b[j] / d) : 0);
-                            if (pass == 0 ? !write_all(f, q, sizeof q) : !write_all(f, &d, 4)) goto io;
-                        } else {
-                            /* the block's largest-magnitude value maps to -8 exactly, using all 16 levels */
-                            float mx = 0, id;
-                            unsigned char q[XLSTM__QBLOCK / 2];
-                            for (j = 0; j < XLSTM__QBLOCK; j++)
-                                if (fabsf(b[j]) > fabsf(mx)) mx = b[j];
-                            d = mx / -8.0f;
-                            id = d != 0 ? 1.0f / d : 0.0f;
-                            for (j = 0; j < XLSTM__QBLOCK / 2; j++) {
-                                int lo = (int)(b[j] * id + 8.5f), hi = (int)(b[j + 16] * id + 8.5f);
-                                lo = lo < 0 ? 0 : lo > 15 ? 15 : lo;
-                                hi = hi < 0 ? 0 : hi > 15 ? 15 : hi;
-                                q[j] = (unsigned char)(lo | hi << 4);
-                            }
-                            if (pass == 0 ? !write_all(f, q, sizeof q) : !write_all(f, &d, 4)) goto io;
-                        }
+                        const float *b = row + c;
+                        float d;
+                        signed char q8[XLSTM__QBLOCK];
+                        unsigned char q4[XLSTM__QBLOCK / 2];
+                        const void *q = plan[k] == OUT_Q8 ? (const void *)q8 : (const void *)q4;
+                        d = plan[k] == OUT_Q8 ? st_quant_q8(b, q8) : st_quant_q4(b, q4);
+                        if (pass == 0 ? !write_all(f, q, plan[k] == OUT_Q8 ? sizeof q8 : sizeof q4) : !write_all(f, &d, 4)) goto io;
                     }
                 }
             }
@@ -259,7 +255,7 @@ int main(int argc, char **argv) {
                     if (plan[k] == OUT_F32) {
                         if (!write_all(f, &row[c], 4)) goto io;
                     } else {
-                        uint16_t h = plan[k] == OUT_BF16 ? f32_to_bf16(row[c]) : f32_to_f16(row[c]);
+                        uint16_t h = plan[k] == OUT_BF16 ? st_f32_to_bf16(row[c]) : st_f32_to_f16(row[c]);
                         unsigned char b2[2] = {(unsigned char)h, (unsigned char)(h >> 8)};
                         if (!write_all(f, b2, 2)) goto io;
                     }
@@ -289,7 +285,8 @@ done:
     free(model.blocks);
     xlstm__free(&a, cj.tok);
     xlstm__st_free(&st, &a);
-    if (cfg_text != (char *)cfg_buf) free(cfg_text);
+    if (cfg_text != (char *)cfg_buf && cfg_text != ck_cfg) free(cfg_text);
+    xlstm__free(&a, ck_cfg);
     xlstm__free(&a, cfg_buf);
     xlstm__free(&a, index);
     if (src) {

@@ -1,8 +1,11 @@
 /* st_writer.h: write a .safetensors file (tools only, not part of the library).
    Usage: add entries (name, dtype, shape, byte count), then st_write_header(),
-   then write each tensor's bytes in the same order. */
+   then write each tensor's bytes in the same order. The encoders at the end
+   turn f32 values into the stored types (bf16, f16, and the q8/q4 blocks of
+   32 described at the top of xlstm.h). */
 #ifndef ST_WRITER_H
 #define ST_WRITER_H
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,5 +93,66 @@ static unsigned char *st_header(const st_writer *w, const char *metadata_config,
     for (d = 0; d < 8; d++) buf[d] = (unsigned char)(hlen >> (8 * d));
     *out_len = o;
     return buf;
+}
+
+static uint16_t st_f32_to_bf16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    u += 0x7FFFu + ((u >> 16) & 1u); /* round to nearest even */
+    return (uint16_t)(u >> 16);
+}
+
+static uint16_t st_f32_to_f16(float f) {
+    uint32_t u, sign, mant;
+    int exp;
+    memcpy(&u, &f, 4);
+    sign = (u >> 16) & 0x8000u;
+    exp = (int)((u >> 23) & 0xFF) - 127 + 15;
+    mant = u & 0x7FFFFFu;
+    if (exp >= 31) return (uint16_t)(sign | 0x7BFFu); /* clamp to the largest finite half */
+    if (exp <= 0) {                                    /* subnormal or zero */
+        uint32_t m, shift, r;
+        if (exp < -10) return (uint16_t)sign;
+        m = mant | 0x800000u;
+        shift = (uint32_t)(14 - exp);
+        r = m >> shift;
+        if ((m >> (shift - 1)) & 1u && ((m & ((1u << (shift - 1)) - 1)) || (r & 1u))) r++;
+        return (uint16_t)(sign | r);
+    }
+    {
+        uint32_t r = (uint32_t)exp << 10 | (mant >> 13);
+        if ((mant & 0x1000u) && ((mant & 0x2FFFu) || (r & 1u))) r++; /* round to nearest even; may carry into exp */
+        if ((r >> 10) >= 31) return (uint16_t)(sign | 0x7BFFu);
+        return (uint16_t)(sign | r);
+    }
+}
+
+/* One block of 32 values as int8 codes; returns its scale (largest |value| / 127). */
+static float st_quant_q8(const float *b, signed char *q) {
+    float amax = 0, d;
+    int j;
+    for (j = 0; j < 32; j++) amax = fabsf(b[j]) > amax ? fabsf(b[j]) : amax;
+    d = amax / 127.0f;
+    for (j = 0; j < 32; j++) q[j] = (signed char)(d > 0 ? lrintf(b[j] / d) : 0);
+    return d;
+}
+
+/* One block of 32 values as 16 bytes of 4-bit codes (element j low, j+16
+   high); returns its scale. The largest-magnitude value maps to -8 exactly,
+   using all 16 levels. */
+static float st_quant_q4(const float *b, unsigned char *q) {
+    float mx = 0, d, id;
+    int j;
+    for (j = 0; j < 32; j++)
+        if (fabsf(b[j]) > fabsf(mx)) mx = b[j];
+    d = mx / -8.0f;
+    id = d != 0 ? 1.0f / d : 0.0f;
+    for (j = 0; j < 16; j++) {
+        int lo = (int)(b[j] * id + 8.5f), hi = (int)(b[j + 16] * id + 8.5f);
+        lo = lo < 0 ? 0 : lo > 15 ? 15 : lo;
+        hi = hi < 0 ? 0 : hi > 15 ? 15 : hi;
+        q[j] = (unsigned char)(lo | hi << 4);
+    }
+    return d;
 }
 #endif
