@@ -69,5 +69,12 @@ check "forecast: --raw is 6 x 32 x 9 floats" "[ \$(wc -c < build/fc_a.f32) -eq \
 check "forecast: --plot writes an SVG" "head -c 4 build/fc_a.svg | grep -q '<svg' && tail -1 build/fc_a.svg | grep -q '</svg>'"
 head -1 $TX/series.csv | tr ',' '\n' | head -64 | "$F" -m $TX/model.ckpt -H 8 --stream > build/fc_stream.csv
 check "forecast --stream: a forecast per patch of 32" "[ \$(wc -l < build/fc_stream.csv) -eq \$((1 + 2 * 8)) ] && head -1 build/fc_stream.csv | grep -q '^observed,step,mean,q0.1,' && tail -1 build/fc_stream.csv | grep -q '^64,8,'"
+# the checkpoint converted to one f32 .safetensors forecasts the same bytes; q8 loads too
+./build/xlstm-quantize $TX build/fc_a32.safetensors --dtype f32 > /dev/null 2>&1 &&
+    "$F" -m build/fc_a32.safetensors -f $TX/series.csv -H 32 --raw build/fc_a32.f32 -q
+check "forecast from xlstm-quantize's f32 .safetensors: identical" "cmp -s build/fc_a.f32 build/fc_a32.f32"
+./build/xlstm-quantize $TX/model.ckpt build/fc_aq8.safetensors --dtype q8 > /dev/null 2>&1 &&
+    "$F" -m build/fc_aq8.safetensors -f $TX/series.csv -H 32 --raw build/fc_aq8.f32 -q
+check "forecast from a q8 conversion" "[ \$(wc -c < build/fc_aq8.f32) -eq \$((6 * 32 * 9 * 4)) ]"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
