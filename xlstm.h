@@ -2772,6 +2772,7 @@ struct xlstm_model {
     xlstm__mat tx_in[3], tx_out[3];
     const float *tx_in_b[3], *tx_out_b[3];
     int fp32_recurrence;
+    uint16_t *tx_rec16; /* bf16 recurrence: each block's recurrent kernel as bf16, (NB, NH, DH, 4 DH) */
 };
 
 /* One expected tensor: name, shape, and where it goes. VEC tensors become f32
@@ -3493,10 +3494,19 @@ static xlstm_status xlstm__load_impl(xlstm__src *src, uint32_t n_src, const char
         const size_t n = 4 * XLSTM__CAST(size_t, c->embedding_dim) * XLSTM__CAST(size_t, c->slstm.head_dim);
         int32_t b;
         m->fp32_recurrence = params && params->fp32_recurrence;
-        for (b = 0; b < c->num_blocks && !m->fp32_recurrence; b++) {
-            float *rec = XLSTM__CAST(float *, XLSTM__CAST(void *, m->arena + (XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, m->blocks[b].rec)) - m->arena)));
+        if (!m->fp32_recurrence) {
+            m->tx_rec16 = XLSTM__CAST(uint16_t *, xlstm__malloc(a, XLSTM__CAST(size_t, c->num_blocks) * n * sizeof(uint16_t)));
+            if (!m->tx_rec16) s = xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory");
+        }
+        for (b = 0; b < c->num_blocks && m->tx_rec16; b++) {
+            const float *rec = m->blocks[b].rec;
             size_t i;
-            for (i = 0; i < n; i++) rec[i] = xlstm__round_bf16(rec[i]);
+            for (i = 0; i < n; i++) {
+                uint32_t u;
+                const float r = xlstm__round_bf16(rec[i]);
+                memcpy(&u, &r, 4);
+                m->tx_rec16[XLSTM__CAST(size_t, b) * n + i] = XLSTM__CAST(uint16_t, u >> 16);
+            }
         }
     }
     if (!s && m->cfg.tie_weights) {
@@ -3793,6 +3803,7 @@ XLSTMDEF void xlstm_model_free(xlstm_model *m) {
     xlstm__free_sources(&a, m->src, m->n_src);
     xlstm__free(&a, m->arena);
     xlstm__free(&a, m->blocks);
+    xlstm__free(&a, m->tx_rec16);
     xlstm__free(&a, m);
 }
 
@@ -3847,6 +3858,8 @@ struct xlstm__kern {
     void (*dots)(const float *w, const float *X, size_t ldx, int nx, int n, float *out);
     /* y = x A for A (K, n) row-major: the sLSTM recurrence h R */
     void (*vecmat)(const float *x, const float *A, int K, int n, float *y);
+    /* the same with A in bfloat16 (the bf16 recurrent kernel: half the bytes) */
+    void (*vecmat_bf16)(const float *x, const uint16_t *A, int K, int n, float *y);
     /* TiRex's sLSTM pointwise step (xlstm__slstm_point_scalar says what) */
     void (*slstm_point)(const float *wx, size_t ldw, const float *ry, size_t ldr, const float *b, float *h, float *c, float *nn,
                         float *m, int first, int bf16, int n);
@@ -4050,6 +4063,13 @@ static float xlstm__logsigmoid(float x) { return (x < 0 ? x : 0.0f) - log1pf(exp
 static float xlstm__nan_max(float a, float b) { return a != a ? a : b != b ? b : a > b ? a : b; }
 static float xlstm__nan_min(float a, float b) { return a != a ? a : b != b ? b : a < b ? a : b; }
 
+static void xlstm__vecmat_bf16_scalar(const float *x, const uint16_t *A, int K, int n, float *y) {
+    int k, o;
+    for (o = 0; o < n; o++) y[o] = 0.0f;
+    for (k = 0; k < K; k++)
+        for (o = 0; o < n; o++) y[o] += x[k] * xlstm__bf16_to_f32(A[(size_t)k * n + o]);
+}
+
 /* TiRex's sLSTM step for n elements of one head: raw gates g = (Wx + Ry) + b
    for (i, f, z, o) at wx + k*ldw, ry + k*ldr, b + k*ldw; the states h, c, n,
    m updated in place (paper eqs. 8-17, the reference's pointwise code):
@@ -4096,6 +4116,7 @@ static const xlstm__kern xlstm__kern_scalar = {
     xlstm__transpose16_scalar,
     xlstm__dots_scalar,
     xlstm__vecmat_scalar,
+    xlstm__vecmat_bf16_scalar,
     xlstm__slstm_point_scalar,
 };
 
@@ -4837,18 +4858,16 @@ XLSTM__VI void xlstm__slstm_point_v(const float *wx, size_t ldw, const float *ry
     if (j < n) xlstm__slstm_point_scalar(wx + j, ldw, ry + j, ldr, b + j, h + j, c + j, nn + j, m + j, first, bf16, n - j);
 }
 XLSTM__VI void xlstm__vecmat_v(const float *x, const float *A, int K, int n, float *y) {
-    int k, o = 0;
-    for (; o + 64 <= n; o += 64) { /* 64 outputs in 4 registers across all of k */
-        xlstm__v16f a0, a1, a2, a3, w;
-        xlstm__vzero(&a0), a1 = a0, a2 = a0, a3 = a0;
+    int k, o = 0, j;
+    for (; o + 256 <= n; o += 256) { /* 256 outputs in 16 registers; each row of A read as one 1 KB run */
+        xlstm__v16f acc[16], w;
+        for (j = 0; j < 16; j++) xlstm__vzero(&acc[j]);
         for (k = 0; k < K; k++) {
             const float *r = A + (size_t)k * n + o, xk = x[k];
-            xlstm__vld(&w, r), a0 += xk * w;
-            xlstm__vld(&w, r + 16), a1 += xk * w;
-            xlstm__vld(&w, r + 32), a2 += xk * w;
-            xlstm__vld(&w, r + 48), a3 += xk * w;
+#pragma GCC unroll 16
+            for (j = 0; j < 16; j++) xlstm__vld(&w, r + 16 * j), acc[j] += xk * w;
         }
-        xlstm__vst(y + o, &a0), xlstm__vst(y + o + 16, &a1), xlstm__vst(y + o + 32, &a2), xlstm__vst(y + o + 48, &a3);
+        for (j = 0; j < 16; j++) xlstm__vst(y + o + 16 * j, &acc[j]);
     }
     for (; o + 16 <= n; o += 16) {
         xlstm__v16f a0, w;
@@ -4859,6 +4878,32 @@ XLSTM__VI void xlstm__vecmat_v(const float *x, const float *A, int K, int n, flo
     for (; o < n; o++) {
         float acc = 0.0f;
         for (k = 0; k < K; k++) acc += x[k] * A[(size_t)k * n + o];
+        y[o] = acc;
+    }
+}
+XLSTM__VI void xlstm__vecmat_bf16_v(const float *x, const uint16_t *A, int K, int n, float *y) {
+    int k, o = 0, j;
+    for (; o + 256 <= n; o += 256) { /* as xlstm__vecmat_v, each row of A widened as it is loaded */
+        xlstm__v16f acc[16], w;
+        for (j = 0; j < 16; j++) xlstm__vzero(&acc[j]);
+        for (k = 0; k < K; k++) {
+            const unsigned char *r = XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, A + (size_t)k * n + o));
+            const float xk = x[k];
+#pragma GCC unroll 16
+            for (j = 0; j < 16; j++) xlstm__vld_bf16(&w, r + 32 * j), acc[j] += xk * w;
+        }
+        for (j = 0; j < 16; j++) xlstm__vst(y + o + 16 * j, &acc[j]);
+    }
+    for (; o + 16 <= n; o += 16) {
+        xlstm__v16f a0, w;
+        xlstm__vzero(&a0);
+        for (k = 0; k < K; k++)
+            xlstm__vld_bf16(&w, XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, A + (size_t)k * n + o))), a0 += x[k] * w;
+        xlstm__vst(y + o, &a0);
+    }
+    for (; o < n; o++) {
+        float acc = 0.0f;
+        for (k = 0; k < K; k++) acc += x[k] * xlstm__bf16_to_f32(A[(size_t)k * n + o]);
         y[o] = acc;
     }
 }
@@ -4886,6 +4931,9 @@ XLSTM__VI void xlstm__vecmat_v(const float *x, const float *A, int K, int n, flo
     }                                                                                                              \
     ATTR static void xlstm__vecmat_##SUF(const float *x, const float *A, int K, int n, float *y) {               \
         xlstm__vecmat_v(x, A, K, n, y);                                                                            \
+    }                                                                                                              \
+    ATTR static void xlstm__vecmat_bf16_##SUF(const float *x, const uint16_t *A, int K, int n, float *y) {     \
+        xlstm__vecmat_bf16_v(x, A, K, n, y);                                                                       \
     }                                                                                                              \
     ATTR static void xlstm__slstm_point_##SUF(const float *wx, size_t ldw, const float *ry, size_t ldr, const float *b, \
                                               float *h, float *c, float *nn, float *m, int first, int bf16, int n) { \
@@ -4934,6 +4982,7 @@ XLSTM__VI void xlstm__vecmat_v(const float *x, const float *A, int K, int n, flo
         xlstm__transpose16_##SUF,                                                                                  \
         xlstm__dots_##SUF,                                                                                         \
         xlstm__vecmat_##SUF,                                                                                       \
+        xlstm__vecmat_bf16_##SUF,                                                                                  \
         xlstm__slstm_point_##SUF,                                                                                  \
     };
 
@@ -5011,6 +5060,7 @@ static const xlstm__kern xlstm__kern_avx512vnni = {
     xlstm__transpose16_avx512,
     xlstm__dots_avx512,
     xlstm__vecmat_avx512,
+    xlstm__vecmat_bf16_avx512,
     xlstm__slstm_point_avx512,
 };
 #endif
@@ -5432,7 +5482,7 @@ XLSTMDEF xlstm_status xlstm_state_restore(xlstm_state *s, const void *src, size_
     const unsigned char *p = XLSTM__CAST(const unsigned char *, src);
     uint32_t magic, version;
     uint64_t fp, count;
-    size_t i;
+    size_t i, hist0;
     if (!s || !src) return XLSTM_ERR_ARG;
     if (src_size < XLSTM__BLOB_HEADER) return XLSTM_ERR_TRUNCATED;
     memcpy(&magic, p, 4);
@@ -5442,13 +5492,16 @@ XLSTMDEF xlstm_status xlstm_state_restore(xlstm_state *s, const void *src, size_
     if (magic != XLSTM__BLOB_MAGIC || version != XLSTM__BLOB_VERSION) return XLSTM_ERR_FORMAT;
     if (fp != s->model->fingerprint || count != s->mem_len) return XLSTM_ERR_SHAPE;
     if (src_size != xlstm_state_blob_size(s)) return XLSTM_ERR_TRUNCATED;
+    /* a TiRex stream keeps its count as raw bits and missing observations as NaN */
+    hist0 = s->thist ? XLSTM__CAST(size_t, s->thist - s->mem) : s->mem_len;
     for (i = 0; i < s->mem_len; i++) {
         float v;
+        if (s->thist && (i < 2 || i >= hist0)) continue;
         memcpy(&v, p + XLSTM__BLOB_HEADER + i * sizeof(float), sizeof v);
         if (!isfinite(v)) return XLSTM_ERR_VALUE;
     }
     memcpy(s->mem, p + XLSTM__BLOB_HEADER, s->mem_len * sizeof(float));
-    memset(s->logits, 0, XLSTM__CAST(size_t, s->model->cfg.vocab_size) * sizeof(float));
+    if (s->logits) memset(s->logits, 0, XLSTM__CAST(size_t, s->model->cfg.vocab_size) * sizeof(float));
     return XLSTM_OK;
 }
 
@@ -6318,13 +6371,16 @@ static void xlstm__tx_cell_head(xlstm_state *s, const xlstm__block *blk, float *
     const size_t h0 = XLSTM__CAST(size_t, head) * XLSTM__CAST(size_t, DH);
     float *hp = st + h0, *cp = st + D + h0, *np = st + 2 * D + h0, *mp = st + 3 * D + h0;
     float *ry = s->ry + XLSTM__CAST(size_t, head) * XLSTM__CAST(size_t, G);
-    const float *rec = blk->rec + XLSTM__CAST(size_t, head) * XLSTM__CAST(size_t, G) * XLSTM__CAST(size_t, DH);
+    const size_t rec0 = XLSTM__CAST(size_t, head) * XLSTM__CAST(size_t, G) * XLSTM__CAST(size_t, DH);
+    const float *rec = blk->rec + rec0;
+    const uint16_t *rec16 = bf16 ? s->model->tx_rec16 + XLSTM__CAST(size_t, blk - s->model->blocks) * 4 * XLSTM__CAST(size_t, D) * XLSTM__CAST(size_t, DH) + rec0 : NULL;
     int t, o;
     for (t = 0; t < L; t++) {
         const float *wx = s->tg + XLSTM__CAST(size_t, t) * 4 * XLSTM__CAST(size_t, D) + h0;
         float *out = s->h + XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, D) + h0;
         /* Ry = h_prev R for this head, the four gates side by side (4 DH) */
-        k->vecmat(hp, rec, DH, G, ry);
+        if (bf16) k->vecmat_bf16(hp, rec16, DH, G, ry);
+        else k->vecmat(hp, rec, DH, G, ry);
         if (bf16)
             for (o = 0; o < G; o++) ry[o] = xlstm__round_bf16(ry[o]);
         k->slstm_point(wx, XLSTM__CAST(size_t, D), ry, XLSTM__CAST(size_t, DH), blk->gate_b + h0, out, cp, np, mp, first && t == 0, bf16, DH);

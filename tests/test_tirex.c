@@ -202,7 +202,7 @@ static void test_tirex_stream(void) {
     /* row 2 is longer than the window; its values (then a sine) feed the stream */
     row = e.context + 2 * (size_t)e.L;
     while (skip < e.L && row[skip] != row[skip]) skip++;
-    for (i = 0; i < 1000; i++) vals[i] = i < e.L - skip ? row[skip + i] : (float)sin(i * 0.3);
+    for (i = 0; i < 1000; i++) vals[i] = i < e.L - skip ? row[skip + i] : i % 17 == 3 ? NAN : (float)sin(i * 0.3);
     CHECK(xlstm_stream_forecast(s, H, fs, NULL) == XLSTM_OK); /* nothing observed yet */
     lens = 0;
     CHECK(xlstm_forecast(w, NULL, &lens, 1, H, fw, NULL) == XLSTM_ERR_ARG || 1);
@@ -220,7 +220,9 @@ static void test_tirex_stream(void) {
         }
     }
     CHECK_EQ_INT(xlstm_stream_length(s), T);
-    /* past the window: steps; a copy and a saved blob forecast the same */
+    /* past the window: steps; a copy and a saved blob forecast the same (a
+       missing value among the kept observations too) */
+    vals[T + 5] = NAN;
     CHECK(xlstm_stream_observe(s, vals + T, (size_t)(3 * P + 3)) == XLSTM_OK);
     CHECK(xlstm_stream_forecast(s, H, fs, NULL) == XLSTM_OK);
     for (i = 0; i < H * Q; i++) CHECK(fs[i] == fs[i] && fabsf(fs[i]) < 1e6f);
@@ -344,6 +346,37 @@ static void test_tirex_kernels(void) {
                 if (y0[i] != y0[i]) CHECK(y1[i] != y1[i]);
                 else CHECK_NEAR(y1[i], y0[i], 1e-5 * (fabs(y0[i]) + 1));
             }
+            {
+                uint16_t A16[K * N];
+                for (i = 0; i < K * N; i++) {
+                    uint32_t u;
+                    const float r = xlstm__round_bf16(A[i]);
+                    memcpy(&u, &r, 4);
+                    A16[i] = (uint16_t)(u >> 16);
+                }
+                ref->vecmat_bf16(x, A16, K, N, y0);
+                kk->vecmat_bf16(x, A16, K, N, y1);
+                for (i = 0; i < N; i++) {
+                    if (y0[i] != y0[i]) CHECK(y1[i] != y1[i]);
+                    else CHECK_NEAR(y1[i], y0[i], 1e-5 * (fabs(y0[i]) + 1));
+                }
+            }
+        }
+        { /* rows of 300: the 256-wide blocks and the tails */
+            static float Aw[20 * 300], yw0[300], yw1[300];
+            static uint16_t Aw16[20 * 300];
+            for (i = 0; i < 20 * 300; i++) {
+                uint32_t u;
+                Aw[i] = (float)((i * 37) % 101 - 50) / 50.0f;
+                memcpy(&u, &Aw[i], 4);
+                Aw16[i] = (uint16_t)(u >> 16);
+            }
+            ref->vecmat(x, Aw, 20, 300, yw0);
+            kk->vecmat(x, Aw, 20, 300, yw1);
+            for (i = 0; i < 300; i++) CHECK_NEAR(yw1[i], yw0[i], 1e-5 * (fabs(yw0[i]) + 1));
+            ref->vecmat_bf16(x, Aw16, 20, 300, yw0);
+            kk->vecmat_bf16(x, Aw16, 20, 300, yw1);
+            for (i = 0; i < 300; i++) CHECK_NEAR(yw1[i], yw0[i], 1e-5 * (fabs(yw0[i]) + 1));
         }
         /* a few ulp from the polynomials; bf16 rounds the states, so a
            rounding boundary may be crossed: one bf16 step (2^-8) */
