@@ -6430,7 +6430,8 @@ static void xlstm__tx_run(xlstm_state *s, float *states, int L, int out_rows, fl
         xlstm__matmul(s, &blk->ffn_up, s->xn + t0 * ldd, ldd, L - t0, s->th + F, ldf, NULL, NULL);
         for (t = 0; t < L - t0; t++) {
             float *gt = s->th + XLSTM__CAST(size_t, t) * ldf;
-            for (i = 0; i < F; i++) gt[i] = xlstm__silu(gt[i]) * gt[F + i];
+            m->kern->silu(gt, F);
+            for (i = 0; i < F; i++) gt[i] *= gt[F + i];
         }
         xlstm__matmul(s, &blk->ffn_down, s->th, ldf, L - t0, s->xn + t0 * ldd, ldd, NULL, NULL);
         for (t = t0; t < L; t++)

@@ -1015,6 +1015,11 @@ static void test_status_strings(void) {
     int s;
     for (s = 0; s >= -14; s--) CHECK(strcmp(xlstm_status_string((xlstm_status)s), "unknown status") != 0);
     CHECK(strcmp(xlstm_status_string((xlstm_status)-99), "unknown status") == 0);
+    { /* the version string is made from the version macros */
+        char v[32];
+        snprintf(v, sizeof v, "%d.%d.%d", XLSTM_VERSION_MAJOR, XLSTM_VERSION_MINOR, XLSTM_VERSION_PATCH);
+        CHECK(strcmp(v, XLSTM_VERSION_STRING) == 0);
+    }
 }
 
 
