@@ -2174,7 +2174,7 @@ static xlstm_status xlstm__pk_run(xlstm__pk *k, const unsigned char *p, size_t n
     while (pos < n) {
         const size_t at = pos;
         const unsigned char op = p[pos++];
-        uint32_t a, b, o, idx;
+        uint32_t a = 0, b = 0, o = UINT32_MAX, idx;
         uint64_t len;
         xlstm_status s;
         switch (op) {
