@@ -1764,6 +1764,15 @@ static float xlstm__round_bf16(float x) {
     return x;
 }
 
+/* Where column o of a bf16 row of n sits when each full block of 32 columns
+   is interleaved (column c of the block at 2c, column 16 + c at 2c + 1): a
+   64-byte load then splits into two vectors of 16 consecutive columns by one
+   shift and one mask. The TiRex recurrent kernel is stored so. */
+static size_t xlstm__bf16_eo_index(int o, int n) {
+    const int c = o % 32;
+    if (o - c + 32 > n) return XLSTM__CAST(size_t, o); /* the tail stays in order */
+    return XLSTM__CAST(size_t, o - c + (c < 16 ? 2 * c : 2 * (c - 16) + 1));
+}
 static float xlstm__f16_to_f32(uint16_t h) {
     uint32_t sign = XLSTM__CAST(uint32_t, h >> 15) << 31, exp = (h >> 10) & 0x1F, man = h & 0x3FF, u;
     float f;
@@ -3492,6 +3501,7 @@ static xlstm_status xlstm__load_impl(xlstm__src *src, uint32_t n_src, const char
         /* the reference's CPU cell multiplies by the recurrent kernel cast to bf16 */
         const xlstm_config *c = &m->cfg;
         const size_t n = 4 * XLSTM__CAST(size_t, c->embedding_dim) * XLSTM__CAST(size_t, c->slstm.head_dim);
+        const size_t G = 4 * XLSTM__CAST(size_t, c->slstm.head_dim);
         int32_t b;
         m->fp32_recurrence = params && params->fp32_recurrence;
         if (!m->fp32_recurrence) {
@@ -3505,7 +3515,9 @@ static xlstm_status xlstm__load_impl(xlstm__src *src, uint32_t n_src, const char
                 uint32_t u;
                 const float r = xlstm__round_bf16(rec[i]);
                 memcpy(&u, &r, 4);
-                m->tx_rec16[XLSTM__CAST(size_t, b) * n + i] = XLSTM__CAST(uint16_t, u >> 16);
+                /* rows of 4 DH within each head's (DH, 4 DH) block, interleaved for the kernel */
+                m->tx_rec16[XLSTM__CAST(size_t, b) * n + i - i % G + xlstm__bf16_eo_index(XLSTM__CAST(int, i % G), XLSTM__CAST(int, G))] =
+                    XLSTM__CAST(uint16_t, u >> 16);
             }
         }
     }
@@ -4063,11 +4075,12 @@ static float xlstm__logsigmoid(float x) { return (x < 0 ? x : 0.0f) - log1pf(exp
 static float xlstm__nan_max(float a, float b) { return a != a ? a : b != b ? b : a > b ? a : b; }
 static float xlstm__nan_min(float a, float b) { return a != a ? a : b != b ? b : a < b ? a : b; }
 
+/* The same with A in bfloat16, interleaved as xlstm__bf16_eo_index says. */
 static void xlstm__vecmat_bf16_scalar(const float *x, const uint16_t *A, int K, int n, float *y) {
     int k, o;
     for (o = 0; o < n; o++) y[o] = 0.0f;
     for (k = 0; k < K; k++)
-        for (o = 0; o < n; o++) y[o] += x[k] * xlstm__bf16_to_f32(A[(size_t)k * n + o]);
+        for (o = 0; o < n; o++) y[o] += x[k] * xlstm__bf16_to_f32(A[(size_t)k * n + xlstm__bf16_eo_index(o, n)]);
 }
 
 /* TiRex's sLSTM step for n elements of one head: raw gates g = (Wx + Ry) + b
@@ -4883,28 +4896,29 @@ XLSTM__VI void xlstm__vecmat_v(const float *x, const float *A, int K, int n, flo
 }
 XLSTM__VI void xlstm__vecmat_bf16_v(const float *x, const uint16_t *A, int K, int n, float *y) {
     int k, o = 0, j;
-    for (; o + 256 <= n; o += 256) { /* as xlstm__vecmat_v, each row of A widened as it is loaded */
+    for (; o + 256 <= n; o += 256) { /* as xlstm__vecmat_v; 64 bytes hold columns o..o+15 (even) and o+16..o+31 (odd) */
         xlstm__v16f acc[16], w;
+        xlstm__v16u u, t;
         for (j = 0; j < 16; j++) xlstm__vzero(&acc[j]);
         for (k = 0; k < K; k++) {
             const unsigned char *r = XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, A + (size_t)k * n + o));
             const float xk = x[k];
-#pragma GCC unroll 16
-            for (j = 0; j < 16; j++) xlstm__vld_bf16(&w, r + 32 * j), acc[j] += xk * w;
+#pragma GCC unroll 8
+            for (j = 0; j < 8; j++) {
+                memcpy(&u, r + 64 * j, sizeof u);
+                t = u << 16, memcpy(&w, &t, sizeof w), acc[2 * j] += xk * w;
+                t = u & 0xFFFF0000u, memcpy(&w, &t, sizeof w), acc[2 * j + 1] += xk * w;
+            }
         }
         for (j = 0; j < 16; j++) xlstm__vst(y + o + 16 * j, &acc[j]);
     }
-    for (; o + 16 <= n; o += 16) {
-        xlstm__v16f a0, w;
-        xlstm__vzero(&a0);
+    if (o < n) { /* the rest through the oracle, on the rows' remaining columns */
+        float tail[256];
+        int c;
+        for (c = 0; c < n - o; c++) tail[c] = 0.0f;
         for (k = 0; k < K; k++)
-            xlstm__vld_bf16(&w, XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, A + (size_t)k * n + o))), a0 += x[k] * w;
-        xlstm__vst(y + o, &a0);
-    }
-    for (; o < n; o++) {
-        float acc = 0.0f;
-        for (k = 0; k < K; k++) acc += x[k] * xlstm__bf16_to_f32(A[(size_t)k * n + o]);
-        y[o] = acc;
+            for (c = 0; c < n - o; c++) tail[c] += x[k] * xlstm__bf16_to_f32(A[(size_t)k * n + xlstm__bf16_eo_index(o + c, n)]);
+        for (c = 0; c < n - o; c++) y[o + c] = tail[c];
     }
 }
 
@@ -6345,18 +6359,24 @@ static void xlstm__tx_tokens(float *tw, const float *z, int L, int P) {
    hidden rows in s->th (ld_th), the residual branch through s->xn (ld D). */
 static void xlstm__tx_resblock(xlstm_state *s, const xlstm__mat *w, const float *const *b, const float *X, size_t ldx, int n,
                                float *Y, size_t ldy) {
-    int t, i;
+    int t;
     const int FF = w[0].rows, O = w[1].rows;
     xlstm__matmul(s, &w[0], X, ldx, n, s->th, s->ld_th, NULL, b[0]);
-    for (t = 0; t < n; t++)
-        for (i = 0; i < FF; i++) {
-            float *v = s->th + XLSTM__CAST(size_t, t) * s->ld_th + i;
-            *v = *v > 0 ? *v : 0.0f;
-        }
+    XLSTM__PAR_ROWS(s, n)
+    for (t = 0; t < n; t++) {
+        float *v = s->th + XLSTM__CAST(size_t, t) * s->ld_th;
+        int j;
+        for (j = 0; j < FF; j++) v[j] = v[j] > 0 ? v[j] : 0.0f;
+    }
     xlstm__matmul(s, &w[1], s->th, s->ld_th, n, Y, ldy, NULL, b[1]);
     xlstm__matmul(s, &w[2], X, ldx, n, s->tres, XLSTM__CAST(size_t, O), NULL, b[2]);
-    for (t = 0; t < n; t++)
-        for (i = 0; i < O; i++) Y[XLSTM__CAST(size_t, t) * ldy + i] += s->tres[XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, O) + i];
+    XLSTM__PAR_ROWS(s, n)
+    for (t = 0; t < n; t++) {
+        float *y = Y + XLSTM__CAST(size_t, t) * ldy;
+        const float *r = s->tres + XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, O);
+        int j;
+        for (j = 0; j < O; j++) y[j] += r[j];
+    }
 }
 
 /* One head of the sLSTM cell over L tokens. st holds the block's (h, c, n, m),
@@ -6405,12 +6425,20 @@ static void xlstm__tx_run(xlstm_state *s, float *states, int L, int out_rows, fl
     for (b = 0; b < NB; b++) {
         const xlstm__block *blk = &m->blocks[b];
         float *st = states + XLSTM__CAST(size_t, b) * 4 * XLSTM__CAST(size_t, D);
-        int first = 1, t0;
+        /* only the last out_rows rows need the last block's feed-forward */
+        const int t0 = b == NB - 1 ? L - out_rows : 0;
+        int first = 1;
+        XLSTM__PAR_ROWS(s, L)
         for (t = 0; t < L; t++) xlstm__rmsnorm(s->xn + t * ldd, s->x + t * ldd, blk->norm_w, NULL, D, 1e-6f);
         for (g = 0; g < 4; g++) xlstm__headwise(s, &blk->gate_w[g], s->xn, ldd, L, s->tg + XLSTM__CAST(size_t, g) * ldd, ldg, NULL);
-        if (bf16)
-            for (t = 0; t < L; t++)
-                for (i = 0; i < 4 * D; i++) s->tg[t * ldg + XLSTM__CAST(size_t, i)] = xlstm__round_bf16(s->tg[t * ldg + XLSTM__CAST(size_t, i)]);
+        if (bf16) {
+            XLSTM__PAR_ROWS(s, L)
+            for (t = 0; t < L; t++) {
+                float *row = s->tg + t * ldg;
+                int j;
+                for (j = 0; j < 4 * D; j++) row[j] = xlstm__round_bf16(row[j]);
+            }
+        }
         /* the reference starts a pass from zero states and takes the first
            stabiliser from i alone while every n is 0 */
         for (i = 0; i < D && first; i++) first = st[2 * D + i] == 0.0f;
@@ -6418,24 +6446,34 @@ static void xlstm__tx_run(xlstm_state *s, float *states, int L, int out_rows, fl
 #pragma omp parallel for num_threads(s->n_threads) schedule(static) if (NH > 1 && XLSTM__CAST(size_t, L) * 4 * ldd * XLSTM__CAST(size_t, c->slstm.head_dim) > 65536)
 #endif
         for (i = 0; i < NH; i++) xlstm__tx_cell_head(s, blk, st, i, L, first, bf16);
+        /* x += GN(h), then u = RMSNorm(x) for the feed-forward */
+        XLSTM__PAR_ROWS(s, L)
         for (t = 0; t < L; t++) {
-            xlstm__groupnorm(s->xn + t * ldd, s->h + t * ldd, blk->gn_w, NH, c->slstm.head_dim);
-            for (i = 0; i < D; i++) s->x[t * ldd + XLSTM__CAST(size_t, i)] += s->xn[t * ldd + XLSTM__CAST(size_t, i)];
+            float *x = s->x + t * ldd, *xn = s->xn + t * ldd;
+            int j;
+            xlstm__groupnorm(xn, s->h + t * ldd, blk->gn_w, NH, c->slstm.head_dim);
+            for (j = 0; j < D; j++) x[j] += xn[j];
+            if (t >= t0) xlstm__rmsnorm(xn, x, blk->ffn_norm_w, NULL, D, 1e-6f);
         }
-        /* SwiGLU feed-forward: x += W_down (silu(W_gate u) * W_up u), u = RMSNorm(x) */
-        t0 = b == NB - 1 ? L - out_rows : 0;
         if (t0 >= L) continue;
-        for (t = t0; t < L; t++) xlstm__rmsnorm(s->xn + t * ldd, s->x + t * ldd, blk->ffn_norm_w, NULL, D, 1e-6f);
+        /* SwiGLU feed-forward: x += W_down (silu(W_gate u) * W_up u) */
         xlstm__matmul(s, &blk->ffn_gate, s->xn + t0 * ldd, ldd, L - t0, s->th, ldf, NULL, NULL);
         xlstm__matmul(s, &blk->ffn_up, s->xn + t0 * ldd, ldd, L - t0, s->th + F, ldf, NULL, NULL);
+        XLSTM__PAR_ROWS(s, L - t0)
         for (t = 0; t < L - t0; t++) {
             float *gt = s->th + XLSTM__CAST(size_t, t) * ldf;
+            int j;
             m->kern->silu(gt, F);
-            for (i = 0; i < F; i++) gt[i] *= gt[F + i];
+            for (j = 0; j < F; j++) gt[j] *= gt[F + j];
         }
         xlstm__matmul(s, &blk->ffn_down, s->th, ldf, L - t0, s->xn + t0 * ldd, ldd, NULL, NULL);
-        for (t = t0; t < L; t++)
-            for (i = 0; i < D; i++) s->x[t * ldd + XLSTM__CAST(size_t, i)] += s->xn[t * ldd + XLSTM__CAST(size_t, i)];
+        XLSTM__PAR_ROWS(s, L - t0)
+        for (t = t0; t < L; t++) {
+            float *x = s->x + t * ldd;
+            const float *y = s->xn + t * ldd;
+            int j;
+            for (j = 0; j < D; j++) x[j] += y[j];
+        }
         if (embed)
             for (t = 0; t < L; t++)
                 memcpy(embed + (XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, NB) + XLSTM__CAST(size_t, b)) * ldd, s->x + t * ldd, ldd * sizeof(float));
