@@ -6379,6 +6379,58 @@ static void xlstm__tx_resblock(xlstm_state *s, const xlstm__mat *w, const float 
     }
 }
 
+/* The four headwise gate projections of L rows (s->xn) into s->tg: the
+   input transposed once, then the 4 NH blocks (DH x DH each) spread over the
+   threads, each one register-tiled product into the thread's share of s->th.
+   (Through xlstm__headwise, 16 small products each split their 16 tiles
+   between the threads: no faster on two threads than on one.) Small chunks,
+   or blocks whose scratch does not fit, take xlstm__headwise. */
+static void xlstm__tx_gates(xlstm_state *s, const xlstm__block *blk, int L) {
+    const xlstm_config *c = &s->model->cfg;
+    const xlstm__kern *k = s->model->kern;
+    const int D = c->embedding_dim, NH = c->slstm.num_heads, DH = c->slstm.head_dim, Lp = (L + 15) / 16 * 16;
+    const size_t ldg = 4 * XLSTM__CAST(size_t, D), blkf = XLSTM__CAST(size_t, DH) * XLSTM__CAST(size_t, DH);
+    const size_t per = blkf + XLSTM__CAST(size_t, DH) * XLSTM__CAST(size_t, Lp); /* a thread's widened block and output */
+    int idx, t, d;
+    if (L < XLSTM__SMALL_BATCH || XLSTM__CAST(size_t, s->n_threads) * per > XLSTM_PREFILL_ROWS * s->ld_th) {
+        for (idx = 0; idx < 4; idx++)
+            xlstm__headwise(s, &blk->gate_w[idx], s->xn, XLSTM__CAST(size_t, D), L, s->tg + XLSTM__CAST(size_t, idx) * XLSTM__CAST(size_t, D), ldg, NULL);
+        return;
+    }
+    for (d = 0; d < D; d++) /* X^T (D, Lp), zero-padded */
+        for (t = 0; t < Lp; t++) s->xt[XLSTM__CAST(size_t, d) * XLSTM__CAST(size_t, Lp) + XLSTM__CAST(size_t, t)] = t < L ? s->xn[XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, D) + XLSTM__CAST(size_t, d)] : 0.0f;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(s->n_threads) schedule(static)
+#endif
+    for (idx = 0; idx < 4 * NH; idx++) {
+        const int g = idx / NH, h = idx % NH;
+        const xlstm__mat *m = &blk->gate_w[g];
+        const size_t r0 = XLSTM__CAST(size_t, h) * XLSTM__CAST(size_t, DH), nblk = XLSTM__CAST(size_t, DH) / XLSTM__QBLOCK;
+        int tid = 0, r, j, tt;
+        float *buf, *out;
+        const float *W;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+#endif
+        buf = s->th + XLSTM__CAST(size_t, tid) * per;
+        out = buf + blkf;
+        if (m->dtype == XLSTM__DT_F32) {
+            W = XLSTM__CAST(const float *, XLSTM__CAST(const void *, m->w + r0 * m->row_bytes));
+        } else {
+            for (r = 0; r < DH; r++)
+                k->dequant[m->dtype](buf + XLSTM__CAST(size_t, r) * XLSTM__CAST(size_t, DH), m->w + (r0 + XLSTM__CAST(size_t, r)) * m->row_bytes,
+                                     m->scale ? m->scale + (r0 + XLSTM__CAST(size_t, r)) * nblk : NULL, DH);
+            W = buf;
+        }
+        k->gemm(DH, Lp, DH, W, XLSTM__CAST(size_t, DH), 1, s->xt + r0 * XLSTM__CAST(size_t, Lp), XLSTM__CAST(size_t, Lp), 0.0f, out,
+                XLSTM__CAST(size_t, Lp));
+        for (tt = 0; tt < L; tt++) {
+            float *y = s->tg + XLSTM__CAST(size_t, tt) * ldg + XLSTM__CAST(size_t, g) * XLSTM__CAST(size_t, D) + r0;
+            for (j = 0; j < DH; j++) y[j] = out[XLSTM__CAST(size_t, j) * XLSTM__CAST(size_t, Lp) + XLSTM__CAST(size_t, tt)];
+        }
+    }
+}
+
 /* One head of the sLSTM cell over L tokens. st holds the block's (h, c, n, m),
    D each; gates (i, f, z, o pre-activations Wx, D each) of token t at
    s->tg + t*4D; outputs h to s->h. With bf16 the carried states, Wx (already
@@ -6420,7 +6472,7 @@ static void xlstm__tx_run(xlstm_state *s, float *states, int L, int out_rows, fl
     const int D = c->embedding_dim, NB = c->num_blocks, NH = c->slstm.num_heads, F = c->tirex.ffn_dim;
     const size_t ldg = 4 * XLSTM__CAST(size_t, D), ldd = XLSTM__CAST(size_t, D), ldf = 2 * XLSTM__CAST(size_t, F);
     const int bf16 = !m->fp32_recurrence;
-    int b, t, i, g;
+    int b, t, i;
     xlstm__tx_resblock(s, m->tx_in, m->tx_in_b, s->tw, 2 * XLSTM__CAST(size_t, c->tirex.patch_size), L, s->x, ldd);
     for (b = 0; b < NB; b++) {
         const xlstm__block *blk = &m->blocks[b];
@@ -6430,7 +6482,7 @@ static void xlstm__tx_run(xlstm_state *s, float *states, int L, int out_rows, fl
         int first = 1;
         XLSTM__PAR_ROWS(s, L)
         for (t = 0; t < L; t++) xlstm__rmsnorm(s->xn + t * ldd, s->x + t * ldd, blk->norm_w, NULL, D, 1e-6f);
-        for (g = 0; g < 4; g++) xlstm__headwise(s, &blk->gate_w[g], s->xn, ldd, L, s->tg + XLSTM__CAST(size_t, g) * ldd, ldg, NULL);
+        xlstm__tx_gates(s, blk, L);
         if (bf16) {
             XLSTM__PAR_ROWS(s, L)
             for (t = 0; t < L; t++) {
