@@ -6383,8 +6383,9 @@ static void xlstm__tx_resblock(xlstm_state *s, const xlstm__mat *w, const float 
    input transposed once, then the 4 NH blocks (DH x DH each) spread over the
    threads, each one register-tiled product into the thread's share of s->th.
    (Through xlstm__headwise, 16 small products each split their 16 tiles
-   between the threads: no faster on two threads than on one.) Small chunks,
-   or blocks whose scratch does not fit, take xlstm__headwise. */
+   between the threads: no faster on two threads than on one.) A few rows are
+   dot products, all four gates in one parallel loop; blocks whose scratch
+   does not fit take xlstm__headwise. */
 static void xlstm__tx_gates(xlstm_state *s, const xlstm__block *blk, int L) {
     const xlstm_config *c = &s->model->cfg;
     const xlstm__kern *k = s->model->kern;
@@ -6392,7 +6393,23 @@ static void xlstm__tx_gates(xlstm_state *s, const xlstm__block *blk, int L) {
     const size_t ldg = 4 * XLSTM__CAST(size_t, D), blkf = XLSTM__CAST(size_t, DH) * XLSTM__CAST(size_t, DH);
     const size_t per = blkf + XLSTM__CAST(size_t, DH) * XLSTM__CAST(size_t, Lp); /* a thread's widened block and output */
     int idx, t, d;
-    if (L < XLSTM__SMALL_BATCH || XLSTM__CAST(size_t, s->n_threads) * per > XLSTM_PREFILL_ROWS * s->ld_th) {
+    if (L < XLSTM__SMALL_BATCH) { /* a stream's step: the 4 D rows' dot products over the threads at once */
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (4 * XLSTM__CAST(size_t, D) * XLSTM__CAST(size_t, DH) * XLSTM__CAST(size_t, L) > 32768)
+#endif
+        for (idx = 0; idx < 4 * D; idx++) {
+            const xlstm__mat *m = &blk->gate_w[idx / D];
+            const int o = idx % D;
+            const unsigned char *row = m->w + XLSTM__CAST(size_t, o) * m->row_bytes;
+            const float *sc = m->scale ? m->scale + XLSTM__CAST(size_t, o) * (XLSTM__CAST(size_t, DH) / XLSTM__QBLOCK) : NULL;
+            int tt;
+            for (tt = 0; tt < L; tt++)
+                s->tg[XLSTM__CAST(size_t, tt) * ldg + XLSTM__CAST(size_t, idx)] =
+                    k->dot[m->dtype](row, sc, s->xn + XLSTM__CAST(size_t, tt) * XLSTM__CAST(size_t, D) + XLSTM__CAST(size_t, o / DH * DH), DH);
+        }
+        return;
+    }
+    if (XLSTM__CAST(size_t, s->n_threads) * per > XLSTM_PREFILL_ROWS * s->ld_th) {
         for (idx = 0; idx < 4; idx++)
             xlstm__headwise(s, &blk->gate_w[idx], s->xn, XLSTM__CAST(size_t, D), L, s->tg + XLSTM__CAST(size_t, idx) * XLSTM__CAST(size_t, D), ldg, NULL);
         return;
