@@ -42,8 +42,8 @@
      A loaded xlstm_model is immutable: share one `const xlstm_model *` between
      any number of threads. Everything mutable (recurrent memories, scratch,
      logits) lives in an xlstm_state, one per sequence, owned by the caller.
-     Only load and create allocate; xlstm_step, xlstm_prefill, xlstm_step_batch
-     and xlstm_sample never do. The library keeps no global or thread-local
+     Only load and create allocate; xlstm_step, xlstm_prefill, xlstm_step_batch,
+     xlstm_sample and the forecasting calls never do. The library keeps no global or thread-local
      state, never prints and never exits. Weights stay in the bytes they were
      loaded from (an mmap, the caller's buffer with borrow_buffer, or one read
      of the file): nothing is widened to f32 except small vectors. OpenMP
