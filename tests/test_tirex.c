@@ -385,9 +385,78 @@ static void test_tirex_kernels(void) {
     }
 }
 
+/* The bundled demo model (models/tirex-demo) against the reference's own
+   forecasts of its held-out series (heldout_ref*.f32, made by NX-AI/tirex):
+   within 1e-3 of each series' scale with the float32 recurrence, 0.1 as shipped. */
+static void test_tirex_demo(void) {
+    static const char *refs[2] = {"models/tirex-demo/heldout_ref.f32", "models/tirex-demo/heldout_ref_fp32.f32"};
+    size_t len, n = 0, i, lens[16];
+    unsigned char *csv = read_all("models/tirex-demo/heldout.csv", &len);
+    float *vals, *rows[16], *out;
+    double scale[16];
+    int fp32;
+    CHECK(csv != NULL);
+    vals = (float *)malloc((len + 1) * sizeof(float));
+    { /* one series per line, comma-separated, "nan" = missing */
+        char *p = (char *)csv, *end = (char *)csv + len;
+        size_t k = 0;
+        while (p < end && n < 16) {
+            rows[n] = vals + k;
+            lens[n] = 0;
+            while (p < end && *p != '\n') {
+                char *q;
+                double v = strtod(p, &q);
+                if (q == p) v = NAN, q = p + 3; /* nan */
+                vals[k++] = (float)v, lens[n]++;
+                p = q;
+                if (p < end && *p == ',') p++;
+            }
+            p++;
+            n++;
+        }
+    }
+    for (i = 0; i < n; i++) { /* the scaler's scale over the last 512 values */
+        size_t j, cnt = 0, from = lens[i] > 512 ? lens[i] - 512 : 0;
+        double m = 0, v = 0;
+        for (j = from; j < lens[i]; j++) if (rows[i][j] == rows[i][j]) m += rows[i][j], cnt++;
+        m /= (double)cnt;
+        for (j = from; j < lens[i]; j++) if (rows[i][j] == rows[i][j]) v += (rows[i][j] - m) * (rows[i][j] - m);
+        scale[i] = sqrt(v / (double)cnt);
+    }
+    out = (float *)malloc(n * 24 * 9 * sizeof(float));
+    for (fp32 = 0; fp32 < 2; fp32++) {
+        xlstm_model_params params = xlstm_model_default_params();
+        xlstm_model *m = NULL;
+        xlstm_state *s = NULL;
+        unsigned char *ref = read_all(refs[fp32], &len);
+        double worst = 0;
+        params.fp32_recurrence = fp32;
+        CHECK(ref != NULL && len == n * 24 * 9 * 4);
+        CHECK(xlstm_model_load("models/tirex-demo", &params, &m, NULL) == XLSTM_OK);
+        CHECK(xlstm_state_create(m, &s, NULL) == XLSTM_OK);
+        CHECK(xlstm_forecast(s, (const float *const *)rows, lens, n, 24, out, NULL) == XLSTM_OK);
+        for (i = 0; i < n * 24 * 9; i++) {
+            float r;
+            double d;
+            memcpy(&r, ref + 4 * i, 4);
+            d = fabs((double)out[i] - r) / scale[i / (24 * 9)];
+            if (!(d <= worst)) worst = d;
+        }
+        printf("  demo model, %s: max err/scale %.2e\n", fp32 ? "fp32 recurrence" : "as shipped", worst);
+        CHECK(worst <= (fp32 ? 1e-3 : 0.1));
+        free(ref);
+        xlstm_state_free(s);
+        xlstm_model_free(m);
+    }
+    free(out);
+    free(vals);
+    free(csv);
+}
+
 #define TIREX_TESTS                                          \
     {"tirex_reference", test_tirex_reference},               \
     {"tirex_kernels", test_tirex_kernels},                   \
     {"tirex_batch_and_threads", test_tirex_batch_and_threads}, \
     {"tirex_stream", test_tirex_stream},                     \
-    {"tirex_embeddings", test_tirex_embeddings},
+    {"tirex_embeddings", test_tirex_embeddings},             \
+    {"tirex_demo", test_tirex_demo},
