@@ -5256,6 +5256,41 @@ static size_t xlstm__state_floats(const xlstm_config *c, int b) {
 
 XLSTMDEF void xlstm_state_free(xlstm_state *s);
 
+/* A zeroed state object for model, with the thread count it will use. */
+static xlstm_state *xlstm__state_new(const xlstm_model *model) {
+    xlstm_state *s = XLSTM__CAST(xlstm_state *, xlstm__malloc(&model->alloc, sizeof *s));
+    if (!s) return NULL;
+    memset(s, 0, sizeof *s);
+    s->model = model;
+    s->n_threads = 1;
+#ifdef _OPENMP
+    s->n_threads = omp_get_max_threads();
+    if (s->n_threads < 1) s->n_threads = 1;
+    if (s->n_threads > 256) s->n_threads = 256;
+#endif
+    return s;
+}
+
+/* Floats the matrix products' scratch needs for inputs up to cols wide:
+   X^T for XLSTM_PREFILL_ROWS vectors, x rounded to int8, x split even/odd,
+   and the threads' weight tiles (s->deq_stride set), with alignment slack. */
+static size_t xlstm__kernel_scratch_floats(const xlstm_state *s, size_t cols) {
+    return 16 + (XLSTM_PREFILL_ROWS + 31) / 32 * 32 * cols + 3 * (cols / 4 + 1) + cols + 16 +
+           XLSTM__CAST(size_t, s->n_threads) * s->deq_stride;
+}
+/* Lay that scratch out from p. */
+static void xlstm__kernel_scratch_place(xlstm_state *s, float *p, size_t cols) {
+    size_t i = XLSTM__CAST(size_t, XLSTM__ADDR(p) % 64) / sizeof(float); /* 64-byte rows for the vector loads */
+    p += i ? 16 - i : 0;
+    s->xt = p, p += (XLSTM_PREFILL_ROWS + 31) / 32 * 32 * cols;
+    s->xq.d8 = p, p += cols / 4 + 1;
+    s->xq.off8 = p, p += cols / 4 + 1;
+    s->xq.q = XLSTM__CAST(signed char *, XLSTM__CAST(void *, p)), p += cols / 4 + 1;
+    s->xeo = p, p += cols;
+    i = XLSTM__CAST(size_t, XLSTM__ADDR(p) % 64) / sizeof(float); /* 64-byte align the tiles */
+    s->deq = p + (i ? 16 - i : 0);
+}
+
 /* The TiRex stream's bookkeeping sits at the front of state->mem, so reset,
    copy, save and restore carry it: observations seen (raw uint64 bits), then
    the scaler's loc and scale fixed when the window first filled. */
@@ -5269,29 +5304,21 @@ static xlstm_status xlstm__tx_state_create(const xlstm_model *model, xlstm_state
     const size_t P = XLSTM__CAST(size_t, c->tirex.patch_size), T = XLSTM__CAST(size_t, c->tirex.train_ctx_len);
     const size_t FF = XLSTM__CAST(size_t, c->tirex.input_ff_dim), F = XLSTM__CAST(size_t, c->tirex.ffn_dim);
     const size_t QP = XLSTM__CAST(size_t, c->tirex.num_quantiles) * P;
-    size_t cols = 2 * P, res = D > QP ? D : QP, total, scratch, i;
+    size_t cols = 2 * P, res = D > QP ? D : QP, total, scratch;
     xlstm_state *s;
     float *p;
     if (FF > cols) cols = FF;
     if (D > cols) cols = D;
     if (F > cols) cols = F;
-    s = XLSTM__CAST(xlstm_state *, xlstm__malloc(&model->alloc, sizeof *s));
+    s = xlstm__state_new(model);
     if (!s) return xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory for the state");
-    memset(s, 0, sizeof *s);
-    s->model = model;
-    s->n_threads = 1;
-#ifdef _OPENMP
-    s->n_threads = omp_get_max_threads();
-    if (s->n_threads < 1) s->n_threads = 1;
-    if (s->n_threads > 256) s->n_threads = 256;
-#endif
     s->ld_th = FF > 2 * F ? FF : 2 * F;
     s->ld_wide = D;
     s->deq_stride = XLSTM__WTILE * (cols + 32);
     total = XLSTM__TX_HDR + NB * 4 * D + D + T;
     s->mem_len = total;
-    scratch = R * (2 * P + s->ld_th + res + 4 * D + 3 * D + NB * D) + 4 * D + 2 * T + QP + NB * 4 * D + D + 16 +
-              (R + 31) / 32 * 32 * cols + 3 * (cols / 4 + 1) + cols + 16 + XLSTM__CAST(size_t, s->n_threads) * s->deq_stride + 16;
+    scratch = R * (2 * P + s->ld_th + res + 4 * D + 3 * D + NB * D) + 4 * D + 2 * T + QP + NB * 4 * D + D +
+              xlstm__kernel_scratch_floats(s, cols);
     s->mem = XLSTM__CAST(float *, xlstm__malloc(&model->alloc, (total + scratch) * sizeof(float)));
     s->yptr = XLSTM__CAST(float **, xlstm__malloc(&model->alloc, R * sizeof(float *)));
     if (!s->mem || !s->yptr) {
@@ -5316,15 +5343,7 @@ static xlstm_status xlstm__tx_state_create(const xlstm_model *model, xlstm_state
     s->tq = p, p += QP;
     s->tpass = p, p += NB * 4 * D;
     s->tlast = p, p += D;
-    i = XLSTM__CAST(size_t, XLSTM__ADDR(p) % 64) / sizeof(float); /* 64-byte rows for the vector loads */
-    p += i ? 16 - i : 0;
-    s->xt = p, p += (R + 31) / 32 * 32 * cols;
-    s->xq.d8 = p, p += cols / 4 + 1;
-    s->xq.off8 = p, p += cols / 4 + 1;
-    s->xq.q = XLSTM__CAST(signed char *, XLSTM__CAST(void *, p)), p += cols / 4 + 1;
-    s->xeo = p, p += cols;
-    i = XLSTM__CAST(size_t, XLSTM__ADDR(p) % 64) / sizeof(float);
-    s->deq = p + (i ? 16 - i : 0);
+    xlstm__kernel_scratch_place(s, p, cols);
     xlstm_state_reset(s);
     *out = s;
     return XLSTM_OK;
@@ -5333,7 +5352,7 @@ static xlstm_status xlstm__tx_state_create(const xlstm_model *model, xlstm_state
 XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state **out, xlstm_error *err) {
     const xlstm_config *c;
     xlstm_state *s;
-    size_t total = 0, D, I, P, V, NH, DK, DV, R = XLSTM_PREFILL_ROWS, wide, cols, scratch, i, ld_qkv;
+    size_t total = 0, D, I, P, V, NH, DK, DV, R = XLSTM_PREFILL_ROWS, wide, cols, scratch, ld_qkv;
     float *p;
     int b;
     if (!out) return xlstm__fail(err, XLSTM_ERR_ARG, "out_state is NULL");
@@ -5366,17 +5385,9 @@ XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state *
     wide = I > D ? I : D;
     cols = ld_qkv > wide ? ld_qkv : wide;
     if (P > cols) cols = P;
-    s = XLSTM__CAST(xlstm_state *, xlstm__malloc(&model->alloc, sizeof *s));
+    s = xlstm__state_new(model);
     if (!s) return xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory for the state");
-    memset(s, 0, sizeof *s);
-    s->model = model;
     s->mem_len = total;
-    s->n_threads = 1;
-#ifdef _OPENMP
-    s->n_threads = omp_get_max_threads();
-    if (s->n_threads < 1) s->n_threads = 1;
-    if (s->n_threads > 256) s->n_threads = 256;
-#endif
     s->ld_up = 2 * (I > P ? I : P);
     s->ld_wide = wide;
     s->deq_stride = XLSTM__WTILE * (cols + 32);
@@ -5428,15 +5439,7 @@ XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state *
     s->raw = p, p += R * (4 * D > wide ? 4 * D : wide);
     s->gates = p, p += R * 2 * NH;
     s->chunk = p, p += XLSTM__CAST(size_t, s->n_threads) * s->chunk_stride;
-    i = XLSTM__CAST(size_t, XLSTM__ADDR(p) % 64) / sizeof(float); /* 64-byte rows for the vector loads */
-    p += i ? 16 - i : 0;
-    s->xt = p, p += (R + 31) / 32 * 32 * cols;
-    s->xq.d8 = p, p += cols / 4 + 1;
-    s->xq.off8 = p, p += cols / 4 + 1;
-    s->xq.q = XLSTM__CAST(signed char *, XLSTM__CAST(void *, p)), p += cols / 4 + 1;
-    s->xeo = p, p += cols;
-    i = XLSTM__CAST(size_t, XLSTM__ADDR(p) % 64) / sizeof(float); /* 64-byte align the tiles */
-    s->deq = p + (i ? 16 - i : 0);
+    xlstm__kernel_scratch_place(s, p, cols);
     xlstm_state_reset(s);
     *out = s;
     return XLSTM_OK;
