@@ -5157,7 +5157,6 @@ static void xlstm__groupnorm(float *y, const float *x, const float *w, int heads
     }
 }
 
-
 static float xlstm__act(int act, float x) {
     switch (act) {
     case XLSTM_ACT_GELU: return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
@@ -6258,14 +6257,12 @@ XLSTMDEF xlstm_status xlstm_step_batch(xlstm_state *const *states, const int32_t
    time: every projection as one matrix product over the chunk, the sLSTM
    recurrence token by token (each head on its own, so heads run in parallel). */
 
-
 static uint64_t xlstm__tx_nobs(const xlstm_state *s) {
     uint64_t n;
     memcpy(&n, s->mem, sizeof n);
     return n;
 }
 static void xlstm__tx_set_nobs(xlstm_state *s, uint64_t n) { memcpy(s->mem, &n, sizeof n); }
-
 
 /* torch.nansum of a contiguous float32 row, in its order of additions (ATen's
    cascade_sum at the AVX2 width of Debian's torch: 8-lane vectors in 4
