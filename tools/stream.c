@@ -6,6 +6,11 @@
 #define XLSTM_IMPLEMENTATION
 #include "../xlstm.h"
 
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 int main(int argc, char **argv) {
     xlstm_model *m;
     xlstm_state *s;
@@ -14,6 +19,8 @@ int main(int argc, char **argv) {
     unsigned long long seed = 1;
     float maxabs = 0;
     int32_t V;
+    unsigned char *blob;
+    size_t blob_size, n_mem;
     if (argc < 3 || (n = atol(argv[2])) <= 0) {
         fprintf(stderr, "usage: xlstm-stream MODEL N_TOKENS [--seed S]\n");
         return 2;
@@ -21,6 +28,14 @@ int main(int argc, char **argv) {
     if (argc == 5 && !strcmp(argv[3], "--seed")) seed = strtoull(argv[4], NULL, 10);
     if (xlstm_model_load(argv[1], NULL, &m, &err) || xlstm_state_create(m, &s, &err)) {
         fprintf(stderr, "xlstm-stream: %s\n", err.message);
+        return 1;
+    }
+    /* the state is read through its public serialisation: a saved blob ends
+       with the recurrent state, xlstm_state_recurrent_bytes of floats */
+    blob_size = xlstm_state_blob_size(s);
+    n_mem = xlstm_state_recurrent_bytes(s) / sizeof(float);
+    if (blob_size < n_mem * sizeof(float) || !(blob = (unsigned char *)malloc(blob_size))) {
+        fprintf(stderr, "xlstm-stream: cannot hold the state's blob\n");
         return 1;
     }
     V = xlstm_model_config(m)->vocab_size;
@@ -38,13 +53,19 @@ int main(int argc, char **argv) {
                 return 1;
             }
         if ((t + 1) % report == 0 || t + 1 == n) {
-            float mx = 0;
-            for (i = 0; i < s->mem_len; i++) {
-                if (!isfinite(s->mem[i])) {
+            const unsigned char *mem = blob + (blob_size - n_mem * sizeof(float));
+            float mx = 0, v;
+            if (xlstm_state_save(s, blob, blob_size) != XLSTM_OK) {
+                printf("token %ld: cannot save the state\n", t);
+                return 1;
+            }
+            for (i = 0; i < n_mem; i++) {
+                memcpy(&v, mem + i * sizeof v, sizeof v);
+                if (!isfinite(v)) {
                     printf("token %ld: non-finite state\n", t);
                     return 1;
                 }
-                if (fabsf(s->mem[i]) > mx) mx = fabsf(s->mem[i]);
+                if (fabsf(v) > mx) mx = fabsf(v);
             }
             if (mx > maxabs) maxabs = mx;
             printf("tokens=%ld max_abs_state=%g\n", t + 1, mx);
@@ -52,6 +73,7 @@ int main(int argc, char **argv) {
         }
     }
     printf("tokens=%ld finite=1 largest_abs_state=%g\n", n, maxabs);
+    free(blob);
     xlstm_state_free(s);
     xlstm_model_free(m);
     return 0;

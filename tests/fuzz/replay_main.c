@@ -1,5 +1,6 @@
 /* Replays saved fuzz inputs through a target without libFuzzer (any compiler):
-   make test runs every file of tests/fuzz/regressions/TARGET/ this way. */
+   cc tests/fuzz/TARGET.c tests/fuzz/replay_main.c. make test uses
+   replay_all.c instead, every target with saved inputs in one binary. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
