@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #define DEFAULT_MODEL "models/tiny-shakespeare"
 
@@ -38,7 +41,7 @@ static void usage(FILE *f) {
 }
 
 static double now_seconds(void) {
-#if defined(CLOCK_MONOTONIC)
+#if defined(CLOCK_MONOTONIC) && !defined(_WIN32) /* MinGW: clock_gettime is in winpthread; clock() is wall time there */
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
