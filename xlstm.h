@@ -9,7 +9,7 @@
      Everywhere else just #include "xlstm.h". Link with -lm (and -fopenmp for
      threads). Only the C standard headers are included (plus <omp.h> under
      _OPENMP, <immintrin.h> on x86 with GCC/Clang for one VNNI kernel, and the
-     POSIX mmap headers if you ask for XLSTM_MMAP).
+     POSIX mmap headers, or <windows.h> on Windows, if you ask for XLSTM_MMAP).
 
    QUICK START
      xlstm_model *model; xlstm_state *state; xlstm_error err;
@@ -30,8 +30,10 @@
      XLSTM_MALLOC/XLSTM_FREE replace malloc/free (define both or neither)
      XLSTM_NO_MALLOC         no heap at all: every allocation comes from an arena
      XLSTM_NO_STDIO          no stdio: load from memory only (firmware, wasm)
-     XLSTM_MMAP              POSIX: map weight files instead of reading them
+     XLSTM_MMAP              map weight files instead of reading them (POSIX, Windows)
      XLSTM_NO_SIMD           scalar kernels only (no compiler vector extensions)
+     XLSTM_NO_GNU_EXTENSIONS plain C99 even under GCC/Clang: no attributes,
+                             builtins or vector extensions (what MSVC gets)
      XLSTM_MAX_DIM           cap on any model dimension (default 1<<20)
      XLSTM_MAX_BLOCKS        cap on the number of blocks (default 1024)
      XLSTM_MAX_SHARDS        cap on safetensors shards (default 1024)
@@ -55,8 +57,9 @@
      vector version written once with GCC/Clang vector extensions, compiled for
      the baseline (SSE2 / NEON / wasm SIMD128), AVX2 and AVX-512; the best the
      CPU has is picked at load (params.kernels forces one). With AVX-512 VNNI a
-     decode step rounds the activations of 4-bit matrices to 8 bits (blocks of
-     32) for an integer dot product; every other path keeps f32 activations.
+     decode step rounds the activations of 4-bit and 8-bit matrices to 8 bits
+     (blocks of 32) for an integer dot product; every other path keeps f32
+     activations.
      A prompt is run in chunks of XLSTM_PREFILL_ROWS tokens: matrix products
      over the chunk (register-tiled, each weight tile widened to f32 once) and
      the chunkwise closed form of the mLSTM, equal to stepping token by token.
@@ -137,6 +140,10 @@
      Large) and the LM forward; TiRex forecasting; sampling; tokenizer.
 
    RECENT CHANGES
+     0.5.0  q8 decode with VNNI (int8 x int8, as 4-bit already was); TiRex
+            stream steps with q8/q4 take it for the gates too; Windows mmap
+            (CreateFileMappingW, UTF-8 paths); XLSTM_NO_GNU_EXTENSIONS (the
+            plain-C path MSVC takes); CMake package and pkg-config file.
      0.4.0  TiRex: NX-AI's sLSTM forecaster from its model.ckpt (zip +
             restricted unpickler), batched, streaming and embedding calls;
             torch.save state_dicts (pytorch_model.bin) for the LMs.
@@ -155,15 +162,22 @@
 #include <stdint.h>
 
 #define XLSTM_VERSION_MAJOR 0
-#define XLSTM_VERSION_MINOR 4
+#define XLSTM_VERSION_MINOR 5
 #define XLSTM_VERSION_PATCH 0
 #define XLSTM__STR(x) #x
 #define XLSTM__XSTR(x) XLSTM__STR(x)
 #define XLSTM_VERSION_STRING \
     XLSTM__XSTR(XLSTM_VERSION_MAJOR) "." XLSTM__XSTR(XLSTM_VERSION_MINOR) "." XLSTM__XSTR(XLSTM_VERSION_PATCH)
 
+/* GNU C (GCC, Clang, clang-cl, MinGW): attributes, builtins and vector
+   extensions. Elsewhere (MSVC), or with XLSTM_NO_GNU_EXTENSIONS, plain C99
+   and the scalar kernels. */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(XLSTM_NO_GNU_EXTENSIONS)
+#define XLSTM__GNU 1
+#endif
+
 #ifndef XLSTMDEF
-#if defined(XLSTM_STATIC) && defined(__GNUC__)
+#if defined(XLSTM_STATIC) && defined(XLSTM__GNU)
 #define XLSTMDEF static __attribute__((unused)) /* unused API is no warning */
 #elif defined(XLSTM_STATIC)
 #define XLSTMDEF static
@@ -301,9 +315,9 @@ typedef enum xlstm_kernels {
     XLSTM_KERNELS_SIMD,   /* portable vectors: SSE2 on x86-64, NEON on ARM, SIMD128 on wasm */
     XLSTM_KERNELS_AVX2,   /* x86-64 with AVX2 + FMA */
     XLSTM_KERNELS_AVX512, /* x86-64 with AVX-512 F/BW/VL */
-    XLSTM_KERNELS_AVX512_VNNI /* AVX-512 plus VNNI: a decode step multiplies 4-bit
-                                 weights by activations rounded to 8 bits (blocks of
-                                 32, one scale each), as llama.cpp's Q4_0 x Q8_0 */
+    XLSTM_KERNELS_AVX512_VNNI /* AVX-512 plus VNNI: a decode step multiplies 4-bit and
+                                 8-bit weights by activations rounded to 8 bits (blocks
+                                 of 32, one scale each), as llama.cpp's Q4_0/Q8_0 x Q8_0 */
 } xlstm_kernels;
 
 typedef struct xlstm_model_params {
@@ -552,8 +566,8 @@ XLSTMDEF size_t xlstm_utf8_stream_flush(xlstm_utf8_stream *s, char *out, size_t 
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && !defined(XLSTM_NO_SIMD)
-#include <immintrin.h> /* the one kernel vector extensions cannot express: VNNI */
+#if (defined(__x86_64__) || defined(__i386__)) && defined(XLSTM__GNU) && !defined(XLSTM_NO_SIMD)
+#include <immintrin.h> /* the kernels vector extensions cannot express: VNNI */
 #define XLSTM__HAVE_VNNI 1
 #endif
 
@@ -666,7 +680,7 @@ static size_t xlstm__vfmt(char *buf, size_t cap, const char *fmt, va_list ap) {
 }
 
 static size_t xlstm__fmt(char *buf, size_t cap, const char *fmt, ...)
-#if defined(__GNUC__)
+#if defined(XLSTM__GNU)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
@@ -680,7 +694,7 @@ static size_t xlstm__fmt(char *buf, size_t cap, const char *fmt, ...) {
 }
 
 static xlstm_status xlstm__fail(xlstm_error *err, xlstm_status s, const char *fmt, ...)
-#if defined(__GNUC__)
+#if defined(XLSTM__GNU)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
@@ -2781,7 +2795,9 @@ struct xlstm_model {
     xlstm__mat tx_in[3], tx_out[3];
     const float *tx_in_b[3], *tx_out_b[3];
     int fp32_recurrence;
-    uint16_t *tx_rec16; /* bf16 recurrence: each block's recurrent kernel as bf16, (NB, NH, DH, 4 DH) */
+    uint16_t *tx_rec16; /* bf16 recurrence: each block's recurrent kernel as bf16, (NB, NH, DH, 4 DH),
+                           64-byte aligned (the kernel's 64-byte loads must not straddle lines) */
+    void *tx_rec16_mem; /* its allocation */
 };
 
 /* One expected tensor: name, shape, and where it goes. VEC tensors become f32
@@ -3395,6 +3411,7 @@ static xlstm_status xlstm__alloc_from_params(const xlstm_model_params *params, x
 
 #if defined(XLSTM_MMAP)
 static void xlstm__unmap(void *p, size_t n);
+static int xlstm__map_file(const xlstm__alloc *a, const char *path, void **out, size_t *len);
 #endif
 
 static void xlstm__free_sources(const xlstm__alloc *a, xlstm__src *src, uint32_t n) {
@@ -3505,8 +3522,10 @@ static xlstm_status xlstm__load_impl(xlstm__src *src, uint32_t n_src, const char
         int32_t b;
         m->fp32_recurrence = params && params->fp32_recurrence;
         if (!m->fp32_recurrence) {
-            m->tx_rec16 = XLSTM__CAST(uint16_t *, xlstm__malloc(a, XLSTM__CAST(size_t, c->num_blocks) * n * sizeof(uint16_t)));
-            if (!m->tx_rec16) s = xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory");
+            m->tx_rec16_mem = xlstm__malloc(a, XLSTM__CAST(size_t, c->num_blocks) * n * sizeof(uint16_t) + 64);
+            if (!m->tx_rec16_mem) s = xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory");
+            else m->tx_rec16 = XLSTM__CAST(uint16_t *, XLSTM__CAST(void *, XLSTM__CAST(unsigned char *, m->tx_rec16_mem) +
+                                                                               (64 - XLSTM__ADDR(m->tx_rec16_mem) % 64)));
         }
         for (b = 0; b < c->num_blocks && m->tx_rec16; b++) {
             const float *rec = m->blocks[b].rec;
@@ -3584,7 +3603,7 @@ XLSTMDEF xlstm_status xlstm_model_load_from_memory(const void *safetensors, size
     return xlstm__load_impl(src, 1, config_json, config_json_size, &a, params, out_model, err);
 }
 
-#if defined(XLSTM_MMAP)
+#if defined(XLSTM_MMAP) && !defined(_WIN32)
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -3592,12 +3611,15 @@ XLSTMDEF xlstm_status xlstm_model_load_from_memory(const void *safetensors, size
 static void xlstm__unmap(void *p, size_t n) { munmap(p, n); }
 /* Map a whole file read-only; 1 on success. Pages load lazily, so resident
    memory grows only with what is read. */
-static int xlstm__map_file(const char *path, void **out, size_t *len) {
+static int xlstm__map_file(const xlstm__alloc *a, const char *path, void **out, size_t *len) {
     struct stat sb;
     void *p;
     int fd = open(path, O_RDONLY);
+    (void)a;
     if (fd < 0) return 0;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size <= 0) {
+    /* the size must fit size_t (a 32-bit process, a 64-bit off_t) */
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size <= 0 ||
+        XLSTM__CAST(unsigned long long, XLSTM__CAST(size_t, sb.st_size)) != XLSTM__CAST(unsigned long long, sb.st_size)) {
         close(fd);
         return 0;
     }
@@ -3626,8 +3648,8 @@ static xlstm_status xlstm__read_file(const xlstm__alloc *a, const char *path, un
         if (len == cap) {
             size_t ncap = cap ? cap * 2 : 1 << 16;
             unsigned char *nb;
-            if (ncap < cap) break;
-            nb = XLSTM__CAST(unsigned char *, xlstm__malloc(a, ncap + 1));
+            /* past what size_t can count (32-bit): out of memory, not a cut file */
+            nb = ncap < cap ? NULL : XLSTM__CAST(unsigned char *, xlstm__malloc(a, ncap + 1));
             if (!nb) {
                 xlstm__free(a, buf);
                 fclose(f);
@@ -3658,7 +3680,7 @@ static xlstm_status xlstm__read_file(const xlstm__alloc *a, const char *path, un
 static xlstm_status xlstm__open_source(const xlstm__alloc *a, const char *path, xlstm__src *src, xlstm_error *err) {
     memset(src, 0, sizeof *src);
 #if defined(XLSTM_MMAP)
-    if (xlstm__map_file(path, &src->map, &src->size)) {
+    if (xlstm__map_file(a, path, &src->map, &src->size)) {
         src->bytes = XLSTM__CAST(const unsigned char *, src->map);
         return XLSTM_OK;
     }
@@ -3815,7 +3837,7 @@ XLSTMDEF void xlstm_model_free(xlstm_model *m) {
     xlstm__free_sources(&a, m->src, m->n_src);
     xlstm__free(&a, m->arena);
     xlstm__free(&a, m->blocks);
-    xlstm__free(&a, m->tx_rec16);
+    xlstm__free(&a, m->tx_rec16_mem);
     xlstm__free(&a, m);
 }
 
@@ -3838,6 +3860,8 @@ typedef struct xlstm__xq {
     signed char *q;
     float *d8, *off8;
 } xlstm__xq;
+/* a stored row (n values) against x rounded to int8 */
+typedef float (*xlstm__dot_i8_fn)(const unsigned char *row, const float *scale, const xlstm__xq *x, int n);
 
 struct xlstm__kern {
     const char *name;
@@ -3856,7 +3880,13 @@ struct xlstm__kern {
                         int dk, int dv, float *h);
     /* one q4 row against x rounded to 8 bits (xlstm__quantize_x); NULL where
        the CPU has no 8-bit dot product instruction */
-    float (*dot_q4_i8)(const unsigned char *row, const float *scale, const xlstm__xq *x, int n);
+    xlstm__dot_i8_fn dot_q4_i8;
+    /* the same for a q8 row (int8 x int8, one scale per block on each side) */
+    xlstm__dot_i8_fn dot_q8_i8;
+    /* four consecutive q8 rows (row_bytes apart, nblk scales each) into y[0..3]:
+       x is read once for the four, and a short row's fixed cost is shared */
+    void (*dot4_q8_i8)(const unsigned char *row, size_t row_bytes, const float *scale, size_t nblk, const xlstm__xq *x,
+                       int n, float *y);
     /* one bf16 row against x split by xlstm__even_odd: a 64-byte load holds
        32 weights as 16 pairs, the even ones are word << 16 and the odd ones
        word & 0xFFFF0000, so no lanes are moved; NULL in the scalar set */
@@ -3893,27 +3923,44 @@ static void xlstm__quantize_x(const float *x, int n, const xlstm__xq *o) {
     int b, i;
     for (b = 0; b < n / XLSTM__QBLOCK; b++) {
         const float *xb = x + XLSTM__CAST(size_t, b) * XLSTM__QBLOCK;
-        float amax = 0.0f, d = 0.0f, id;
-        int sum = 0, finite = 1;
+        signed char *q = o->q + XLSTM__CAST(size_t, b) * XLSTM__QBLOCK;
+        uint32_t umax = 0;
+        float amax, d, id;
+        int sum = 0;
+        /* the largest |x| from the bits (for |x| their order is the value's;
+           inf and NaN lie above 0x7F800000): an integer max that vectorises */
         for (i = 0; i < XLSTM__QBLOCK; i++) {
-            const float a = fabsf(xb[i]);
-            if (a - a != 0.0f) { /* inf or NaN: the dot becomes NaN, as the float kernels' would */
-                finite = 0;
-                d = a - a;
-            } else if (a > amax) {
-                amax = a;
-            }
+            uint32_t u;
+            memcpy(&u, xb + i, 4);
+            u &= 0x7FFFFFFFu;
+            umax = u > umax ? u : umax;
         }
-        if (finite) d = amax / 127.0f;
-        /* |f| <= 127 (+ an ulp or two) keeps the conversion below defined;
-           127 / amax overflows below amax ~ 4e-37, where x / amax * 127 is
-           used instead; to nearest, halves away from 0 */
-        id = amax >= 1e-30f ? 127.0f / amax : 0.0f;
-        for (i = 0; i < XLSTM__QBLOCK; i++) {
-            const float f = !finite || amax == 0.0f ? 0.0f : id > 0.0f ? xb[i] * id : xb[i] / amax * 127.0f;
-            const int v = XLSTM__CAST(int, f + (f >= 0.0f ? 0.5f : -0.5f));
-            o->q[b * XLSTM__QBLOCK + i] = XLSTM__CAST(signed char, v);
-            sum += v;
+        memcpy(&amax, &umax, 4);
+        if (umax >= 0x7F800000u) { /* inf or NaN: the dot becomes NaN, as the float kernels' would */
+            d = amax - amax;
+            for (i = 0; i < XLSTM__QBLOCK; i++) q[i] = 0;
+        } else {
+            d = amax / 127.0f;
+            /* |f| <= 127 (+ an ulp or two) keeps the conversion below defined;
+               127 / amax overflows below amax ~ 4e-37, where x / amax * 127 is
+               used instead; to nearest, halves away from 0 */
+            id = amax >= 1e-30f ? 127.0f / amax : 0.0f;
+            if (amax == 0.0f)
+                for (i = 0; i < XLSTM__QBLOCK; i++) q[i] = 0;
+            else if (id > 0.0f)
+                for (i = 0; i < XLSTM__QBLOCK; i++) {
+                    const float f = xb[i] * id;
+                    const int v = XLSTM__CAST(int, f + (f >= 0.0f ? 0.5f : -0.5f));
+                    q[i] = XLSTM__CAST(signed char, v);
+                    sum += v;
+                }
+            else
+                for (i = 0; i < XLSTM__QBLOCK; i++) {
+                    const float f = xb[i] / amax * 127.0f;
+                    const int v = XLSTM__CAST(int, f + (f >= 0.0f ? 0.5f : -0.5f));
+                    q[i] = XLSTM__CAST(signed char, v);
+                    sum += v;
+                }
         }
         for (i = 0; i < 8; i++) {
             o->d8[b * 8 + i] = d;
@@ -3932,6 +3979,18 @@ static float xlstm__dot_q4_i8_scalar(const unsigned char *row, const float *scal
         int sum = 0;
         for (i = 0; i < XLSTM__QBLOCK / 2; i++) sum += (q[i] & 15) * xb[i] + (q[i] >> 4) * xb[i + 16];
         acc += XLSTM__CAST(double, scale[b]) * (XLSTM__CAST(double, x->d8[8 * b]) * sum + 8.0 * x->off8[8 * b]);
+    }
+    return XLSTM__CAST(float, acc);
+}
+/* The oracle of every dot_q8_i8: sum_b w_scale_b x_scale_b (integer block sum). */
+static float xlstm__dot_q8_i8_scalar(const unsigned char *row, const float *scale, const xlstm__xq *x, int n) {
+    const signed char *q = XLSTM__CAST(const signed char *, XLSTM__CAST(const void *, row));
+    double acc = 0.0;
+    int b, i;
+    for (b = 0; b < n / XLSTM__QBLOCK; b++) {
+        int sum = 0;
+        for (i = 0; i < XLSTM__QBLOCK; i++) sum += q[b * XLSTM__QBLOCK + i] * x->q[b * XLSTM__QBLOCK + i];
+        acc += XLSTM__CAST(double, scale[b]) * XLSTM__CAST(double, x->d8[8 * b]) * sum;
     }
     return XLSTM__CAST(float, acc);
 }
@@ -4088,17 +4147,20 @@ static void xlstm__vecmat_bf16_scalar(const float *x, const uint16_t *A, int K, 
    m updated in place (paper eqs. 8-17, the reference's pointwise code):
    logfm = m + logsigmoid(min(f, 15)), m' = first ? i : max(i, logfm),
    i' = min(exp(i - m'), 1), f' = min(exp(logfm - m'), 1), c' = f'c + i' tanh z,
-   n' = f'n + i', h' = sigmoid(o) c' / n'. bf16: the new states are rounded to
-   bfloat16, as the reference carries them. max and min pass NaN on as
-   torch's do. */
+   n' = f'n + i', h' = sigmoid(o) c' / n'. bf16: Wx and Ry are rounded to
+   bfloat16 before the sum and the new states after it, as the reference's
+   CPU cell computes and carries them. max and min pass NaN on as torch's do. */
+static float xlstm__slstm_pre(float wx, float ry, int bf16) {
+    return bf16 ? xlstm__round_bf16(wx) + xlstm__round_bf16(ry) : wx + ry;
+}
 static void xlstm__slstm_point_scalar(const float *wx, size_t ldw, const float *ry, size_t ldr, const float *b, float *h, float *c,
                                       float *nn, float *m, int first, int bf16, int n) {
     int j;
     for (j = 0; j < n; j++) {
-        const float ir = (wx[j] + ry[j]) + b[j];
-        const float fr = (wx[ldw + j] + ry[ldr + j]) + b[ldw + j];
-        const float zr = (wx[2 * ldw + j] + ry[2 * ldr + j]) + b[2 * ldw + j];
-        const float orw = (wx[3 * ldw + j] + ry[3 * ldr + j]) + b[3 * ldw + j];
+        const float ir = xlstm__slstm_pre(wx[j], ry[j], bf16) + b[j];
+        const float fr = xlstm__slstm_pre(wx[ldw + j], ry[ldr + j], bf16) + b[ldw + j];
+        const float zr = xlstm__slstm_pre(wx[2 * ldw + j], ry[2 * ldr + j], bf16) + b[2 * ldw + j];
+        const float orw = xlstm__slstm_pre(wx[3 * ldw + j], ry[3 * ldr + j], bf16) + b[3 * ldw + j];
         const float logfm = m[j] + xlstm__logsigmoid(xlstm__nan_min(fr, 15.0f));
         const float mn = first ? ir : xlstm__nan_max(ir, logfm);
         const float ig = xlstm__nan_min(expf(ir - mn), 1.0f), fg = xlstm__nan_min(expf(logfm - mn), 1.0f);
@@ -4125,6 +4187,8 @@ static const xlstm__kern xlstm__kern_scalar = {
     xlstm__mlstm_head_scalar,
     NULL,
     NULL,
+    NULL,
+    NULL,
     xlstm__silu_scalar,
     xlstm__transpose16_scalar,
     xlstm__dots_scalar,
@@ -4134,7 +4198,7 @@ static const xlstm__kern xlstm__kern_scalar = {
 };
 
 /* -- vectors ------------------------------------------------------------------ */
-#if (defined(__GNUC__) || defined(__clang__)) && !defined(XLSTM_NO_SIMD)
+#if defined(XLSTM__GNU) && !defined(XLSTM_NO_SIMD)
 #define XLSTM__HAVE_VEC 1
 #if defined(__GNUC__) && !defined(__clang__)
 /* let a*b+c become one fused multiply-add where the target has FMA (GCC keeps
@@ -4838,6 +4902,7 @@ XLSTM__VI void xlstm__slstm_point_v(const float *wx, size_t ldw, const float *ry
             xlstm__vld(&t0, wx + k * ldw + j);
             xlstm__vld(&t1, ry + k * ldr + j);
             xlstm__vld(&e, b + k * ldw + j);
+            if (bf16) xlstm__vround_bf16(&t0), xlstm__vround_bf16(&t1);
             g[k] = (t0 + t1) + e;
         }
         /* logsigmoid(x) = min(x, 0) - log1p(e^-|x|); log1p(u) = log(1 + u)
@@ -4991,6 +5056,8 @@ XLSTM__VI void xlstm__vecmat_bf16_v(const float *x, const uint16_t *A, int K, in
         xlstm__gemm_##SUF,                                                                                         \
         xlstm__mlstm_head_##SUF,                                                                                   \
         NULL,                                                                                                      \
+        NULL,                                                                                                      \
+        NULL,                                                                                                      \
         xlstm__dot_bf16_eo_##SUF,                                                                                  \
         xlstm__silu_##SUF,                                                                                         \
         xlstm__transpose16_##SUF,                                                                                  \
@@ -5059,6 +5126,67 @@ XLSTM__VNNI_TARGET static float xlstm__dot_q4_i8_vnni(const unsigned char *row, 
     }
     return s;
 }
+/* q8 x int8 with VNNI, two blocks (64 weights) per load: vpdpbusd wants one
+   unsigned operand, so it gets |w| and x takes w's sign (x is within +-127,
+   so negating it cannot overflow); then each lane times x's scale and the
+   block's weight scale, as the q4 kernel. */
+XLSTM__VNNI_TARGET static float xlstm__dot_q8_i8_vnni(const unsigned char *row, const float *scale, const xlstm__xq *x,
+                                                     int n) {
+    const __m512i zero = _mm512_setzero_si512();
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    const int nb = n / XLSTM__QBLOCK;
+    int b;
+    float s;
+    for (b = 0; b + 2 <= nb; b += 2) {
+        const unsigned char *q = row + (size_t)b * XLSTM__QBLOCK;
+        const __m512i w = _mm512_loadu_si512(XLSTM__CAST(const void *, q));
+        const __m512i xq = _mm512_loadu_si512(XLSTM__CAST(const void *, x->q + (size_t)b * XLSTM__QBLOCK));
+        const __m512i sx = _mm512_mask_sub_epi8(xq, _mm512_movepi8_mask(w), zero, xq);
+        const __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(zero, _mm512_abs_epi8(w), sx)),
+                                       _mm512_loadu_ps(x->d8 + (size_t)b * 8));
+        const __m512 sw = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(scale[b]), _mm512_set1_ps(scale[b + 1]));
+        __builtin_prefetch(q + XLSTM__PREFETCH);
+        if (b & 2) acc1 = _mm512_fmadd_ps(v, sw, acc1);
+        else acc0 = _mm512_fmadd_ps(v, sw, acc0);
+    }
+    s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    if (b < nb) {
+        xlstm__xq tail;
+        tail.q = x->q + (size_t)b * XLSTM__QBLOCK, tail.d8 = x->d8 + (size_t)b * 8, tail.off8 = x->off8 + (size_t)b * 8;
+        s += xlstm__dot_q8_i8_scalar(row + (size_t)b * XLSTM__QBLOCK, scale + b, &tail, XLSTM__QBLOCK);
+    }
+    return s;
+}
+XLSTM__VNNI_TARGET static void xlstm__dot4_q8_i8_vnni(const unsigned char *row, size_t row_bytes, const float *scale,
+                                                      size_t nblk, const xlstm__xq *x, int n, float *y) {
+    const __m512i zero = _mm512_setzero_si512();
+    __m512 acc[4];
+    const int nb = n / XLSTM__QBLOCK;
+    int b, i;
+    for (i = 0; i < 4; i++) acc[i] = _mm512_setzero_ps();
+    for (b = 0; b + 2 <= nb; b += 2) {
+        const __m512i xq = _mm512_loadu_si512(XLSTM__CAST(const void *, x->q + (size_t)b * XLSTM__QBLOCK));
+        const __m512 dx = _mm512_loadu_ps(x->d8 + (size_t)b * 8);
+        for (i = 0; i < 4; i++) {
+            const unsigned char *q = row + (size_t)i * row_bytes + (size_t)b * XLSTM__QBLOCK;
+            const float *sc = scale + (size_t)i * nblk + b;
+            const __m512i w = _mm512_loadu_si512(XLSTM__CAST(const void *, q));
+            const __m512i sx = _mm512_mask_sub_epi8(xq, _mm512_movepi8_mask(w), zero, xq);
+            const __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(zero, _mm512_abs_epi8(w), sx)), dx);
+            __builtin_prefetch(q + XLSTM__PREFETCH);
+            acc[i] = _mm512_fmadd_ps(v, _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(sc[0]), _mm512_set1_ps(sc[1])), acc[i]);
+        }
+    }
+    for (i = 0; i < 4; i++) {
+        y[i] = _mm512_reduce_add_ps(acc[i]);
+        if (b < nb) {
+            xlstm__xq tail;
+            tail.q = x->q + (size_t)b * XLSTM__QBLOCK, tail.d8 = x->d8 + (size_t)b * 8, tail.off8 = x->off8 + (size_t)b * 8;
+            y[i] += xlstm__dot_q8_i8_scalar(row + (size_t)i * row_bytes + (size_t)b * XLSTM__QBLOCK, scale + (size_t)i * nblk + b, &tail,
+                                            XLSTM__QBLOCK);
+        }
+    }
+}
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
@@ -5069,6 +5197,8 @@ static const xlstm__kern xlstm__kern_avx512vnni = {
     xlstm__gemm_avx512,
     xlstm__mlstm_head_avx512,
     xlstm__dot_q4_i8_vnni,
+    xlstm__dot_q8_i8_vnni,
+    xlstm__dot4_q8_i8_vnni,
     xlstm__dot_bf16_eo_avx512,
     xlstm__silu_avx512,
     xlstm__transpose16_avx512,
@@ -5531,7 +5661,12 @@ XLSTMDEF xlstm_status xlstm_state_restore(xlstm_state *s, const void *src, size_
 #endif
 
 /* ---- matrix products ------------------------------------------------------------ */
-#if defined(__GNUC__) || defined(__clang__)
+/* The integer dot product for rows of dtype against int8-rounded x, or NULL. */
+static xlstm__dot_i8_fn xlstm__dot_i8(const xlstm__kern *k, int dtype) {
+    return dtype == XLSTM__DT_Q4 ? k->dot_q4_i8 : dtype == XLSTM__DT_Q8 ? k->dot_q8_i8 : NULL;
+}
+
+#if defined(XLSTM__GNU)
 #define XLSTM__PREFETCH_L2(p) __builtin_prefetch((p), 0, 2)
 #else
 #define XLSTM__PREFETCH_L2(p) ((void)(p))
@@ -5554,10 +5689,11 @@ static void xlstm__matmul(xlstm_state *s, const xlstm__mat *m, const float *X, s
     }
     if (nx == 1) {
         float *y = yp[0];
-        /* q4 with an 8-bit dot product: round x to int8 once for all rows
-           (with few rows the rounding would cost more than it saves); bf16:
-           split x into even and odd elements once */
-        const int i8 = m->dtype == XLSTM__DT_Q4 && k->dot_q4_i8 && rows >= 64;
+        /* q4 and q8 with an 8-bit dot product: round x to int8 once for all
+           rows (with few rows the rounding would cost more than it saves);
+           bf16: split x into even and odd elements once */
+        xlstm__dot_i8_fn dot_i8 = xlstm__dot_i8(k, m->dtype);
+        const int i8 = dot_i8 && rows >= 64;
         const int eo = m->dtype == XLSTM__DT_BF16 && k->dot_bf16_eo && rows >= 64;
         if (i8) xlstm__quantize_x(X, cols, &s->xq);
         if (eo) xlstm__even_odd(s->xeo, X, cols);
@@ -5567,7 +5703,7 @@ static void xlstm__matmul(xlstm_state *s, const xlstm__mat *m, const float *X, s
         for (r = 0; r < rows; r++) {
             const unsigned char *row = m->w + XLSTM__CAST(size_t, r) * m->row_bytes;
             const float *sc = m->scale ? m->scale + XLSTM__CAST(size_t, r) * nblk : NULL;
-            y[r] = i8 ? k->dot_q4_i8(row, sc, &s->xq, cols) : eo ? k->dot_bf16_eo(row, s->xeo, cols) : k->dot[m->dtype](row, sc, X, cols);
+            y[r] = i8 ? dot_i8(row, sc, &s->xq, cols) : eo ? k->dot_bf16_eo(row, s->xeo, cols) : k->dot[m->dtype](row, sc, X, cols);
         }
     } else if (nx < XLSTM__SMALL_BATCH || rows < 4 * XLSTM__WTILE) {
         /* a few vectors (a small batch), or a few weight rows (gates), where
@@ -5676,6 +5812,7 @@ static void xlstm__headwise(xlstm_state *s, const xlstm__mat *m, const float *X,
     const xlstm__kern *k = s->model->kern;
     int j, r, bs = m->cols, i8;
     size_t nblk = XLSTM__CAST(size_t, bs) / XLSTM__QBLOCK;
+    xlstm__dot_i8_fn dot_i8 = xlstm__dot_i8(k, m->dtype);
     if (bs < 16 && (m->dtype == XLSTM__DT_F32 ||
                     (!m->scale && XLSTM__CAST(size_t, m->rows) * XLSTM__CAST(size_t, bs) <= XLSTM__CAST(size_t, s->n_threads) * s->deq_stride))) {
         /* tiny blocks: a call per output would dominate; 16-bit weights are
@@ -5720,7 +5857,7 @@ static void xlstm__headwise(xlstm_state *s, const xlstm__mat *m, const float *X,
     for (j = 0; j < nx; j++) {
         const float *x = X + XLSTM__CAST(size_t, j) * ldx;
         float *y = Y + XLSTM__CAST(size_t, j) * ldy;
-        i8 = m->dtype == XLSTM__DT_Q4 && k->dot_q4_i8; /* as in xlstm__matmul; the input is rows wide */
+        i8 = dot_i8 != NULL; /* as in xlstm__matmul; the input is rows wide */
         if (i8) xlstm__quantize_x(x, m->rows, &s->xq);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, m->rows) * XLSTM__CAST(size_t, bs) > 65536)
@@ -5733,7 +5870,7 @@ static void xlstm__headwise(xlstm_state *s, const xlstm__mat *m, const float *X,
             if (i8) {
                 xlstm__xq xs;
                 xs.q = s->xq.q + x0, xs.d8 = s->xq.d8 + x0 / 4, xs.off8 = s->xq.off8 + x0 / 4;
-                acc = k->dot_q4_i8(row, sc, &xs, bs);
+                acc = dot_i8(row, sc, &xs, bs);
             } else {
                 acc = k->dot[m->dtype](row, sc, x + x0, bs);
             }
@@ -6394,18 +6531,41 @@ static void xlstm__tx_gates(xlstm_state *s, const xlstm__block *blk, int L) {
     const size_t per = blkf + XLSTM__CAST(size_t, DH) * XLSTM__CAST(size_t, Lp); /* a thread's widened block and output */
     int idx, t, d;
     if (L < XLSTM__SMALL_BATCH) { /* a stream's step: the 4 D rows' dot products over the threads at once */
+        /* one row against q8/q4 gates: x rounded to int8 once, as in xlstm__matmul */
+        int i8 = 0;
+        for (idx = 0; idx < 4 && L == 1; idx++) i8 |= xlstm__dot_i8(k, blk->gate_w[idx].dtype) != NULL;
+        if (i8) xlstm__quantize_x(s->xn, D, &s->xq);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(s->n_threads) schedule(static) if (4 * XLSTM__CAST(size_t, D) * XLSTM__CAST(size_t, DH) * XLSTM__CAST(size_t, L) > 32768)
 #endif
-        for (idx = 0; idx < 4 * D; idx++) {
-            const xlstm__mat *m = &blk->gate_w[idx / D];
-            const int o = idx % D;
-            const unsigned char *row = m->w + XLSTM__CAST(size_t, o) * m->row_bytes;
-            const float *sc = m->scale ? m->scale + XLSTM__CAST(size_t, o) * (XLSTM__CAST(size_t, DH) / XLSTM__QBLOCK) : NULL;
-            int tt;
-            for (tt = 0; tt < L; tt++)
-                s->tg[XLSTM__CAST(size_t, tt) * ldg + XLSTM__CAST(size_t, idx)] =
-                    k->dot[m->dtype](row, sc, s->xn + XLSTM__CAST(size_t, tt) * XLSTM__CAST(size_t, D) + XLSTM__CAST(size_t, o / DH * DH), DH);
+        for (idx = 0; idx < 4 * D; idx += 4) { /* four outputs at a time: with q8, four rows of one gate and head */
+            const size_t nblk = XLSTM__CAST(size_t, DH) / XLSTM__QBLOCK;
+            int j, tt;
+            if (i8 && D % 4 == 0 && blk->gate_w[idx / D].dtype == XLSTM__DT_Q8 && k->dot4_q8_i8) {
+                const xlstm__mat *m = &blk->gate_w[idx / D];
+                const size_t o = XLSTM__CAST(size_t, idx % D), x0 = o / XLSTM__CAST(size_t, DH) * XLSTM__CAST(size_t, DH);
+                xlstm__xq xs;
+                xs.q = s->xq.q + x0, xs.d8 = s->xq.d8 + x0 / 4, xs.off8 = s->xq.off8 + x0 / 4;
+                k->dot4_q8_i8(m->w + o * m->row_bytes, m->row_bytes, m->scale + o * nblk, nblk, &xs, DH, s->tg + idx);
+                continue;
+            }
+            for (j = idx; j < idx + 4 && j < 4 * D; j++) {
+                const xlstm__mat *m = &blk->gate_w[j / D];
+                const int o = j % D;
+                const size_t x0 = XLSTM__CAST(size_t, o / DH) * XLSTM__CAST(size_t, DH);
+                const unsigned char *row = m->w + XLSTM__CAST(size_t, o) * m->row_bytes;
+                const float *sc = m->scale ? m->scale + XLSTM__CAST(size_t, o) * nblk : NULL;
+                const xlstm__dot_i8_fn dot_i8 = i8 ? xlstm__dot_i8(k, m->dtype) : NULL;
+                if (dot_i8) {
+                    xlstm__xq xs;
+                    xs.q = s->xq.q + x0, xs.d8 = s->xq.d8 + x0 / 4, xs.off8 = s->xq.off8 + x0 / 4;
+                    s->tg[j] = dot_i8(row, sc, &xs, DH);
+                    continue;
+                }
+                for (tt = 0; tt < L; tt++)
+                    s->tg[XLSTM__CAST(size_t, tt) * ldg + XLSTM__CAST(size_t, j)] =
+                        k->dot[m->dtype](row, sc, s->xn + XLSTM__CAST(size_t, tt) * XLSTM__CAST(size_t, D) + x0, DH);
+            }
         }
         return;
     }
@@ -6414,8 +6574,14 @@ static void xlstm__tx_gates(xlstm_state *s, const xlstm__block *blk, int L) {
             xlstm__headwise(s, &blk->gate_w[idx], s->xn, XLSTM__CAST(size_t, D), L, s->tg + XLSTM__CAST(size_t, idx) * XLSTM__CAST(size_t, D), ldg, NULL);
         return;
     }
-    for (d = 0; d < D; d++) /* X^T (D, Lp), zero-padded */
-        for (t = 0; t < Lp; t++) s->xt[XLSTM__CAST(size_t, d) * XLSTM__CAST(size_t, Lp) + XLSTM__CAST(size_t, t)] = t < L ? s->xn[XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, D) + XLSTM__CAST(size_t, d)] : 0.0f;
+    /* X^T (D, Lp), zero-padded: 16 x 16 blocks through the kernel */
+    if (L < Lp) memset(s->xn + XLSTM__CAST(size_t, L) * XLSTM__CAST(size_t, D), 0, XLSTM__CAST(size_t, Lp - L) * XLSTM__CAST(size_t, D) * sizeof(float));
+    for (d = 0; d + 16 <= D; d += 16)
+        for (t = 0; t < Lp; t += 16)
+            k->transpose16(s->xt + XLSTM__CAST(size_t, d) * XLSTM__CAST(size_t, Lp) + XLSTM__CAST(size_t, t), XLSTM__CAST(size_t, Lp),
+                           s->xn + XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, D) + XLSTM__CAST(size_t, d), XLSTM__CAST(size_t, D));
+    for (; d < D; d++)
+        for (t = 0; t < Lp; t++) s->xt[XLSTM__CAST(size_t, d) * XLSTM__CAST(size_t, Lp) + XLSTM__CAST(size_t, t)] = s->xn[XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, D) + XLSTM__CAST(size_t, d)];
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(s->n_threads) schedule(static)
 #endif
@@ -6441,17 +6607,22 @@ static void xlstm__tx_gates(xlstm_state *s, const xlstm__block *blk, int L) {
         }
         k->gemm(DH, Lp, DH, W, XLSTM__CAST(size_t, DH), 1, s->xt + r0 * XLSTM__CAST(size_t, Lp), XLSTM__CAST(size_t, Lp), 0.0f, out,
                 XLSTM__CAST(size_t, Lp));
-        for (tt = 0; tt < L; tt++) {
-            float *y = s->tg + XLSTM__CAST(size_t, tt) * ldg + XLSTM__CAST(size_t, g) * XLSTM__CAST(size_t, D) + r0;
-            for (j = 0; j < DH; j++) y[j] = out[XLSTM__CAST(size_t, j) * XLSTM__CAST(size_t, Lp) + XLSTM__CAST(size_t, tt)];
-        }
+        /* out^T into the gates' rows (Lp <= XLSTM_PREFILL_ROWS of them: the padding rows are scratch) */
+        for (j = 0; j + 16 <= DH; j += 16)
+            for (tt = 0; tt < Lp; tt += 16)
+                k->transpose16(s->tg + XLSTM__CAST(size_t, tt) * ldg + XLSTM__CAST(size_t, g) * XLSTM__CAST(size_t, D) + r0 + XLSTM__CAST(size_t, j), ldg,
+                               out + XLSTM__CAST(size_t, j) * XLSTM__CAST(size_t, Lp) + XLSTM__CAST(size_t, tt), XLSTM__CAST(size_t, Lp));
+        for (; j < DH; j++)
+            for (tt = 0; tt < L; tt++)
+                s->tg[XLSTM__CAST(size_t, tt) * ldg + XLSTM__CAST(size_t, g) * XLSTM__CAST(size_t, D) + r0 + XLSTM__CAST(size_t, j)] =
+                    out[XLSTM__CAST(size_t, j) * XLSTM__CAST(size_t, Lp) + XLSTM__CAST(size_t, tt)];
     }
 }
 
 /* One head of the sLSTM cell over L tokens. st holds the block's (h, c, n, m),
    D each; gates (i, f, z, o pre-activations Wx, D each) of token t at
-   s->tg + t*4D; outputs h to s->h. With bf16 the carried states, Wx (already
-   rounded by the caller) and the recurrent product are bfloat16, as in the
+   s->tg + t*4D; outputs h to s->h. With bf16 the carried states, Wx and the
+   recurrent product are bfloat16 (slstm_point rounds them), as in the
    reference's CPU cell; everything else is f32. */
 static void xlstm__tx_cell_head(xlstm_state *s, const xlstm__block *blk, float *st, int head, int L, int first, int bf16) {
     const xlstm_config *c = &s->model->cfg;
@@ -6463,15 +6634,13 @@ static void xlstm__tx_cell_head(xlstm_state *s, const xlstm__block *blk, float *
     const size_t rec0 = XLSTM__CAST(size_t, head) * XLSTM__CAST(size_t, G) * XLSTM__CAST(size_t, DH);
     const float *rec = blk->rec + rec0;
     const uint16_t *rec16 = bf16 ? s->model->tx_rec16 + XLSTM__CAST(size_t, blk - s->model->blocks) * 4 * XLSTM__CAST(size_t, D) * XLSTM__CAST(size_t, DH) + rec0 : NULL;
-    int t, o;
+    int t;
     for (t = 0; t < L; t++) {
         const float *wx = s->tg + XLSTM__CAST(size_t, t) * 4 * XLSTM__CAST(size_t, D) + h0;
         float *out = s->h + XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, D) + h0;
         /* Ry = h_prev R for this head, the four gates side by side (4 DH) */
         if (bf16) k->vecmat_bf16(hp, rec16, DH, G, ry);
         else k->vecmat(hp, rec, DH, G, ry);
-        if (bf16)
-            for (o = 0; o < G; o++) ry[o] = xlstm__round_bf16(ry[o]);
         k->slstm_point(wx, XLSTM__CAST(size_t, D), ry, XLSTM__CAST(size_t, DH), blk->gate_b + h0, out, cp, np, mp, first && t == 0, bf16, DH);
         memcpy(hp, out, XLSTM__CAST(size_t, DH) * sizeof(float));
     }
@@ -6487,7 +6656,7 @@ static void xlstm__tx_run(xlstm_state *s, float *states, int L, int out_rows, fl
     const xlstm_model *m = s->model;
     const xlstm_config *c = &m->cfg;
     const int D = c->embedding_dim, NB = c->num_blocks, NH = c->slstm.num_heads, F = c->tirex.ffn_dim;
-    const size_t ldg = 4 * XLSTM__CAST(size_t, D), ldd = XLSTM__CAST(size_t, D), ldf = 2 * XLSTM__CAST(size_t, F);
+    const size_t ldd = XLSTM__CAST(size_t, D), ldf = 2 * XLSTM__CAST(size_t, F);
     const int bf16 = !m->fp32_recurrence;
     int b, t, i;
     xlstm__tx_resblock(s, m->tx_in, m->tx_in_b, s->tw, 2 * XLSTM__CAST(size_t, c->tirex.patch_size), L, s->x, ldd);
@@ -6500,14 +6669,6 @@ static void xlstm__tx_run(xlstm_state *s, float *states, int L, int out_rows, fl
         XLSTM__PAR_ROWS(s, L)
         for (t = 0; t < L; t++) xlstm__rmsnorm(s->xn + t * ldd, s->x + t * ldd, blk->norm_w, NULL, D, 1e-6f);
         xlstm__tx_gates(s, blk, L);
-        if (bf16) {
-            XLSTM__PAR_ROWS(s, L)
-            for (t = 0; t < L; t++) {
-                float *row = s->tg + t * ldg;
-                int j;
-                for (j = 0; j < 4 * D; j++) row[j] = xlstm__round_bf16(row[j]);
-            }
-        }
         /* the reference starts a pass from zero states and takes the first
            stabiliser from i alone while every n is 0 */
         for (i = 0; i < D && first; i++) first = st[2 * D + i] == 0.0f;
@@ -8938,6 +9099,46 @@ XLSTMDEF size_t xlstm_utf8_stream_flush(xlstm_utf8_stream *s, char *out, size_t 
     out[2] = XLSTM__CAST(char, 0xBD);
     return 3;
 }
+
+#if defined(XLSTM_MMAP) && defined(_WIN32)
+/* Windows mapping, last: <windows.h> defines macros (small, min, max, ...)
+   that would otherwise reach the code above. */
+#include <windows.h>
+static void xlstm__unmap(void *p, size_t n) {
+    (void)n;
+    UnmapViewOfFile(p);
+}
+/* Map a whole file read-only; 1 on success. The path is UTF-8. */
+static int xlstm__map_file(const xlstm__alloc *a, const char *path, void **out, size_t *len) {
+    HANDLE f, map;
+    LARGE_INTEGER size;
+    void *p = NULL;
+    wchar_t *wpath;
+    const int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, NULL, 0);
+    if (n <= 0) return 0;
+    wpath = XLSTM__CAST(wchar_t *, xlstm__malloc(a, XLSTM__CAST(size_t, n) * sizeof(wchar_t)));
+    if (!wpath) return 0;
+    f = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, wpath, n) == n
+            ? CreateFileW(wpath, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL)
+            : INVALID_HANDLE_VALUE;
+    xlstm__free(a, wpath);
+    if (f == INVALID_HANDLE_VALUE) return 0; /* directories too: they need FILE_FLAG_BACKUP_SEMANTICS */
+    /* 64-bit size; it must fit size_t (a 32-bit process) */
+    if (GetFileSizeEx(f, &size) && size.QuadPart > 0 &&
+        XLSTM__CAST(unsigned long long, XLSTM__CAST(size_t, size.QuadPart)) == XLSTM__CAST(unsigned long long, size.QuadPart)) {
+        map = CreateFileMappingW(f, NULL, PAGE_READONLY, 0, 0, NULL);
+        if (map) {
+            p = MapViewOfFile(map, FILE_MAP_READ, 0, 0, 0);
+            CloseHandle(map); /* the view keeps the mapping alive */
+        }
+    }
+    CloseHandle(f);
+    if (!p) return 0;
+    *out = p;
+    *len = XLSTM__CAST(size_t, size.QuadPart);
+    return 1;
+}
+#endif
 
 #endif /* XLSTM_IMPLEMENTATION_DONE */
 #endif /* XLSTM_IMPLEMENTATION */
