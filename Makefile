@@ -31,7 +31,7 @@ BINS := build/xlstm-bench build/xlstm-quantize build/xlstm-logits build/xlstm-pe
 TEST_SRCS := tests/test_main.c tests/test_tokenizer.c tests/test_tirex.c tests/test_ckpt.c
 
 .PHONY: all test test-unit test-omp test-threads test-cli check-compile check-embedded check-fuzz-regressions \
-        consumer-test clean install sanitize valgrind fuzz run bench bench-tirex cortex-m4 cross-test wasm-test
+        consumer-test tsan clean install sanitize valgrind fuzz run bench bench-tirex cortex-m4 cross-test wasm-test
 
 all: $(LIB) $(LIB_OMP) $(BINS)
 
@@ -195,6 +195,12 @@ sanitize: | build
 	$(CC) $(WARN) $(SANFLAGS) -o build/embedded_asan tests/embedded_main.c tests/embedded_lib.c $(LDLIBS)
 	./build/embedded_asan
 
+# ThreadSanitizer (clang): threads sharing one model, LMs and TiRex (libgomp is
+# not instrumented, so this covers the pthread path, not OpenMP's).
+tsan: | build
+	clang $(WARN) -O1 -g -fsanitize=thread -pthread -o build/test_threads_tsan tests/test_threads.c $(LDLIBS)
+	./build/test_threads_tsan
+
 # valgrind memcheck over the test suite and one generate run: 0 errors, 0 leaks.
 VALGRIND := valgrind --error-exitcode=9 --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect -q
 valgrind: build/test_xlstm build/generate
@@ -206,6 +212,7 @@ valgrind: build/test_xlstm build/generate
 # 7B shape (needs ~15 GB of memory for bf16).
 BENCH_THREADS ?= 2
 bench: build/xlstm-bench
+	@./build/xlstm-bench --cpu
 	@for d in f32 bf16 q8 q4; do for t in 1 $(BENCH_THREADS); do \
 	  ./build/xlstm-bench --random 125M --dtype $$d -t $$t --tokens 32 --prefill 512 | tail -1; done; done
 	@for b in 4 16; do ./build/xlstm-bench --random 125M --dtype bf16 -t $(BENCH_THREADS) --batch $$b --tokens 8 --prefill 0 | tail -1; done
@@ -216,6 +223,7 @@ bench: build/xlstm-bench
 # parameters, random weights) in f32 and int8, 1 and 32 series of 2048
 # values, horizons 32 and 256, 1 and BENCH_THREADS threads.
 bench-tirex: build/xlstm-bench
+	@./build/xlstm-bench --cpu
 	@for d in f32 q8; do for b in 1 32; do for h in 32 256; do for t in 1 $(BENCH_THREADS); do \
 	  ./build/xlstm-bench --random tirex --dtype $$d --batch $$b --horizon $$h -t $$t | tail -1; done; done; done; done
 

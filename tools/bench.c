@@ -475,12 +475,30 @@ out:
     return rc;
 }
 
+/* The CPU's name for the tables: /proc/cpuinfo's model name, "unknown" elsewhere. */
+static void cpu_model(char *out, size_t n) {
+    char line[512];
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    snprintf(out, n, "unknown");
+    if (!f) return;
+    while (fgets(line, sizeof line, f)) {
+        const char *v = strchr(line, ':');
+        if (strncmp(line, "model name", 10) || !v) continue;
+        for (v++; *v == ' ' || *v == '\t'; v++) {}
+        snprintf(out, n, "%s", v);
+        out[strcspn(out, "\n")] = 0;
+        break;
+    }
+    fclose(f);
+}
+
 static int usage(void) {
     fprintf(stderr, "usage: xlstm-bench (MODEL | --random tiny|125M|350M|760M|1.3B|xlstm-7b|xlstm-large-tiny|tirex)\n"
                     "                   [--dtype f32|bf16|f16|q8|q4] [-t THREADS]\n"
                     "                   [--batch B] [--tokens N] [--prefill N] [--horizon H (TiRex)]\n"
                     "                   [--kernels auto|scalar|simd|avx2|avx512|avx512vnni]\n"
-                    "                   [--save PATH: write the random model to a file and exit] [--no-hugepages]\n");
+                    "                   [--save PATH: write the random model to a file and exit] [--no-hugepages]\n"
+                    "       xlstm-bench --cpu: print the CPU's name and exit\n");
     return 2;
 }
 
@@ -501,7 +519,12 @@ int main(int argc, char **argv) {
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--random") && v) random_name = v, i++;
-        else if (!strcmp(a, "--save") && v) save_path = v, i++;
+        else if (!strcmp(a, "--cpu")) {
+            char name[256];
+            cpu_model(name, sizeof name);
+            printf("cpu: %s\n", name);
+            return 0;
+        } else if (!strcmp(a, "--save") && v) save_path = v, i++;
         else if (!strcmp(a, "--no-hugepages")) use_hugepages = 0;
         else if (!strcmp(a, "--dtype") && v) {
             for (dtype = 0; dtype < 5 && strcmp(v, dtype_names[dtype]); dtype++) {}
