@@ -5672,6 +5672,33 @@ static xlstm__dot_i8_fn xlstm__dot_i8(const xlstm__kern *k, int dtype) {
 #define XLSTM__PREFETCH_L2(p) ((void)(p))
 #endif
 
+/* y0 = m0 x, and y1 = m1 x when m1 is given (the same type and shape: a
+   SwiGLU's two matrices), in one parallel loop. q4 and q8 with an 8-bit dot
+   product: x rounded to int8 once for all rows (with few rows the rounding
+   would cost more than it saves); bf16: x split into even and odd elements
+   once. */
+static void xlstm__matvec(xlstm_state *s, const xlstm__mat *m0, const xlstm__mat *m1, const float *X, float *y0, float *y1) {
+    const xlstm__kern *k = s->model->kern;
+    const int rows = m0->rows, cols = m0->cols, all = m1 ? 2 * rows : rows;
+    const size_t nblk = XLSTM__CAST(size_t, cols) / XLSTM__QBLOCK;
+    const xlstm__dot_i8_fn dot_i8 = xlstm__dot_i8(k, m0->dtype);
+    const int i8 = dot_i8 && rows >= 64;
+    const int eo = m0->dtype == XLSTM__DT_BF16 && k->dot_bf16_eo && rows >= 64;
+    int r;
+    if (i8) xlstm__quantize_x(X, cols, &s->xq);
+    if (eo) xlstm__even_odd(s->xeo, X, cols);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, all) * XLSTM__CAST(size_t, cols) > 32768)
+#endif
+    for (r = 0; r < all; r++) {
+        const xlstm__mat *m = r < rows ? m0 : m1;
+        const int ri = r < rows ? r : r - rows;
+        const unsigned char *row = m->w + XLSTM__CAST(size_t, ri) * m->row_bytes;
+        const float *sc = m->scale ? m->scale + XLSTM__CAST(size_t, ri) * nblk : NULL;
+        (r < rows ? y0 : y1)[ri] = i8 ? dot_i8(row, sc, &s->xq, cols) : eo ? k->dot_bf16_eo(row, s->xeo, cols) : k->dot[m->dtype](row, sc, X, cols);
+    }
+}
+
 /* Y[j] = W x_j (+ bias) for the nx row vectors of X (stride ldx). Output rows
    go to Y + j*ldy, or to Yrows[j] when Yrows is given. Fewer than
    XLSTM__SMALL_BATCH vectors (or a matrix of few rows): each weight row
@@ -5688,23 +5715,7 @@ static void xlstm__matmul(xlstm_state *s, const xlstm__mat *m, const float *X, s
         yp = s->yptr;
     }
     if (nx == 1) {
-        float *y = yp[0];
-        /* q4 and q8 with an 8-bit dot product: round x to int8 once for all
-           rows (with few rows the rounding would cost more than it saves);
-           bf16: split x into even and odd elements once */
-        xlstm__dot_i8_fn dot_i8 = xlstm__dot_i8(k, m->dtype);
-        const int i8 = dot_i8 && rows >= 64;
-        const int eo = m->dtype == XLSTM__DT_BF16 && k->dot_bf16_eo && rows >= 64;
-        if (i8) xlstm__quantize_x(X, cols, &s->xq);
-        if (eo) xlstm__even_odd(s->xeo, X, cols);
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, rows) * XLSTM__CAST(size_t, cols) > 32768)
-#endif
-        for (r = 0; r < rows; r++) {
-            const unsigned char *row = m->w + XLSTM__CAST(size_t, r) * m->row_bytes;
-            const float *sc = m->scale ? m->scale + XLSTM__CAST(size_t, r) * nblk : NULL;
-            y[r] = i8 ? dot_i8(row, sc, &s->xq, cols) : eo ? k->dot_bf16_eo(row, s->xeo, cols) : k->dot[m->dtype](row, sc, X, cols);
-        }
+        xlstm__matvec(s, m, NULL, X, yp[0], NULL);
     } else if (nx < XLSTM__SMALL_BATCH || rows < 4 * XLSTM__WTILE) {
         /* a few vectors (a small batch), or a few weight rows (gates), where
            transposing X would cost more than the product: each weight row,
@@ -6516,6 +6527,48 @@ static void xlstm__tx_resblock(xlstm_state *s, const xlstm__mat *w, const float 
     }
 }
 
+/* Gate outputs j0 <= j < j1 (j = gate * D + row) of L rows by dot products
+   (few rows: a stream's step); with i8, of one row against s->xq (x rounded
+   to int8 by xlstm__tx_gates_i8), q8 rows four at a time. */
+static void xlstm__tx_gate_rows(xlstm_state *s, const xlstm__block *blk, int L, int i8, int j0, int j1) {
+    const xlstm_config *c = &s->model->cfg;
+    const xlstm__kern *k = s->model->kern;
+    const int D = c->embedding_dim, DH = c->slstm.head_dim;
+    const size_t ldg = 4 * XLSTM__CAST(size_t, D), nblk = XLSTM__CAST(size_t, DH) / XLSTM__QBLOCK;
+    int j = j0, tt;
+    while (j < j1) {
+        const xlstm__mat *m = &blk->gate_w[j / D];
+        const int o = j % D;
+        const size_t x0 = XLSTM__CAST(size_t, o / DH) * XLSTM__CAST(size_t, DH);
+        const unsigned char *row = m->w + XLSTM__CAST(size_t, o) * m->row_bytes;
+        const float *sc = m->scale ? m->scale + XLSTM__CAST(size_t, o) * nblk : NULL;
+        const xlstm__dot_i8_fn dot_i8 = i8 ? xlstm__dot_i8(k, m->dtype) : NULL;
+        xlstm__xq xs;
+        if (dot_i8) xs.q = s->xq.q + x0, xs.d8 = s->xq.d8 + x0 / 4, xs.off8 = s->xq.off8 + x0 / 4;
+        /* four q8 rows of one gate and one head (q8 rows are multiples of 32 wide) */
+        if (dot_i8 && m->dtype == XLSTM__DT_Q8 && k->dot4_q8_i8 && j + 4 <= j1 && o % 4 == 0 && o + 4 <= D) {
+            k->dot4_q8_i8(row, m->row_bytes, sc, nblk, &xs, DH, s->tg + j);
+            j += 4;
+            continue;
+        }
+        if (dot_i8) s->tg[j] = dot_i8(row, sc, &xs, DH);
+        else
+            for (tt = 0; tt < L; tt++)
+                s->tg[XLSTM__CAST(size_t, tt) * ldg + XLSTM__CAST(size_t, j)] =
+                    k->dot[m->dtype](row, sc, s->xn + XLSTM__CAST(size_t, tt) * XLSTM__CAST(size_t, D) + x0, DH);
+        j++;
+    }
+}
+
+/* One row against q8/q4 gates: x (s->xn) rounded to int8 once into s->xq, as
+   in xlstm__matmul; returns whether it did. */
+static int xlstm__tx_gates_i8(xlstm_state *s, const xlstm__block *blk, int L) {
+    int g, i8 = 0;
+    for (g = 0; g < 4 && L == 1; g++) i8 |= xlstm__dot_i8(s->model->kern, blk->gate_w[g].dtype) != NULL;
+    if (i8) xlstm__quantize_x(s->xn, s->model->cfg.embedding_dim, &s->xq);
+    return i8;
+}
+
 /* The four headwise gate projections of L rows (s->xn) into s->tg: the
    input transposed once, then the 4 NH blocks (DH x DH each) spread over the
    threads, each one register-tiled product into the thread's share of s->th.
@@ -6531,42 +6584,11 @@ static void xlstm__tx_gates(xlstm_state *s, const xlstm__block *blk, int L) {
     const size_t per = blkf + XLSTM__CAST(size_t, DH) * XLSTM__CAST(size_t, Lp); /* a thread's widened block and output */
     int idx, t, d;
     if (L < XLSTM__SMALL_BATCH) { /* a stream's step: the 4 D rows' dot products over the threads at once */
-        /* one row against q8/q4 gates: x rounded to int8 once, as in xlstm__matmul */
-        int i8 = 0;
-        for (idx = 0; idx < 4 && L == 1; idx++) i8 |= xlstm__dot_i8(k, blk->gate_w[idx].dtype) != NULL;
-        if (i8) xlstm__quantize_x(s->xn, D, &s->xq);
+        const int i8 = xlstm__tx_gates_i8(s, blk, L);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(s->n_threads) schedule(static) if (4 * XLSTM__CAST(size_t, D) * XLSTM__CAST(size_t, DH) * XLSTM__CAST(size_t, L) > 32768)
 #endif
-        for (idx = 0; idx < 4 * D; idx += 4) { /* four outputs at a time: with q8, four rows of one gate and head */
-            const size_t nblk = XLSTM__CAST(size_t, DH) / XLSTM__QBLOCK;
-            int j, tt;
-            if (i8 && D % 4 == 0 && blk->gate_w[idx / D].dtype == XLSTM__DT_Q8 && k->dot4_q8_i8) {
-                const xlstm__mat *m = &blk->gate_w[idx / D];
-                const size_t o = XLSTM__CAST(size_t, idx % D), x0 = o / XLSTM__CAST(size_t, DH) * XLSTM__CAST(size_t, DH);
-                xlstm__xq xs;
-                xs.q = s->xq.q + x0, xs.d8 = s->xq.d8 + x0 / 4, xs.off8 = s->xq.off8 + x0 / 4;
-                k->dot4_q8_i8(m->w + o * m->row_bytes, m->row_bytes, m->scale + o * nblk, nblk, &xs, DH, s->tg + idx);
-                continue;
-            }
-            for (j = idx; j < idx + 4 && j < 4 * D; j++) {
-                const xlstm__mat *m = &blk->gate_w[j / D];
-                const int o = j % D;
-                const size_t x0 = XLSTM__CAST(size_t, o / DH) * XLSTM__CAST(size_t, DH);
-                const unsigned char *row = m->w + XLSTM__CAST(size_t, o) * m->row_bytes;
-                const float *sc = m->scale ? m->scale + XLSTM__CAST(size_t, o) * nblk : NULL;
-                const xlstm__dot_i8_fn dot_i8 = i8 ? xlstm__dot_i8(k, m->dtype) : NULL;
-                if (dot_i8) {
-                    xlstm__xq xs;
-                    xs.q = s->xq.q + x0, xs.d8 = s->xq.d8 + x0 / 4, xs.off8 = s->xq.off8 + x0 / 4;
-                    s->tg[j] = dot_i8(row, sc, &xs, DH);
-                    continue;
-                }
-                for (tt = 0; tt < L; tt++)
-                    s->tg[XLSTM__CAST(size_t, tt) * ldg + XLSTM__CAST(size_t, j)] =
-                        k->dot[m->dtype](row, sc, s->xn + XLSTM__CAST(size_t, tt) * XLSTM__CAST(size_t, D) + x0, DH);
-            }
-        }
+        for (idx = 0; idx < 4 * D; idx += 4) xlstm__tx_gate_rows(s, blk, L, i8, idx, idx + 4 < 4 * D ? idx + 4 : 4 * D);
         return;
     }
     if (XLSTM__CAST(size_t, s->n_threads) * per > XLSTM_PREFILL_ROWS * s->ld_th) {
@@ -6668,14 +6690,26 @@ static void xlstm__tx_run(xlstm_state *s, float *states, int L, int out_rows, fl
         int first = 1;
         XLSTM__PAR_ROWS(s, L)
         for (t = 0; t < L; t++) xlstm__rmsnorm(s->xn + t * ldd, s->x + t * ldd, blk->norm_w, NULL, D, 1e-6f);
-        xlstm__tx_gates(s, blk, L);
         /* the reference starts a pass from zero states and takes the first
            stabiliser from i alone while every n is 0 */
         for (i = 0; i < D && first; i++) first = st[2 * D + i] == 0.0f;
+        if (L == 1) { /* a stream's step: each head's gate rows, then its cell, in one parallel loop */
+            const int i8 = xlstm__tx_gates_i8(s, blk, L), DH = c->slstm.head_dim;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (NH > 1 && 4 * ldd * XLSTM__CAST(size_t, DH) > 65536)
+#endif
+            for (i = 0; i < NH; i++) {
+                int g;
+                for (g = 0; g < 4; g++) xlstm__tx_gate_rows(s, blk, 1, i8, g * D + i * DH, g * D + (i + 1) * DH);
+                xlstm__tx_cell_head(s, blk, st, i, 1, first, bf16);
+            }
+        } else {
+            xlstm__tx_gates(s, blk, L);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(s->n_threads) schedule(static) if (NH > 1 && XLSTM__CAST(size_t, L) * 4 * ldd * XLSTM__CAST(size_t, c->slstm.head_dim) > 65536)
 #endif
-        for (i = 0; i < NH; i++) xlstm__tx_cell_head(s, blk, st, i, L, first, bf16);
+            for (i = 0; i < NH; i++) xlstm__tx_cell_head(s, blk, st, i, L, first, bf16);
+        }
         /* x += GN(h), then u = RMSNorm(x) for the feed-forward */
         XLSTM__PAR_ROWS(s, L)
         for (t = 0; t < L; t++) {
@@ -6687,8 +6721,13 @@ static void xlstm__tx_run(xlstm_state *s, float *states, int L, int out_rows, fl
         }
         if (t0 >= L) continue;
         /* SwiGLU feed-forward: x += W_down (silu(W_gate u) * W_up u) */
-        xlstm__matmul(s, &blk->ffn_gate, s->xn + t0 * ldd, ldd, L - t0, s->th, ldf, NULL, NULL);
-        xlstm__matmul(s, &blk->ffn_up, s->xn + t0 * ldd, ldd, L - t0, s->th + F, ldf, NULL, NULL);
+        if (L - t0 == 1 && blk->ffn_gate.dtype == blk->ffn_up.dtype && blk->ffn_gate.rows == blk->ffn_up.rows &&
+            blk->ffn_gate.cols == blk->ffn_up.cols) { /* one row (a stream's step): both in one loop */
+            xlstm__matvec(s, &blk->ffn_gate, &blk->ffn_up, s->xn + t0 * ldd, s->th, s->th + F);
+        } else {
+            xlstm__matmul(s, &blk->ffn_gate, s->xn + t0 * ldd, ldd, L - t0, s->th, ldf, NULL, NULL);
+            xlstm__matmul(s, &blk->ffn_up, s->xn + t0 * ldd, ldd, L - t0, s->th + F, ldf, NULL, NULL);
+        }
         XLSTM__PAR_ROWS(s, L - t0)
         for (t = 0; t < L - t0; t++) {
             float *gt = s->th + XLSTM__CAST(size_t, t) * ldf;

@@ -178,6 +178,58 @@ static void test_tirex_batch_and_threads(void) {
 /* The stream equals the windowed forecast of everything observed while that
    fits one window; past it, each patch is a step, forecasts stay finite, and
    copy / save / restore carry the stream. */
+/* q8 weights (tests/data/tirex/a_q8.safetensors, xlstm-quantize of model a):
+   past the window a stream steps one token per patch through the one-row
+   kernels, which with VNNI meet activations rounded to int8 (the gates four
+   rows at a time). The same stream at every kernel level against the scalar
+   one: f32 rounding apart without VNNI, int8 rounding apart with it. */
+static void test_tirex_stream_q8(void) {
+    tirex_expected e;
+    float ref[64 * 16], fs[64 * 16], *vals = NULL;
+    int k;
+    CHECK(tirex_load_expected(DATA "tirex/a_d64_h2_b2_p32", &e));
+    for (k = XLSTM_KERNELS_SCALAR; k <= XLSTM_KERNELS_AVX512_VNNI; k++) {
+        xlstm_model_params p = xlstm_model_default_params();
+        xlstm_model *m = NULL;
+        xlstm_state *s = NULL;
+        double worst = 0, scale = 0;
+        size_t n, i;
+        int H, Q, T, skip = 0;
+        if (!kernels_available((xlstm_kernels)k) || (k > XLSTM_KERNELS_SCALAR && !level_wanted(k))) continue;
+        p.kernels = (xlstm_kernels)k;
+        CHECK_EQ_INT(xlstm_model_load(DATA "tirex/a_q8.safetensors", &p, &m, NULL), XLSTM_OK);
+        if (!m) continue;
+        H = xlstm_model_config(m)->tirex.patch_size, Q = xlstm_model_config(m)->tirex.num_quantiles;
+        T = xlstm_model_config(m)->tirex.train_ctx_len;
+        CHECK(H * Q <= 64 * 16);
+        n = (size_t)T + 5 * (size_t)H;
+        if (!vals) { /* a context row, then a sine */
+            vals = (float *)malloc(n * sizeof(float));
+            while (skip < e.L && e.context[skip] != e.context[skip]) skip++;
+            for (i = 0; i < n; i++) vals[i] = (int)i < e.L - skip ? e.context[skip + i] : (float)sin((double)i * 0.3) * 5;
+        }
+        CHECK(xlstm_state_create(m, &s, NULL) == XLSTM_OK);
+        for (i = 0; i < n; i += (size_t)H) /* a patch per call: past the window each is a one-token step */
+            CHECK(xlstm_stream_observe(s, vals + i, n - i < (size_t)H ? n - i : (size_t)H) == XLSTM_OK);
+        CHECK(xlstm_stream_forecast(s, H, k == XLSTM_KERNELS_SCALAR ? ref : fs, NULL) == XLSTM_OK);
+        if (k > XLSTM_KERNELS_SCALAR) {
+            for (i = 0; i < (size_t)(H * Q); i++) {
+                const double d = fabs((double)fs[i] - ref[i]);
+                if (d > worst || d != d) worst = d;
+                if (fabs(ref[i]) > scale) scale = fabs(ref[i]);
+            }
+            printf("  %-10s q8 stream past the window vs scalar: max diff %.2e of %.2e%s\n", kernel_names[k], worst, scale,
+                   m->kern->dot_q8_i8 ? " (int8 activations)" : "");
+            if (m->kern->dot_q8_i8) CHECK(worst <= 0.02 * scale && worst > 1e-5 * scale); /* the int8 path ran */
+            else CHECK(worst <= 1e-4 * scale);
+        }
+        xlstm_state_free(s);
+        xlstm_model_free(m);
+    }
+    free(vals);
+    tirex_free_expected(&e);
+}
+
 static void test_tirex_stream(void) {
     xlstm_model *m = load_or_null(DATA "tirex/a_d64_h2_b2_p32");
     const xlstm_config *c;
@@ -458,5 +510,6 @@ static void test_tirex_demo(void) {
     {"tirex_kernels", test_tirex_kernels},                   \
     {"tirex_batch_and_threads", test_tirex_batch_and_threads}, \
     {"tirex_stream", test_tirex_stream},                     \
+    {"tirex_stream_q8", test_tirex_stream_q8},               \
     {"tirex_embeddings", test_tirex_embeddings},             \
     {"tirex_demo", test_tirex_demo},
