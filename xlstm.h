@@ -5128,26 +5128,27 @@ XLSTM__VNNI_TARGET static float xlstm__dot_q4_i8_vnni(const unsigned char *row, 
 }
 /* q8 x int8 with VNNI, two blocks (64 weights) per load: vpdpbusd wants one
    unsigned operand, so it gets |w| and x takes w's sign (x is within +-127,
-   so negating it cannot overflow); then each lane times x's scale and the
-   block's weight scale, as the q4 kernel. */
+   so negating it cannot overflow); then each lane times x's scale (dx) and
+   the block's weight scale (sc[0], sc[1]), as the q4 kernel. */
+XLSTM__VNNI_TARGET static __m512 xlstm__q8_i8_pair(const unsigned char *q, __m512i xq, __m512 dx, const float *sc) {
+    const __m512i w = _mm512_loadu_si512(XLSTM__CAST(const void *, q));
+    const __m512i sx = _mm512_mask_sub_epi8(xq, _mm512_movepi8_mask(w), _mm512_setzero_si512(), xq);
+    const __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_abs_epi8(w), sx)), dx);
+    return _mm512_mul_ps(v, _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(sc[0]), _mm512_set1_ps(sc[1])));
+}
 XLSTM__VNNI_TARGET static float xlstm__dot_q8_i8_vnni(const unsigned char *row, const float *scale, const xlstm__xq *x,
                                                      int n) {
-    const __m512i zero = _mm512_setzero_si512();
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     const int nb = n / XLSTM__QBLOCK;
     int b;
     float s;
     for (b = 0; b + 2 <= nb; b += 2) {
         const unsigned char *q = row + (size_t)b * XLSTM__QBLOCK;
-        const __m512i w = _mm512_loadu_si512(XLSTM__CAST(const void *, q));
-        const __m512i xq = _mm512_loadu_si512(XLSTM__CAST(const void *, x->q + (size_t)b * XLSTM__QBLOCK));
-        const __m512i sx = _mm512_mask_sub_epi8(xq, _mm512_movepi8_mask(w), zero, xq);
-        const __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(zero, _mm512_abs_epi8(w), sx)),
-                                       _mm512_loadu_ps(x->d8 + (size_t)b * 8));
-        const __m512 sw = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(scale[b]), _mm512_set1_ps(scale[b + 1]));
+        const __m512 v = xlstm__q8_i8_pair(q, _mm512_loadu_si512(XLSTM__CAST(const void *, x->q + (size_t)b * XLSTM__QBLOCK)),
+                                           _mm512_loadu_ps(x->d8 + (size_t)b * 8), scale + b);
         __builtin_prefetch(q + XLSTM__PREFETCH);
-        if (b & 2) acc1 = _mm512_fmadd_ps(v, sw, acc1);
-        else acc0 = _mm512_fmadd_ps(v, sw, acc0);
+        if (b & 2) acc1 = _mm512_add_ps(acc1, v);
+        else acc0 = _mm512_add_ps(acc0, v);
     }
     s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
     if (b < nb) {
@@ -5159,7 +5160,6 @@ XLSTM__VNNI_TARGET static float xlstm__dot_q8_i8_vnni(const unsigned char *row, 
 }
 XLSTM__VNNI_TARGET static void xlstm__dot4_q8_i8_vnni(const unsigned char *row, size_t row_bytes, const float *scale,
                                                       size_t nblk, const xlstm__xq *x, int n, float *y) {
-    const __m512i zero = _mm512_setzero_si512();
     __m512 acc[4];
     const int nb = n / XLSTM__QBLOCK;
     int b, i;
@@ -5169,12 +5169,8 @@ XLSTM__VNNI_TARGET static void xlstm__dot4_q8_i8_vnni(const unsigned char *row, 
         const __m512 dx = _mm512_loadu_ps(x->d8 + (size_t)b * 8);
         for (i = 0; i < 4; i++) {
             const unsigned char *q = row + (size_t)i * row_bytes + (size_t)b * XLSTM__QBLOCK;
-            const float *sc = scale + (size_t)i * nblk + b;
-            const __m512i w = _mm512_loadu_si512(XLSTM__CAST(const void *, q));
-            const __m512i sx = _mm512_mask_sub_epi8(xq, _mm512_movepi8_mask(w), zero, xq);
-            const __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(zero, _mm512_abs_epi8(w), sx)), dx);
             __builtin_prefetch(q + XLSTM__PREFETCH);
-            acc[i] = _mm512_fmadd_ps(v, _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(sc[0]), _mm512_set1_ps(sc[1])), acc[i]);
+            acc[i] = _mm512_add_ps(acc[i], xlstm__q8_i8_pair(q, xq, dx, scale + (size_t)i * nblk + b));
         }
     }
     for (i = 0; i < 4; i++) {
