@@ -9137,8 +9137,25 @@ XLSTMDEF size_t xlstm_utf8_stream_flush(xlstm_utf8_stream *s, char *out, size_t 
 
 #if defined(XLSTM_MMAP) && defined(_WIN32)
 /* Windows mapping, last: <windows.h> defines macros (small, min, max, ...)
-   that would otherwise reach the code above. */
+   that would otherwise reach the code above; lean and without min/max, so
+   that less of it reaches the user's code after this include either. */
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#define XLSTM__UNDEF_LEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#define XLSTM__UNDEF_NOMINMAX
+#endif
 #include <windows.h>
+#ifdef XLSTM__UNDEF_LEAN
+#undef WIN32_LEAN_AND_MEAN
+#undef XLSTM__UNDEF_LEAN
+#endif
+#ifdef XLSTM__UNDEF_NOMINMAX
+#undef NOMINMAX
+#undef XLSTM__UNDEF_NOMINMAX
+#endif
 static void xlstm__unmap(void *p, size_t n) {
     (void)n;
     UnmapViewOfFile(p);

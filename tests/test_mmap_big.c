@@ -7,6 +7,9 @@
 #define XLSTM_MMAP
 #define XLSTM_IMPLEMENTATION
 #include "../xlstm.h"
+#if defined(_WIN32) && (defined(min) || defined(max))
+#error "<windows.h> min/max macros reached the code after the implementation"
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>
