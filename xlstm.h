@@ -6556,11 +6556,11 @@ static void xlstm__tx_gate_rows(xlstm_state *s, const xlstm__block *blk, int L, 
     }
 }
 
-/* One row against q8/q4 gates: x (s->xn) rounded to int8 once into s->xq, as
-   in xlstm__matmul; returns whether it did. */
-static int xlstm__tx_gates_i8(xlstm_state *s, const xlstm__block *blk, int L) {
+/* A stream's step (one row) against q8/q4 gates: x (s->xn) rounded to int8
+   once into s->xq, as in xlstm__matmul; returns whether it did. */
+static int xlstm__tx_gates_i8(xlstm_state *s, const xlstm__block *blk) {
     int g, i8 = 0;
-    for (g = 0; g < 4 && L == 1; g++) i8 |= xlstm__dot_i8(s->model->kern, blk->gate_w[g].dtype) != NULL;
+    for (g = 0; g < 4; g++) i8 |= xlstm__dot_i8(s->model->kern, blk->gate_w[g].dtype) != NULL;
     if (i8) xlstm__quantize_x(s->xn, s->model->cfg.embedding_dim, &s->xq);
     return i8;
 }
@@ -6571,7 +6571,8 @@ static int xlstm__tx_gates_i8(xlstm_state *s, const xlstm__block *blk, int L) {
    (Through xlstm__headwise, 16 small products each split their 16 tiles
    between the threads: no faster on two threads than on one.) A few rows are
    dot products, all four gates in one parallel loop; blocks whose scratch
-   does not fit take xlstm__headwise. */
+   does not fit take xlstm__headwise. (A single row, a stream's step, is
+   xlstm__tx_run's: each head's gate rows beside its cell.) */
 static void xlstm__tx_gates(xlstm_state *s, const xlstm__block *blk, int L) {
     const xlstm_config *c = &s->model->cfg;
     const xlstm__kern *k = s->model->kern;
@@ -6579,12 +6580,11 @@ static void xlstm__tx_gates(xlstm_state *s, const xlstm__block *blk, int L) {
     const size_t ldg = 4 * XLSTM__CAST(size_t, D), blkf = XLSTM__CAST(size_t, DH) * XLSTM__CAST(size_t, DH);
     const size_t per = blkf + XLSTM__CAST(size_t, DH) * XLSTM__CAST(size_t, Lp); /* a thread's widened block and output */
     int idx, t, d;
-    if (L < XLSTM__SMALL_BATCH) { /* a stream's step: the 4 D rows' dot products over the threads at once */
-        const int i8 = xlstm__tx_gates_i8(s, blk, L);
+    if (L < XLSTM__SMALL_BATCH) { /* a few rows: the 4 D rows' dot products over the threads at once */
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(s->n_threads) schedule(static) if (4 * XLSTM__CAST(size_t, D) * XLSTM__CAST(size_t, DH) * XLSTM__CAST(size_t, L) > 32768)
 #endif
-        for (idx = 0; idx < 4 * D; idx += 4) xlstm__tx_gate_rows(s, blk, L, i8, idx, idx + 4 < 4 * D ? idx + 4 : 4 * D);
+        for (idx = 0; idx < 4 * D; idx += 4) xlstm__tx_gate_rows(s, blk, L, 0, idx, idx + 4 < 4 * D ? idx + 4 : 4 * D);
         return;
     }
     if (XLSTM__CAST(size_t, s->n_threads) * per > XLSTM_PREFILL_ROWS * s->ld_th) {
@@ -6690,7 +6690,7 @@ static void xlstm__tx_run(xlstm_state *s, float *states, int L, int out_rows, fl
            stabiliser from i alone while every n is 0 */
         for (i = 0; i < D && first; i++) first = st[2 * D + i] == 0.0f;
         if (L == 1) { /* a stream's step: each head's gate rows, then its cell, in one parallel loop */
-            const int i8 = xlstm__tx_gates_i8(s, blk, L), DH = c->slstm.head_dim;
+            const int i8 = xlstm__tx_gates_i8(s, blk), DH = c->slstm.head_dim;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(s->n_threads) schedule(static) if (NH > 1 && 4 * ldd * XLSTM__CAST(size_t, DH) > 65536)
 #endif
