@@ -3905,6 +3905,11 @@ struct xlstm__kern {
     /* TiRex's sLSTM pointwise step (xlstm__slstm_point_scalar says what) */
     void (*slstm_point)(const float *wx, size_t ldw, const float *ry, size_t ldr, const float *b, float *h, float *c, float *nn,
                         float *m, int first, int bf16, int n);
+    /* xlstm__rmsnorm and xlstm__groupnorm (statistics in double, as theirs) */
+    void (*rmsnorm)(float *y, const float *x, const float *w, const float *b, int n, float eps);
+    void (*groupnorm)(float *y, const float *x, const float *w, int heads, int dh);
+    /* x = x > 0 ? x : 0 in place, without branches (NaN becomes 0) */
+    void (*relu)(float *x, int n);
 };
 
 /* x for dot_bf16_eo: each 32 elements as the 16 even then the 16 odd ones;
@@ -4179,6 +4184,13 @@ static void xlstm__vecmat_scalar(const float *x, const float *A, int K, int n, f
         for (o = 0; o < n; o++) y[o] += x[k] * A[(size_t)k * n + o];
 }
 
+static void xlstm__rmsnorm(float *y, const float *x, const float *w, const float *b, int n, float eps);
+static void xlstm__groupnorm(float *y, const float *x, const float *w, int heads, int dh);
+static void xlstm__relu_scalar(float *x, int n) {
+    int i;
+    for (i = 0; i < n; i++) x[i] = x[i] > 0 ? x[i] : 0.0f;
+}
+
 static const xlstm__kern xlstm__kern_scalar = {
     "scalar",
     {xlstm__dot_f32_scalar, xlstm__dot_bf16_scalar, xlstm__dot_f16_scalar, xlstm__dot_q8_scalar, xlstm__dot_q4_scalar},
@@ -4195,6 +4207,9 @@ static const xlstm__kern xlstm__kern_scalar = {
     xlstm__vecmat_scalar,
     xlstm__vecmat_bf16_scalar,
     xlstm__slstm_point_scalar,
+    xlstm__rmsnorm,
+    xlstm__groupnorm,
+    xlstm__relu_scalar,
 };
 
 /* -- vectors ------------------------------------------------------------------ */
@@ -4987,6 +5002,70 @@ XLSTM__VI void xlstm__vecmat_bf16_v(const float *x, const uint16_t *A, int K, in
     }
 }
 
+/* The norms' statistics as the scalar ones gather them: 8 double lanes, lane
+   l summing elements l, l+8, ... (the only difference: a fused d*d + acc). */
+typedef double xlstm__v8d __attribute__((vector_size(64)));
+XLSTM__VI double xlstm__moment_v(const float *x, int n, double c, int p) {
+    xlstm__v8d acc = {0, 0, 0, 0, 0, 0, 0, 0}, d;
+    xlstm__v8f v;
+    int i;
+    for (i = 0; i < n; i += 8) {
+        memcpy(&v, x + i, sizeof v);
+        d = __builtin_convertvector(v, xlstm__v8d) - c;
+        acc += p == 1 ? d : d * d;
+    }
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+XLSTM__VI void xlstm__rmsnorm_v(float *y, const float *x, const float *w, const float *b, int n, float eps) {
+    float inv;
+    int i;
+    if (n % 16) {
+        xlstm__rmsnorm(y, x, w, b, n, eps);
+        return;
+    }
+    inv = XLSTM__CAST(float, 1.0 / sqrt(xlstm__moment_v(x, n, 0.0, 2) / n + eps));
+    for (i = 0; i < n; i += 16) {
+        xlstm__v16f v, t;
+        xlstm__vld(&v, x + i);
+        v = v * inv;
+        if (w) xlstm__vld(&t, w + i), v = v * t;
+        if (b) xlstm__vld(&t, b + i), v = v + t;
+        xlstm__vst(y + i, &v);
+    }
+}
+XLSTM__VI void xlstm__groupnorm_v(float *y, const float *x, const float *w, int heads, int dh) {
+    int h, i;
+    if (dh % 8) {
+        xlstm__groupnorm(y, x, w, heads, dh);
+        return;
+    }
+    for (h = 0; h < heads; h++) {
+        const size_t o = XLSTM__CAST(size_t, h) * XLSTM__CAST(size_t, dh);
+        const double mean = xlstm__moment_v(x + o, dh, 0.0, 1) / dh, var = xlstm__moment_v(x + o, dh, mean, 2) / dh;
+        const float inv = XLSTM__CAST(float, 1.0 / sqrt(var + 1e-5));
+        for (i = 0; i < dh; i += 8) {
+            xlstm__v8f v, t;
+            memcpy(&v, x + o + i, sizeof v);
+            v = __builtin_convertvector(__builtin_convertvector(v, xlstm__v8d) - mean, xlstm__v8f) * inv;
+            if (w) memcpy(&t, w + o + i, sizeof t), v = v * (1.0f + t);
+            memcpy(y + o + i, &v, sizeof v);
+        }
+    }
+}
+
+/* by the bits: x > 0 exactly when bits - 1 keeps the sign clear and bits do
+   not exceed +inf's (a positive NaN) */
+XLSTM__VI void xlstm__relu_v(float *x, int n) {
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        xlstm__v16u b;
+        memcpy(&b, x + i, sizeof b);
+        b &= (((b - 1u) | (0x7F800000u - b)) >> 31) - 1u; /* all ones where both tops are clear */
+        memcpy(x + i, &b, sizeof b);
+    }
+    xlstm__relu_scalar(x + i, n - i);
+}
+
 /* Instantiate the vector bodies for one target. */
 #define XLSTM__VEC_KERNELS(SUF, ATTR, MR, NV)                                                                            \
     ATTR static float xlstm__dot_f32_##SUF(const unsigned char *r, const float *s, const float *x, int n) {       \
@@ -5018,6 +5097,13 @@ XLSTM__VI void xlstm__vecmat_bf16_v(const float *x, const uint16_t *A, int K, in
                                               float *h, float *c, float *nn, float *m, int first, int bf16, int n) { \
         xlstm__slstm_point_v(wx, ldw, ry, ldr, b, h, c, nn, m, first, bf16, n);                                    \
     }                                                                                                              \
+    ATTR static void xlstm__rmsnorm_##SUF(float *y, const float *x, const float *w, const float *b, int n, float eps) { \
+        xlstm__rmsnorm_v(y, x, w, b, n, eps);                                                                      \
+    }                                                                                                              \
+    ATTR static void xlstm__groupnorm_##SUF(float *y, const float *x, const float *w, int heads, int dh) {       \
+        xlstm__groupnorm_v(y, x, w, heads, dh);                                                                    \
+    }                                                                                                              \
+    ATTR static void xlstm__relu_##SUF(float *x, int n) { xlstm__relu_v(x, n); }                                  \
     ATTR static float xlstm__dot_bf16_eo_##SUF(const unsigned char *r, const float *x, int n) {                  \
         return xlstm__dot_bf16_eo_v(r, x, n);                                                                      \
     }                                                                                                              \
@@ -5065,6 +5151,9 @@ XLSTM__VI void xlstm__vecmat_bf16_v(const float *x, const uint16_t *A, int K, in
         xlstm__vecmat_##SUF,                                                                                       \
         xlstm__vecmat_bf16_##SUF,                                                                                  \
         xlstm__slstm_point_##SUF,                                                                                  \
+        xlstm__rmsnorm_##SUF,                                                                                      \
+        xlstm__groupnorm_##SUF,                                                                                    \
+        xlstm__relu_##SUF,                                                                                         \
     };
 
 /* register tiles: 4 rows x 1 vector where a 16-float vector is 2 or 4
@@ -5202,6 +5291,9 @@ static const xlstm__kern xlstm__kern_avx512vnni = {
     xlstm__vecmat_avx512,
     xlstm__vecmat_bf16_avx512,
     xlstm__slstm_point_avx512,
+    xlstm__rmsnorm_avx512,
+    xlstm__groupnorm_avx512,
+    xlstm__relu_avx512,
 };
 #endif
 #if defined(__GNUC__) && !defined(__clang__)
@@ -6507,11 +6599,7 @@ static void xlstm__tx_resblock(xlstm_state *s, const xlstm__mat *w, const float 
     const int FF = w[0].rows, O = w[1].rows;
     xlstm__matmul(s, &w[0], X, ldx, n, s->th, s->ld_th, NULL, b[0]);
     XLSTM__PAR_ROWS(s, n)
-    for (t = 0; t < n; t++) {
-        float *v = s->th + XLSTM__CAST(size_t, t) * s->ld_th;
-        int j;
-        for (j = 0; j < FF; j++) v[j] = v[j] > 0 ? v[j] : 0.0f;
-    }
+    for (t = 0; t < n; t++) s->model->kern->relu(s->th + XLSTM__CAST(size_t, t) * s->ld_th, FF);
     xlstm__matmul(s, &w[1], s->th, s->ld_th, n, Y, ldy, NULL, b[1]);
     xlstm__matmul(s, &w[2], X, ldx, n, s->tres, XLSTM__CAST(size_t, O), NULL, b[2]);
     XLSTM__PAR_ROWS(s, n)
@@ -6685,7 +6773,7 @@ static void xlstm__tx_run(xlstm_state *s, float *states, int L, int out_rows, fl
         const int t0 = b == NB - 1 ? L - out_rows : 0;
         int first = 1;
         XLSTM__PAR_ROWS(s, L)
-        for (t = 0; t < L; t++) xlstm__rmsnorm(s->xn + t * ldd, s->x + t * ldd, blk->norm_w, NULL, D, 1e-6f);
+        for (t = 0; t < L; t++) m->kern->rmsnorm(s->xn + t * ldd, s->x + t * ldd, blk->norm_w, NULL, D, 1e-6f);
         /* the reference starts a pass from zero states and takes the first
            stabiliser from i alone while every n is 0 */
         for (i = 0; i < D && first; i++) first = st[2 * D + i] == 0.0f;
@@ -6711,9 +6799,9 @@ static void xlstm__tx_run(xlstm_state *s, float *states, int L, int out_rows, fl
         for (t = 0; t < L; t++) {
             float *x = s->x + t * ldd, *xn = s->xn + t * ldd;
             int j;
-            xlstm__groupnorm(xn, s->h + t * ldd, blk->gn_w, NH, c->slstm.head_dim);
+            m->kern->groupnorm(xn, s->h + t * ldd, blk->gn_w, NH, c->slstm.head_dim);
             for (j = 0; j < D; j++) x[j] += xn[j];
-            if (t >= t0) xlstm__rmsnorm(xn, x, blk->ffn_norm_w, NULL, D, 1e-6f);
+            if (t >= t0) m->kern->rmsnorm(xn, x, blk->ffn_norm_w, NULL, D, 1e-6f);
         }
         if (t0 >= L) continue;
         /* SwiGLU feed-forward: x += W_down (silu(W_gate u) * W_up u) */

@@ -429,6 +429,39 @@ static void test_kernels_match_scalar(void) {
             CHECK(v2[1] == 200.0f);
             tested++;
         }
+        /* TiRex's norms (the same double statistics: within an ulp) and the
+           branch-free ReLU (exactly the plain loop's, NaN and -0 included) */
+        {
+            static float x[1000], w[1000], b[1000], y1[1000], y2[1000];
+            static const int widths[][2] = {{512, 128}, {96, 24}, {32, 32}, {20, 5}, {1000, 1000}};
+            int wi;
+            for (i = 0; i < 1000; i++) {
+                x[i] = (float)((i * 61) % 103 - 51) * 0.37f + 1000.0f * (float)(i % 5 == 0);
+                w[i] = (float)((i * 17) % 19 - 9) * 0.05f, b[i] = (float)(i % 11) * 0.1f;
+            }
+            for (wi = 0; wi < 5; wi++) {
+                const int n = widths[wi][0], dh = widths[wi][1];
+                ref->rmsnorm(y1, x, w, b, n, 1e-6f);
+                kk->rmsnorm(y2, x, w, b, n, 1e-6f);
+                CHECK(max_abs_diff(y1, y2, (size_t)n) <= 1e-6 * (1 + fabs(y1[0])) + 1e-5);
+                ref->rmsnorm(y1, x, w, NULL, n, 1e-6f);
+                kk->rmsnorm(y2, x, w, NULL, n, 1e-6f);
+                CHECK(max_abs_diff(y1, y2, (size_t)n) <= 1e-5);
+                ref->groupnorm(y1, x, w, n / dh, dh);
+                kk->groupnorm(y2, x, w, n / dh, dh);
+                CHECK(max_abs_diff(y1, y2, (size_t)n) <= 1e-5);
+                CHECK(fabs(y1[1]) > 1e-3);
+                tested++;
+            }
+            for (i = 0; i < 1000; i++) y1[i] = y2[i] = x[i] - 500.0f;
+            y1[3] = y2[3] = (float)NAN, y1[4] = y2[4] = -(float)NAN, y1[5] = y2[5] = 1.0f / 0.0f, y1[6] = y2[6] = -0.0f;
+            y1[7] = y2[7] = 1e-45f, y1[8] = y2[8] = -1e-45f;
+            ref->relu(y1, 999);
+            kk->relu(y2, 999);
+            CHECK(memcmp(y1, y2, sizeof y1) == 0);
+            CHECK(y2[3] == 0.0f && y2[5] > 1e38f && y2[7] == 1e-45f && y2[8] == 0.0f && y2[999] == x[999] - 500.0f);
+            tested++;
+        }
         /* matrix products: edge shapes (rows past a register tile, columns
            past a vector, sums longer than a block), a transposed A, beta */
         {
