@@ -6653,56 +6653,42 @@ static int xlstm__tx_gates_i8(xlstm_state *s, const xlstm__block *blk) {
     return i8;
 }
 
-/* The four headwise gate projections of L rows (s->xn) into s->tg: the
-   input transposed once, then the 4 NH blocks (DH x DH each) spread over the
-   threads, each one register-tiled product into the thread's share of s->th.
-   (Through xlstm__headwise, 16 small products each split their 16 tiles
-   between the threads: no faster on two threads than on one.) A few rows are
-   dot products, all four gates in one parallel loop; blocks whose scratch
-   does not fit take xlstm__headwise. (A single row, a stream's step, is
-   xlstm__tx_run's: each head's gate rows beside its cell.) */
-static void xlstm__tx_gates(xlstm_state *s, const xlstm__block *blk, int L) {
+/* Whether the gates of L rows run per head (xlstm__tx_gates_head, in the
+   threads' shares of s->th) or, where that scratch does not fit, through
+   xlstm__headwise; either way s->xn's rows L..Lp-1 become zero padding. */
+static int xlstm__tx_gates_tiled(xlstm_state *s, int L) {
+    const xlstm_config *c = &s->model->cfg;
+    const int D = c->embedding_dim, DH = c->slstm.head_dim, Lp = (L + 15) / 16 * 16;
+    const size_t per = XLSTM__CAST(size_t, DH) * XLSTM__CAST(size_t, DH) + XLSTM__CAST(size_t, DH) * XLSTM__CAST(size_t, Lp);
+    if (L < Lp) memset(s->xn + XLSTM__CAST(size_t, L) * XLSTM__CAST(size_t, D), 0, XLSTM__CAST(size_t, Lp - L) * XLSTM__CAST(size_t, D) * sizeof(float));
+    return XLSTM__CAST(size_t, s->n_threads) * per <= XLSTM_PREFILL_ROWS * s->ld_th;
+}
+
+/* The four gate projections of head h for L rows (s->xn, padded by
+   xlstm__tx_gates_tiled) into s->tg, on the thread tid that then runs the
+   head's cell (the gates stay in its cache): the head's DH inputs transposed
+   into its rows of s->xt, then per gate one register-tiled product (DH x DH
+   widened once into tid's share of s->th), transposed into the gates' rows. */
+static void xlstm__tx_gates_head(xlstm_state *s, const xlstm__block *blk, int L, int h, int tid) {
     const xlstm_config *c = &s->model->cfg;
     const xlstm__kern *k = s->model->kern;
-    const int D = c->embedding_dim, NH = c->slstm.num_heads, DH = c->slstm.head_dim, Lp = (L + 15) / 16 * 16;
+    const int D = c->embedding_dim, DH = c->slstm.head_dim, Lp = (L + 15) / 16 * 16;
     const size_t ldg = 4 * XLSTM__CAST(size_t, D), blkf = XLSTM__CAST(size_t, DH) * XLSTM__CAST(size_t, DH);
-    const size_t per = blkf + XLSTM__CAST(size_t, DH) * XLSTM__CAST(size_t, Lp); /* a thread's widened block and output */
-    int idx, t, d;
-    if (L < XLSTM__SMALL_BATCH) { /* a few rows: the 4 D rows' dot products over the threads at once */
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (4 * XLSTM__CAST(size_t, D) * XLSTM__CAST(size_t, DH) * XLSTM__CAST(size_t, L) > 32768)
-#endif
-        for (idx = 0; idx < 4 * D; idx += 4) xlstm__tx_gate_rows(s, blk, L, 0, idx, idx + 4 < 4 * D ? idx + 4 : 4 * D);
-        return;
-    }
-    if (XLSTM__CAST(size_t, s->n_threads) * per > XLSTM_PREFILL_ROWS * s->ld_th) {
-        for (idx = 0; idx < 4; idx++)
-            xlstm__headwise(s, &blk->gate_w[idx], s->xn, XLSTM__CAST(size_t, D), L, s->tg + XLSTM__CAST(size_t, idx) * XLSTM__CAST(size_t, D), ldg, NULL);
-        return;
-    }
-    /* X^T (D, Lp), zero-padded: 16 x 16 blocks through the kernel */
-    if (L < Lp) memset(s->xn + XLSTM__CAST(size_t, L) * XLSTM__CAST(size_t, D), 0, XLSTM__CAST(size_t, Lp - L) * XLSTM__CAST(size_t, D) * sizeof(float));
-    for (d = 0; d + 16 <= D; d += 16)
+    const size_t r0 = XLSTM__CAST(size_t, h) * XLSTM__CAST(size_t, DH), nblk = XLSTM__CAST(size_t, DH) / XLSTM__QBLOCK;
+    const size_t lp = XLSTM__CAST(size_t, Lp);
+    float *buf = s->th + XLSTM__CAST(size_t, tid) * (blkf + XLSTM__CAST(size_t, DH) * lp), *out = buf + blkf, *xt = s->xt + r0 * lp;
+    int g, r, j, t, d;
+    /* this head's inputs X^T (DH, Lp): 16 x 16 blocks through the kernel */
+    for (d = 0; d + 16 <= DH; d += 16)
         for (t = 0; t < Lp; t += 16)
-            k->transpose16(s->xt + XLSTM__CAST(size_t, d) * XLSTM__CAST(size_t, Lp) + XLSTM__CAST(size_t, t), XLSTM__CAST(size_t, Lp),
-                           s->xn + XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, D) + XLSTM__CAST(size_t, d), XLSTM__CAST(size_t, D));
-    for (; d < D; d++)
-        for (t = 0; t < Lp; t++) s->xt[XLSTM__CAST(size_t, d) * XLSTM__CAST(size_t, Lp) + XLSTM__CAST(size_t, t)] = s->xn[XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, D) + XLSTM__CAST(size_t, d)];
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(s->n_threads) schedule(static)
-#endif
-    for (idx = 0; idx < 4 * NH; idx++) {
-        const int g = idx / NH, h = idx % NH;
+            k->transpose16(xt + XLSTM__CAST(size_t, d) * lp + XLSTM__CAST(size_t, t), lp,
+                           s->xn + XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, D) + r0 + XLSTM__CAST(size_t, d), XLSTM__CAST(size_t, D));
+    for (; d < DH; d++)
+        for (t = 0; t < Lp; t++) xt[XLSTM__CAST(size_t, d) * lp + XLSTM__CAST(size_t, t)] = s->xn[XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, D) + r0 + XLSTM__CAST(size_t, d)];
+    for (g = 0; g < 4; g++) {
         const xlstm__mat *m = &blk->gate_w[g];
-        const size_t r0 = XLSTM__CAST(size_t, h) * XLSTM__CAST(size_t, DH), nblk = XLSTM__CAST(size_t, DH) / XLSTM__QBLOCK;
-        int tid = 0, r, j, tt;
-        float *buf, *out;
+        float *tg = s->tg + XLSTM__CAST(size_t, g) * XLSTM__CAST(size_t, D) + r0;
         const float *W;
-#ifdef _OPENMP
-        tid = omp_get_thread_num();
-#endif
-        buf = s->th + XLSTM__CAST(size_t, tid) * per;
-        out = buf + blkf;
         if (m->dtype == XLSTM__DT_F32) {
             W = XLSTM__CAST(const float *, XLSTM__CAST(const void *, m->w + r0 * m->row_bytes));
         } else {
@@ -6711,18 +6697,35 @@ static void xlstm__tx_gates(xlstm_state *s, const xlstm__block *blk, int L) {
                                      m->scale ? m->scale + (r0 + XLSTM__CAST(size_t, r)) * nblk : NULL, DH);
             W = buf;
         }
-        k->gemm(DH, Lp, DH, W, XLSTM__CAST(size_t, DH), 1, s->xt + r0 * XLSTM__CAST(size_t, Lp), XLSTM__CAST(size_t, Lp), 0.0f, out,
-                XLSTM__CAST(size_t, Lp));
+        k->gemm(DH, Lp, DH, W, XLSTM__CAST(size_t, DH), 1, xt, lp, 0.0f, out, lp);
         /* out^T into the gates' rows (Lp <= XLSTM_PREFILL_ROWS of them: the padding rows are scratch) */
         for (j = 0; j + 16 <= DH; j += 16)
-            for (tt = 0; tt < Lp; tt += 16)
-                k->transpose16(s->tg + XLSTM__CAST(size_t, tt) * ldg + XLSTM__CAST(size_t, g) * XLSTM__CAST(size_t, D) + r0 + XLSTM__CAST(size_t, j), ldg,
-                               out + XLSTM__CAST(size_t, j) * XLSTM__CAST(size_t, Lp) + XLSTM__CAST(size_t, tt), XLSTM__CAST(size_t, Lp));
+            for (t = 0; t < Lp; t += 16)
+                k->transpose16(tg + XLSTM__CAST(size_t, t) * ldg + XLSTM__CAST(size_t, j), ldg, out + XLSTM__CAST(size_t, j) * lp + XLSTM__CAST(size_t, t), lp);
         for (; j < DH; j++)
-            for (tt = 0; tt < L; tt++)
-                s->tg[XLSTM__CAST(size_t, tt) * ldg + XLSTM__CAST(size_t, g) * XLSTM__CAST(size_t, D) + r0 + XLSTM__CAST(size_t, j)] =
-                    out[XLSTM__CAST(size_t, j) * XLSTM__CAST(size_t, Lp) + XLSTM__CAST(size_t, tt)];
+            for (t = 0; t < L; t++) tg[XLSTM__CAST(size_t, t) * ldg + XLSTM__CAST(size_t, j)] = out[XLSTM__CAST(size_t, j) * lp + XLSTM__CAST(size_t, t)];
     }
+}
+
+/* The four headwise gate projections of L rows (s->xn) into s->tg where the
+   per-head tiles do not fit (xlstm__tx_gates_tiled): a few rows are dot
+   products, all four gates in one parallel loop; more go through
+   xlstm__headwise. (A single row, a stream's step, is xlstm__tx_run's: each
+   head's gate rows beside its cell.) */
+static void xlstm__tx_gates(xlstm_state *s, const xlstm__block *blk, int L) {
+    const xlstm_config *c = &s->model->cfg;
+    const int D = c->embedding_dim;
+    const size_t ldg = 4 * XLSTM__CAST(size_t, D);
+    int idx;
+    if (L < XLSTM__SMALL_BATCH) { /* a few rows: the 4 D rows' dot products over the threads at once */
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (4 * XLSTM__CAST(size_t, D) * XLSTM__CAST(size_t, c->slstm.head_dim) * XLSTM__CAST(size_t, L) > 32768)
+#endif
+        for (idx = 0; idx < 4 * D; idx += 4) xlstm__tx_gate_rows(s, blk, L, 0, idx, idx + 4 < 4 * D ? idx + 4 : 4 * D);
+        return;
+    }
+    for (idx = 0; idx < 4; idx++)
+        xlstm__headwise(s, &blk->gate_w[idx], s->xn, XLSTM__CAST(size_t, D), L, s->tg + XLSTM__CAST(size_t, idx) * XLSTM__CAST(size_t, D), ldg, NULL);
 }
 
 /* One head of the sLSTM cell over L tokens. st holds the block's (h, c, n, m),
@@ -6786,6 +6789,18 @@ static void xlstm__tx_run(xlstm_state *s, float *states, int L, int out_rows, fl
                 int g;
                 for (g = 0; g < 4; g++) xlstm__tx_gate_rows(s, blk, 1, i8, g * D + i * DH, g * D + (i + 1) * DH);
                 xlstm__tx_cell_head(s, blk, st, i, 1, first, bf16);
+            }
+        } else if (L >= XLSTM__SMALL_BATCH && xlstm__tx_gates_tiled(s, L)) { /* each head's gates, then its cell, on one thread */
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (NH > 1)
+#endif
+            for (i = 0; i < NH; i++) {
+                int tid = 0;
+#ifdef _OPENMP
+                tid = omp_get_thread_num();
+#endif
+                xlstm__tx_gates_head(s, blk, L, i, tid);
+                xlstm__tx_cell_head(s, blk, st, i, L, first, bf16);
             }
         } else {
             xlstm__tx_gates(s, blk, L);
