@@ -6653,6 +6653,110 @@ static int xlstm__tx_gates_i8(xlstm_state *s, const xlstm__block *blk) {
     return i8;
 }
 
+/* Rows n x cols of X (ldx) into XT (cols, np), zero past n, for
+   xlstm__tx_matmul_t; 16-column blocks over the threads. */
+static void xlstm__tx_transpose_in(xlstm_state *s, const float *X, size_t ldx, int n, int cols, float *XT, int np) {
+    const xlstm__kern *k = s->model->kern;
+    const size_t lp = XLSTM__CAST(size_t, np);
+    int cb;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, cols) * lp > 16384)
+#endif
+    for (cb = 0; cb < (cols + 15) / 16; cb++) {
+        const int c0 = 16 * cb, c1 = c0 + 16 < cols ? c0 + 16 : cols;
+        int t, c, tt;
+        for (t = 0; t < np; t += 16) {
+            if (c1 - c0 == 16 && t + 16 <= n) {
+                k->transpose16(XT + XLSTM__CAST(size_t, c0) * lp + XLSTM__CAST(size_t, t), lp, X + XLSTM__CAST(size_t, t) * ldx + XLSTM__CAST(size_t, c0), ldx);
+                continue;
+            }
+            for (c = c0; c < c1; c++)
+                for (tt = t; tt < t + 16; tt++)
+                    XT[XLSTM__CAST(size_t, c) * lp + XLSTM__CAST(size_t, tt)] = tt < n ? X[XLSTM__CAST(size_t, tt) * ldx + XLSTM__CAST(size_t, c)] : 0.0f;
+        }
+    }
+}
+
+/* YT (rows, np) = W XT for XT (cols, np): the feed-forward of a chunk kept
+   transposed from one product to the next, so no input is transposed and no
+   output scattered per matrix. Tiles of XLSTM__WTILE rows (widened to f32
+   once, f32 read in place) over the threads; the same kernel and order of
+   sums as xlstm__matmul's tiles, so the same numbers. */
+static void xlstm__tx_matmul_t(xlstm_state *s, const xlstm__mat *m, const float *XT, int np, float *YT) {
+    const xlstm__kern *k = s->model->kern;
+    const int rows = m->rows, cols = m->cols, tiles = (rows + XLSTM__WTILE - 1) / XLSTM__WTILE;
+    const size_t nblk = XLSTM__CAST(size_t, cols) / XLSTM__QBLOCK, lp = XLSTM__CAST(size_t, np);
+    int rt;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(s->n_threads) schedule(static)
+#endif
+    for (rt = 0; rt < tiles; rt++) {
+        const int r0 = XLSTM__WTILE * rt, nr = rows - r0 < XLSTM__WTILE ? rows - r0 : XLSTM__WTILE;
+        const float *W;
+        int tid = 0, t;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+#endif
+        if (m->dtype == XLSTM__DT_F32) {
+            W = XLSTM__CAST(const float *, XLSTM__CAST(const void *, m->w + XLSTM__CAST(size_t, r0) * m->row_bytes));
+        } else {
+            float *tile = s->deq + XLSTM__CAST(size_t, tid) * s->deq_stride;
+            for (t = 0; t < nr; t++)
+                k->dequant[m->dtype](tile + XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, cols), m->w + XLSTM__CAST(size_t, r0 + t) * m->row_bytes,
+                                     m->scale ? m->scale + XLSTM__CAST(size_t, r0 + t) * nblk : NULL, cols);
+            W = tile;
+        }
+        k->gemm(nr, np, cols, W, XLSTM__CAST(size_t, cols), 1, XT, lp, 0.0f, YT + XLSTM__CAST(size_t, r0) * lp, lp);
+    }
+}
+
+/* The SwiGLU feed-forward of rows t0..L-1 of s->xn, added to s->x's rows, in
+   the transposed layout: u^T once, (W_gate u)^T and (W_up u)^T into s->th,
+   silu(g) * u there, (W_down h)^T into s->tres, added back row by row. */
+static void xlstm__tx_ffn_t(xlstm_state *s, const xlstm__block *blk, int t0, int L) {
+    const xlstm__kern *k = s->model->kern;
+    const int D = s->model->cfg.embedding_dim, F = s->model->cfg.tirex.ffn_dim, n = L - t0, np = (n + 15) / 16 * 16;
+    const size_t lp = XLSTM__CAST(size_t, np), ldd = XLSTM__CAST(size_t, D);
+    float *gT = s->th, *uT = s->th + XLSTM__CAST(size_t, F) * lp, *yT = s->tres;
+    int r, db;
+    xlstm__tx_transpose_in(s, s->xn + XLSTM__CAST(size_t, t0) * ldd, ldd, n, D, s->xt, np);
+    xlstm__tx_matmul_t(s, &blk->ffn_gate, s->xt, np, gT);
+    xlstm__tx_matmul_t(s, &blk->ffn_up, s->xt, np, uT);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, F) * lp > 16384)
+#endif
+    for (r = 0; r < F; r += 16) {
+        const size_t o = XLSTM__CAST(size_t, r) * lp, len = XLSTM__CAST(size_t, F - r < 16 ? F - r : 16) * lp;
+        size_t j;
+        k->silu(gT + o, XLSTM__CAST(int, len));
+        for (j = 0; j < len; j++) gT[o + j] *= uT[o + j];
+    }
+    xlstm__tx_matmul_t(s, &blk->ffn_down, gT, np, yT);
+    /* x[t0 + j][d] += yT[d][j], in 16 x 16 blocks */
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (ldd * lp > 16384)
+#endif
+    for (db = 0; db < (D + 15) / 16; db++) {
+        const int d0 = 16 * db, d1 = d0 + 16 < D ? d0 + 16 : D;
+        float tile[256];
+        int j, d, jj;
+        for (j = 0; j < n; j += 16) {
+            const int j1 = j + 16 < n ? j + 16 : n;
+            if (d1 - d0 == 16) {
+                k->transpose16(tile, 16, yT + XLSTM__CAST(size_t, d0) * lp + XLSTM__CAST(size_t, j), lp);
+                for (jj = j; jj < j1; jj++) {
+                    float *x = s->x + XLSTM__CAST(size_t, t0 + jj) * ldd + d0;
+                    for (d = 0; d < 16; d++) x[d] += tile[(jj - j) * 16 + d];
+                }
+            } else {
+                for (jj = j; jj < j1; jj++)
+                    for (d = d0; d < d1; d++)
+                        s->x[XLSTM__CAST(size_t, t0 + jj) * ldd + XLSTM__CAST(size_t, d)] += yT[XLSTM__CAST(size_t, d) * lp + XLSTM__CAST(size_t, jj)];
+            }
+        }
+    }
+}
+
 /* Whether the gates of L rows run per head (xlstm__tx_gates_head, in the
    threads' shares of s->th) or, where that scratch does not fit, through
    xlstm__headwise; either way s->xn's rows L..Lp-1 become zero padding. */
@@ -6820,27 +6924,31 @@ static void xlstm__tx_run(xlstm_state *s, float *states, int L, int out_rows, fl
         }
         if (t0 >= L) continue;
         /* SwiGLU feed-forward: x += W_down (silu(W_gate u) * W_up u) */
-        if (L - t0 == 1 && blk->ffn_gate.dtype == blk->ffn_up.dtype && blk->ffn_gate.rows == blk->ffn_up.rows &&
-            blk->ffn_gate.cols == blk->ffn_up.cols) { /* one row (a stream's step): both in one loop */
-            xlstm__matvec(s, &blk->ffn_gate, &blk->ffn_up, s->xn + t0 * ldd, s->th, s->th + F);
+        if (L - t0 >= XLSTM__SMALL_BATCH) { /* a chunk: transposed from one product to the next */
+            xlstm__tx_ffn_t(s, blk, t0, L);
         } else {
-            xlstm__matmul(s, &blk->ffn_gate, s->xn + t0 * ldd, ldd, L - t0, s->th, ldf, NULL, NULL);
-            xlstm__matmul(s, &blk->ffn_up, s->xn + t0 * ldd, ldd, L - t0, s->th + F, ldf, NULL, NULL);
-        }
-        XLSTM__PAR_ROWS(s, L - t0)
-        for (t = 0; t < L - t0; t++) {
-            float *gt = s->th + XLSTM__CAST(size_t, t) * ldf;
-            int j;
-            m->kern->silu(gt, F);
-            for (j = 0; j < F; j++) gt[j] *= gt[F + j];
-        }
-        xlstm__matmul(s, &blk->ffn_down, s->th, ldf, L - t0, s->xn + t0 * ldd, ldd, NULL, NULL);
-        XLSTM__PAR_ROWS(s, L - t0)
-        for (t = t0; t < L; t++) {
-            float *x = s->x + t * ldd;
-            const float *y = s->xn + t * ldd;
-            int j;
-            for (j = 0; j < D; j++) x[j] += y[j];
+            if (L - t0 == 1 && blk->ffn_gate.dtype == blk->ffn_up.dtype && blk->ffn_gate.rows == blk->ffn_up.rows &&
+                blk->ffn_gate.cols == blk->ffn_up.cols) { /* one row (a stream's step): both in one loop */
+                xlstm__matvec(s, &blk->ffn_gate, &blk->ffn_up, s->xn + t0 * ldd, s->th, s->th + F);
+            } else {
+                xlstm__matmul(s, &blk->ffn_gate, s->xn + t0 * ldd, ldd, L - t0, s->th, ldf, NULL, NULL);
+                xlstm__matmul(s, &blk->ffn_up, s->xn + t0 * ldd, ldd, L - t0, s->th + F, ldf, NULL, NULL);
+            }
+            XLSTM__PAR_ROWS(s, L - t0)
+            for (t = 0; t < L - t0; t++) {
+                float *gt = s->th + XLSTM__CAST(size_t, t) * ldf;
+                int j;
+                m->kern->silu(gt, F);
+                for (j = 0; j < F; j++) gt[j] *= gt[F + j];
+            }
+            xlstm__matmul(s, &blk->ffn_down, s->th, ldf, L - t0, s->xn + t0 * ldd, ldd, NULL, NULL);
+            XLSTM__PAR_ROWS(s, L - t0)
+            for (t = t0; t < L; t++) {
+                float *x = s->x + t * ldd;
+                const float *y = s->xn + t * ldd;
+                int j;
+                for (j = 0; j < D; j++) x[j] += y[j];
+            }
         }
         if (embed)
             for (t = 0; t < L; t++)
