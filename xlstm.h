@@ -6591,12 +6591,133 @@ static void xlstm__tx_tokens(float *tw, const float *z, int L, int P) {
         }
 }
 
-/* ResidualBlock on n rows: y = W1 relu(W0 x + b0) + b1 + W2 x + b2, the
-   hidden rows in s->th (ld_th), the residual branch through s->xn (ld D). */
+/* Rows n x cols of X (ldx) into XT (cols, np), zero past n, for
+   xlstm__tx_matmul_t; 16-column blocks over the threads. */
+static void xlstm__tx_transpose_in(xlstm_state *s, const float *X, size_t ldx, int n, int cols, float *XT, int np) {
+    const xlstm__kern *k = s->model->kern;
+    const size_t lp = XLSTM__CAST(size_t, np);
+    int cb;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, cols) * lp > 16384)
+#endif
+    for (cb = 0; cb < (cols + 15) / 16; cb++) {
+        const int c0 = 16 * cb, c1 = c0 + 16 < cols ? c0 + 16 : cols;
+        int t, c, tt;
+        for (t = 0; t < np; t += 16) {
+            if (c1 - c0 == 16 && t + 16 <= n) {
+                k->transpose16(XT + XLSTM__CAST(size_t, c0) * lp + XLSTM__CAST(size_t, t), lp, X + XLSTM__CAST(size_t, t) * ldx + XLSTM__CAST(size_t, c0), ldx);
+                continue;
+            }
+            for (c = c0; c < c1; c++)
+                for (tt = t; tt < t + 16; tt++)
+                    XT[XLSTM__CAST(size_t, c) * lp + XLSTM__CAST(size_t, tt)] = tt < n ? X[XLSTM__CAST(size_t, tt) * ldx + XLSTM__CAST(size_t, c)] : 0.0f;
+        }
+    }
+}
+
+/* YT (rows, np) = W XT for XT (cols, np): the feed-forward of a chunk kept
+   transposed from one product to the next, so no input is transposed and no
+   output scattered per matrix. Tiles of XLSTM__WTILE rows (widened to f32
+   once, f32 read in place) over the threads; the same kernel and order of
+   sums as xlstm__matmul's tiles, so the same numbers. */
+static void xlstm__tx_matmul_t(xlstm_state *s, const xlstm__mat *m, const float *XT, int np, float *YT, const float *bias) {
+    const xlstm__kern *k = s->model->kern;
+    const int rows = m->rows, cols = m->cols, tiles = (rows + XLSTM__WTILE - 1) / XLSTM__WTILE;
+    const size_t nblk = XLSTM__CAST(size_t, cols) / XLSTM__QBLOCK, lp = XLSTM__CAST(size_t, np);
+    int rt;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(s->n_threads) schedule(static)
+#endif
+    for (rt = 0; rt < tiles; rt++) {
+        const int r0 = XLSTM__WTILE * rt, nr = rows - r0 < XLSTM__WTILE ? rows - r0 : XLSTM__WTILE;
+        const float *W;
+        int tid = 0, t;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+#endif
+        if (m->dtype == XLSTM__DT_F32) {
+            W = XLSTM__CAST(const float *, XLSTM__CAST(const void *, m->w + XLSTM__CAST(size_t, r0) * m->row_bytes));
+        } else {
+            float *tile = s->deq + XLSTM__CAST(size_t, tid) * s->deq_stride;
+            for (t = 0; t < nr; t++)
+                k->dequant[m->dtype](tile + XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, cols), m->w + XLSTM__CAST(size_t, r0 + t) * m->row_bytes,
+                                     m->scale ? m->scale + XLSTM__CAST(size_t, r0 + t) * nblk : NULL, cols);
+            W = tile;
+        }
+        k->gemm(nr, np, cols, W, XLSTM__CAST(size_t, cols), 1, XT, lp, 0.0f, YT + XLSTM__CAST(size_t, r0) * lp, lp);
+        if (bias)
+            for (t = 0; t < nr; t++) {
+                float *y = YT + XLSTM__CAST(size_t, r0 + t) * lp;
+                const float bt = bias[r0 + t];
+                int j;
+                for (j = 0; j < np; j++) y[j] += bt;
+            }
+    }
+}
+
+/* Y[j][d] (+)= AT[d][j] (+ BT[d][j]) for j < n, d < rows (AT, BT: (rows,
+   np)): a transposed result back into rows, added to them with add; 16 x 16
+   blocks over the threads. */
+static void xlstm__tx_transpose_out(xlstm_state *s, const float *AT, const float *BT, int np, int rows, int n, float *Y, size_t ldy,
+                                    int add) {
+    const xlstm__kern *k = s->model->kern;
+    const size_t lp = XLSTM__CAST(size_t, np);
+    int db;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, rows) * lp > 16384)
+#endif
+    for (db = 0; db < (rows + 15) / 16; db++) {
+        const int d0 = 16 * db, d1 = d0 + 16 < rows ? d0 + 16 : rows;
+        float tile[256], sum[256];
+        int j, d, jj;
+        for (j = 0; j < n; j += 16) {
+            const int j1 = j + 16 < n ? j + 16 : n;
+            if (d1 - d0 == 16) { /* j + 16 <= np: the block may read padding columns */
+                const float *src = AT + XLSTM__CAST(size_t, d0) * lp + XLSTM__CAST(size_t, j);
+                size_t lds = lp;
+                if (BT) {
+                    for (d = 0; d < 16; d++)
+                        for (jj = 0; jj < 16; jj++) {
+                            const size_t at = XLSTM__CAST(size_t, d0 + d) * lp + XLSTM__CAST(size_t, j + jj);
+                            sum[d * 16 + jj] = AT[at] + BT[at];
+                        }
+                    src = sum, lds = 16;
+                }
+                k->transpose16(tile, 16, src, lds);
+            } else {
+                for (jj = j; jj < j1; jj++)
+                    for (d = d0; d < d1; d++) {
+                        const size_t at = XLSTM__CAST(size_t, d) * lp + XLSTM__CAST(size_t, jj);
+                        tile[(jj - j) * 16 + d - d0] = BT ? AT[at] + BT[at] : AT[at];
+                    }
+            }
+            for (jj = j; jj < j1; jj++) {
+                float *y = Y + XLSTM__CAST(size_t, jj) * ldy + d0;
+                for (d = 0; d < d1 - d0; d++) y[d] = add ? y[d] + tile[(jj - j) * 16 + d] : tile[(jj - j) * 16 + d];
+            }
+        }
+    }
+}
+
+/* ResidualBlock on n rows: y = W1 relu(W0 x + b0) + b1 + W2 x + b2. A chunk
+   runs transposed (as the feed-forward); a row has the hidden row in s->th
+   and the residual branch in s->tres. */
 static void xlstm__tx_resblock(xlstm_state *s, const xlstm__mat *w, const float *const *b, const float *X, size_t ldx, int n,
                                float *Y, size_t ldy) {
     int t;
     const int FF = w[0].rows, O = w[1].rows;
+    if (n >= XLSTM__SMALL_BATCH) { /* a chunk: transposed from one product to the next (s->xn is free before the blocks) */
+        const int np = (n + 15) / 16 * 16;
+        float *hT = s->th, *yT = s->tres, *rT = s->xn;
+        xlstm__tx_transpose_in(s, X, ldx, n, w[0].cols, s->xt, np);
+        xlstm__tx_matmul_t(s, &w[0], s->xt, np, hT, b[0]);
+        XLSTM__PAR_ROWS(s, FF)
+        for (t = 0; t < FF; t++) s->model->kern->relu(hT + XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, np), np);
+        xlstm__tx_matmul_t(s, &w[1], hT, np, yT, b[1]);
+        xlstm__tx_matmul_t(s, &w[2], s->xt, np, rT, b[2]);
+        xlstm__tx_transpose_out(s, yT, rT, np, O, n, Y, ldy, 0);
+        return;
+    }
     xlstm__matmul(s, &w[0], X, ldx, n, s->th, s->ld_th, NULL, b[0]);
     XLSTM__PAR_ROWS(s, n)
     for (t = 0; t < n; t++) s->model->kern->relu(s->th + XLSTM__CAST(size_t, t) * s->ld_th, FF);
@@ -6653,63 +6774,6 @@ static int xlstm__tx_gates_i8(xlstm_state *s, const xlstm__block *blk) {
     return i8;
 }
 
-/* Rows n x cols of X (ldx) into XT (cols, np), zero past n, for
-   xlstm__tx_matmul_t; 16-column blocks over the threads. */
-static void xlstm__tx_transpose_in(xlstm_state *s, const float *X, size_t ldx, int n, int cols, float *XT, int np) {
-    const xlstm__kern *k = s->model->kern;
-    const size_t lp = XLSTM__CAST(size_t, np);
-    int cb;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, cols) * lp > 16384)
-#endif
-    for (cb = 0; cb < (cols + 15) / 16; cb++) {
-        const int c0 = 16 * cb, c1 = c0 + 16 < cols ? c0 + 16 : cols;
-        int t, c, tt;
-        for (t = 0; t < np; t += 16) {
-            if (c1 - c0 == 16 && t + 16 <= n) {
-                k->transpose16(XT + XLSTM__CAST(size_t, c0) * lp + XLSTM__CAST(size_t, t), lp, X + XLSTM__CAST(size_t, t) * ldx + XLSTM__CAST(size_t, c0), ldx);
-                continue;
-            }
-            for (c = c0; c < c1; c++)
-                for (tt = t; tt < t + 16; tt++)
-                    XT[XLSTM__CAST(size_t, c) * lp + XLSTM__CAST(size_t, tt)] = tt < n ? X[XLSTM__CAST(size_t, tt) * ldx + XLSTM__CAST(size_t, c)] : 0.0f;
-        }
-    }
-}
-
-/* YT (rows, np) = W XT for XT (cols, np): the feed-forward of a chunk kept
-   transposed from one product to the next, so no input is transposed and no
-   output scattered per matrix. Tiles of XLSTM__WTILE rows (widened to f32
-   once, f32 read in place) over the threads; the same kernel and order of
-   sums as xlstm__matmul's tiles, so the same numbers. */
-static void xlstm__tx_matmul_t(xlstm_state *s, const xlstm__mat *m, const float *XT, int np, float *YT) {
-    const xlstm__kern *k = s->model->kern;
-    const int rows = m->rows, cols = m->cols, tiles = (rows + XLSTM__WTILE - 1) / XLSTM__WTILE;
-    const size_t nblk = XLSTM__CAST(size_t, cols) / XLSTM__QBLOCK, lp = XLSTM__CAST(size_t, np);
-    int rt;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(s->n_threads) schedule(static)
-#endif
-    for (rt = 0; rt < tiles; rt++) {
-        const int r0 = XLSTM__WTILE * rt, nr = rows - r0 < XLSTM__WTILE ? rows - r0 : XLSTM__WTILE;
-        const float *W;
-        int tid = 0, t;
-#ifdef _OPENMP
-        tid = omp_get_thread_num();
-#endif
-        if (m->dtype == XLSTM__DT_F32) {
-            W = XLSTM__CAST(const float *, XLSTM__CAST(const void *, m->w + XLSTM__CAST(size_t, r0) * m->row_bytes));
-        } else {
-            float *tile = s->deq + XLSTM__CAST(size_t, tid) * s->deq_stride;
-            for (t = 0; t < nr; t++)
-                k->dequant[m->dtype](tile + XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, cols), m->w + XLSTM__CAST(size_t, r0 + t) * m->row_bytes,
-                                     m->scale ? m->scale + XLSTM__CAST(size_t, r0 + t) * nblk : NULL, cols);
-            W = tile;
-        }
-        k->gemm(nr, np, cols, W, XLSTM__CAST(size_t, cols), 1, XT, lp, 0.0f, YT + XLSTM__CAST(size_t, r0) * lp, lp);
-    }
-}
-
 /* The SwiGLU feed-forward of rows t0..L-1 of s->xn, added to s->x's rows, in
    the transposed layout: u^T once, (W_gate u)^T and (W_up u)^T into s->th,
    silu(g) * u there, (W_down h)^T into s->tres, added back row by row. */
@@ -6718,10 +6782,10 @@ static void xlstm__tx_ffn_t(xlstm_state *s, const xlstm__block *blk, int t0, int
     const int D = s->model->cfg.embedding_dim, F = s->model->cfg.tirex.ffn_dim, n = L - t0, np = (n + 15) / 16 * 16;
     const size_t lp = XLSTM__CAST(size_t, np), ldd = XLSTM__CAST(size_t, D);
     float *gT = s->th, *uT = s->th + XLSTM__CAST(size_t, F) * lp, *yT = s->tres;
-    int r, db;
+    int r;
     xlstm__tx_transpose_in(s, s->xn + XLSTM__CAST(size_t, t0) * ldd, ldd, n, D, s->xt, np);
-    xlstm__tx_matmul_t(s, &blk->ffn_gate, s->xt, np, gT);
-    xlstm__tx_matmul_t(s, &blk->ffn_up, s->xt, np, uT);
+    xlstm__tx_matmul_t(s, &blk->ffn_gate, s->xt, np, gT, NULL);
+    xlstm__tx_matmul_t(s, &blk->ffn_up, s->xt, np, uT, NULL);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, F) * lp > 16384)
 #endif
@@ -6731,30 +6795,8 @@ static void xlstm__tx_ffn_t(xlstm_state *s, const xlstm__block *blk, int t0, int
         k->silu(gT + o, XLSTM__CAST(int, len));
         for (j = 0; j < len; j++) gT[o + j] *= uT[o + j];
     }
-    xlstm__tx_matmul_t(s, &blk->ffn_down, gT, np, yT);
-    /* x[t0 + j][d] += yT[d][j], in 16 x 16 blocks */
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (ldd * lp > 16384)
-#endif
-    for (db = 0; db < (D + 15) / 16; db++) {
-        const int d0 = 16 * db, d1 = d0 + 16 < D ? d0 + 16 : D;
-        float tile[256];
-        int j, d, jj;
-        for (j = 0; j < n; j += 16) {
-            const int j1 = j + 16 < n ? j + 16 : n;
-            if (d1 - d0 == 16) {
-                k->transpose16(tile, 16, yT + XLSTM__CAST(size_t, d0) * lp + XLSTM__CAST(size_t, j), lp);
-                for (jj = j; jj < j1; jj++) {
-                    float *x = s->x + XLSTM__CAST(size_t, t0 + jj) * ldd + d0;
-                    for (d = 0; d < 16; d++) x[d] += tile[(jj - j) * 16 + d];
-                }
-            } else {
-                for (jj = j; jj < j1; jj++)
-                    for (d = d0; d < d1; d++)
-                        s->x[XLSTM__CAST(size_t, t0 + jj) * ldd + XLSTM__CAST(size_t, d)] += yT[XLSTM__CAST(size_t, d) * lp + XLSTM__CAST(size_t, jj)];
-            }
-        }
-    }
+    xlstm__tx_matmul_t(s, &blk->ffn_down, gT, np, yT, NULL);
+    xlstm__tx_transpose_out(s, yT, NULL, np, D, n, s->x + XLSTM__CAST(size_t, t0) * ldd, ldd, 1);
 }
 
 /* Whether the gates of L rows run per head (xlstm__tx_gates_head, in the
