@@ -385,6 +385,28 @@ static double median(double *v, int n) {
 #define TIREX_STEPS 21     /* timed stream steps, fewer once they have taken TIREX_BUDGET_S */
 #define TIREX_BUDGET_S 3.0
 
+/* Bytes one stream step reads: every matrix but the output head's, in its
+   stored type (scales included), and the recurrent kernel (bfloat16, or f32
+   with fp32_recurrence). */
+static double tirex_step_bytes(const xlstm_model *m) {
+    const xlstm_config *c = &m->cfg;
+    double bytes = (double)c->num_blocks * 4.0 * c->embedding_dim * c->slstm.head_dim * (m->fp32_recurrence ? 4 : 2);
+    int b, i;
+    for (b = 0; b < c->num_blocks; b++) {
+        const xlstm__block *blk = &m->blocks[b];
+        const xlstm__mat *mats[7];
+        mats[0] = &blk->gate_w[0], mats[1] = &blk->gate_w[1], mats[2] = &blk->gate_w[2], mats[3] = &blk->gate_w[3];
+        mats[4] = &blk->ffn_gate, mats[5] = &blk->ffn_up, mats[6] = &blk->ffn_down;
+        for (i = 0; i < 7; i++)
+            bytes += (double)mats[i]->rows * (double)mats[i]->row_bytes +
+                     (mats[i]->scale ? (double)mats[i]->rows * (mats[i]->cols / XLSTM__QBLOCK) * sizeof(float) : 0);
+    }
+    for (i = 0; i < 3; i++)
+        bytes += (double)m->tx_in[i].rows * (double)m->tx_in[i].row_bytes +
+                 (m->tx_in[i].scale ? (double)m->tx_in[i].rows * (m->tx_in[i].cols / XLSTM__QBLOCK) * sizeof(float) : 0);
+    return bytes;
+}
+
 static int bench_tirex(xlstm_model *model, const char *name, const char *dtype, int threads, int batch, int horizon,
                        double load_s) {
     const xlstm_config *c = xlstm_model_config(model);
@@ -400,7 +422,7 @@ static int bench_tirex(xlstm_model *model, const char *name, const char *dtype, 
     float *q = (float *)malloc((size_t)batch * (size_t)horizon * (size_t)Q * sizeof(float));
     float *sq = (float *)malloc((size_t)(stream_h * Q) * sizeof(float));
     size_t *lens = (size_t *)calloc((size_t)batch, sizeof *lens), i, nonfinite = 0;
-    double runs[TIREX_RUNS], obs[TIREX_STEPS], fc[TIREX_STEPS], t0, spent, forecast_s, step_s, sfc_s, rss;
+    double runs[TIREX_RUNS], obs[TIREX_STEPS], fc[TIREX_STEPS], t0, spent, forecast_s, step_s, sfc_s, rss, step_bytes, bw;
     int b, n_runs, n_steps, rc = 1, passes = (horizon + P - 1) / P;
     if (!series || !stream || !q || !sq || !lens) goto out;
     for (b = 0; b < batch; b++) {
@@ -447,6 +469,8 @@ static int bench_tirex(xlstm_model *model, const char *name, const char *dtype, 
     sfc_s = median(fc, n_steps);
     for (i = 0; i < (size_t)(stream_h * Q); i++) nonfinite += !(sq[i] == sq[i] && sq[i] - sq[i] == 0);
     rss = peak_rss_mb();
+    step_bytes = tirex_step_bytes(model);
+    bw = measure_bandwidth_gbs(threads);
     printf("model: %s (TiRex)  params: %.1fM  weights: %.1f MB  blocks: %d x %d (%d heads)  patch: %d  window: %d  "
            "quantiles: %d  kernels: %s\n",
            name, xlstm_model_n_params(model) / 1e6, xlstm_model_weight_bytes(model) / 1e6, (int)c->num_blocks,
@@ -458,11 +482,15 @@ static int bench_tirex(xlstm_model *model, const char *name, const char *dtype, 
     printf("stream: the observation completing a patch %.3f ms, then a forecast of %d steps %.3f ms (medians of %d, after %lu "
            "values)\n",
            1e3 * step_s, stream_h, 1e3 * sfc_s, n_steps, (unsigned long)prime);
+    printf("stream step: %.1f MB of weights, %.3f ms at the %.1f GB/s read bandwidth measured after it (%.0f%% of that roofline)\n",
+           step_bytes / 1e6, 1e3 * step_bytes / (bw * 1e9), bw, bw > 0 ? 100.0 * step_bytes / (bw * 1e9) / step_s : 0.0);
     if (nonfinite) printf("warning: %lu forecast values are not finite\n", (unsigned long)nonfinite);
     printf("model=tirex dtype=%s threads=%d batch=%d horizon=%d forecast_ms=%.3f stream_step_ms=%.4f stream_forecast_ms=%.4f "
-           "params=%lu weights_mb=%.1f load_s=%.3f rss_mb=%.1f kernels=%s\n",
+           "params=%lu weights_mb=%.1f load_s=%.3f rss_mb=%.1f kernels=%s stream_step_mb=%.2f bandwidth_gb_s=%.2f "
+           "stream_roofline_share=%.3f\n",
            dtype, threads, batch, horizon, 1e3 * forecast_s, 1e3 * step_s, 1e3 * sfc_s, (unsigned long)xlstm_model_n_params(model),
-           xlstm_model_weight_bytes(model) / 1e6, load_s, rss, xlstm_model_kernels(model));
+           xlstm_model_weight_bytes(model) / 1e6, load_s, rss, xlstm_model_kernels(model), step_bytes / 1e6, bw,
+           bw > 0 ? step_bytes / (bw * 1e9) / step_s : 0.0);
     rc = nonfinite ? 1 : 0;
 out:
     xlstm_state_free(st);
