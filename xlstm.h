@@ -5365,6 +5365,8 @@ typedef struct xlstm__bstate {
     float *conv, *C, *n, *m, *y, *c;
 } xlstm__bstate;
 
+#define XLSTM__CLAIM_STRIDE (64 / sizeof(long)) /* counters 64 bytes apart never share a cache line */
+
 /* Scratch rows: one row per token of a prefill chunk, or per sequence of a batch. */
 struct xlstm_state {
     const xlstm_model *model;
@@ -5385,6 +5387,7 @@ struct xlstm_state {
     int n_threads; /* tasks per parallel loop at most: slots of per-task scratch (chunk, deq) */
     void (*parallel_for)(void *user, void (*task)(void *ctx, int t), void *ctx, int n_tasks);
     void *parallel_user;
+    long *claims; /* (n_threads, XLSTM__CLAIM_STRIDE) a parallel loop's counters, one cache line each; NULL for 1 */
     float **yptr;              /* (R) output row pointers */
     xlstm_state **owner;       /* (R) whose recurrent state each row uses */
     /* TiRex (NULL for language models): scratch for one chunk of R patch
@@ -5443,6 +5446,13 @@ static xlstm_state *xlstm__state_new(const xlstm_model *model, const xlstm_state
 #endif
     if (s->n_threads < 1) s->n_threads = 1;
     if (s->n_threads > 256) s->n_threads = 256;
+    if (s->n_threads > 1) {
+        s->claims = XLSTM__CAST(long *, xlstm__malloc(&model->alloc, XLSTM__CAST(size_t, s->n_threads) * XLSTM__CLAIM_STRIDE * sizeof(long)));
+        if (!s->claims) {
+            xlstm__free(&model->alloc, XLSTM__CAST(void *, s));
+            return NULL;
+        }
+    }
     return s;
 }
 
@@ -5648,6 +5658,7 @@ XLSTMDEF xlstm_status xlstm_state_copy(xlstm_state *dst, const xlstm_state *src)
 XLSTMDEF void xlstm_state_free(xlstm_state *s) {
     if (!s) return;
     xlstm__free(&s->model->alloc, s->mem);
+    xlstm__free(&s->model->alloc, XLSTM__CAST(void *, s->claims));
     xlstm__free(&s->model->alloc, s->bs);
     xlstm__free(&s->model->alloc, XLSTM__CAST(void *, s->yptr));
     xlstm__free(&s->model->alloc, XLSTM__CAST(void *, s->owner));
@@ -5756,31 +5767,44 @@ typedef struct xlstm__loop {
     xlstm__range_fn body;
     void *ctx;
     int n, step, n_chunks, n_tasks; /* items, items per chunk, chunks, tasks */
-    long next;                      /* the next chunk nobody has claimed */
+    long *next; /* next[u * XLSTM__CLAIM_STRIDE]: the next unclaimed chunk of task u's share */
 } xlstm__loop;
 
-/* The next chunk for task t (n_chunks when none is left). With atomics any
-   task takes any chunk; without (plain C99), task t walks its static share,
-   chunks t*C/T .. (t+1)*C/T, *seq counting the ones it has done. */
-static int xlstm__claim(xlstm__loop *l, int t, int *seq) {
+/* Task u's share of the chunks: [u C / T, (u+1) C / T). */
+static int xlstm__share_end(const xlstm__loop *l, int u) { return l->n_chunks * (u + 1) / l->n_tasks; }
+
+/* Claim the next chunk of task u's share, or -1 when it is all taken. */
+static int xlstm__claim(xlstm__loop *l, int u) {
+    long *next = l->next + XLSTM__CAST(size_t, u) * XLSTM__CLAIM_STRIDE, c;
 #if defined(XLSTM__GNU)
-    (void)t, (void)seq;
-    return XLSTM__CAST(int, __atomic_fetch_add(&l->next, 1L, __ATOMIC_RELAXED));
+    c = __atomic_fetch_add(next, 1L, __ATOMIC_RELAXED);
 #elif defined(_MSC_VER)
-    (void)t, (void)seq;
-    return XLSTM__CAST(int, _InterlockedExchangeAdd(&l->next, 1L));
+    c = _InterlockedExchangeAdd(next, 1L);
 #else
-    const int c = l->n_chunks * t / l->n_tasks + (*seq)++;
-    return c < l->n_chunks * (t + 1) / l->n_tasks ? c : l->n_chunks;
+    c = (*next)++; /* no atomics: only task u ever touches its share */
 #endif
+    return c < xlstm__share_end(l, u) ? XLSTM__CAST(int, c) : -1;
 }
 
+/* Task t works through its own share in order (one contiguous run of rows
+   per task, as a static split: the hardware prefetcher streams straight
+   through the chunk boundaries), then helps with the others' shares, taking
+   their next chunks, so a task that runs slowly or starts late is left with
+   less. Without atomics, a task keeps to its own share. */
 static void xlstm__loop_task(void *ctx, int t) {
     xlstm__loop *l = XLSTM__CAST(xlstm__loop *, ctx);
-    int c, seq = 0;
-    while ((c = xlstm__claim(l, t, &seq)) < l->n_chunks) {
-        const int lo = c * l->step;
-        l->body(l->ctx, t, lo, l->n - lo < l->step ? l->n : lo + l->step);
+    int i, c;
+#if defined(XLSTM__GNU) || defined(_MSC_VER)
+    const int shares = l->n_tasks;
+#else
+    const int shares = 1;
+#endif
+    for (i = 0; i < shares; i++) {
+        const int u = (t + i) % l->n_tasks;
+        while ((c = xlstm__claim(l, u)) >= 0) {
+            const int lo = c * l->step;
+            l->body(l->ctx, t, lo, l->n - lo < l->step ? l->n : lo + l->step);
+        }
     }
 }
 
@@ -5790,17 +5814,18 @@ static void xlstm__loop_task(void *ctx, int t) {
    this thread. */
 static void xlstm__for(const xlstm_state *s, int n, int grain, size_t work, size_t min_work, xlstm__range_fn body, void *ctx) {
     xlstm__loop l;
-    int per;
+    int per, u;
     if (n <= 0) return;
     if (s->n_threads <= 1 || work <= min_work || n <= grain) {
         body(ctx, 0, 0, n);
         return;
     }
     per = (n + s->n_threads * XLSTM__CHUNKS_PER_TASK - 1) / (s->n_threads * XLSTM__CHUNKS_PER_TASK);
-    l.body = body, l.ctx = ctx, l.n = n, l.next = 0;
+    l.body = body, l.ctx = ctx, l.n = n, l.next = s->claims;
     l.step = (per + grain - 1) / grain * grain;
     l.n_chunks = (n + l.step - 1) / l.step;
     l.n_tasks = l.n_chunks < s->n_threads ? l.n_chunks : s->n_threads;
+    for (u = 0; u < l.n_tasks; u++) l.next[XLSTM__CAST(size_t, u) * XLSTM__CLAIM_STRIDE] = l.n_chunks * u / l.n_tasks;
     xlstm__parallel(s, xlstm__loop_task, &l, l.n_tasks);
 }
 
