@@ -81,7 +81,7 @@ build/xlstm-quantize: tools/quantize.c tools/st_writer.h xlstm.h | build
 
 # the benchmark always uses OpenMP so that -t THREADS means something
 build/xlstm-bench: tools/bench.c tools/st_writer.h xlstm.h | build
-	$(CC) $(WARN) $(CFLAGS) $(OMPFLAG) -DXLSTM_STATIC -o $@ tools/bench.c $(LDLIBS)
+	$(CC) $(WARN) $(CFLAGS) $(OMPFLAG) -pthread -DXLSTM_STATIC -o $@ tools/bench.c $(LDLIBS)
 
 build/test_xlstm: $(TEST_SRCS) xlstm.h | build
 	$(CC) $(WARN) $(CFLAGS) -o $@ tests/test_main.c $(LDLIBS)

@@ -55,11 +55,15 @@
      n_threads tasks per loop (xlstm_state_params; default
      omp_get_max_threads() at state creation), on OpenMP's threads or on the
      caller's pool through the parallel_for hook (examples/embed.c: a small
-     pthread pool). Each loop's work is cut into a few chunks per task that
-     the tasks claim from a shared counter, so a thread whose core is busy
-     with other work does less instead of holding up the rest. Results are
-     bit-identical for any thread count and any schedule. Small loops run on
-     the calling thread without a fork (XLSTM_PARALLEL_MIN_WORK).
+     pthread pool). Each loop's work is cut into a few chunks per task; a
+     task claims the chunks of its own share, then the others' next ones, so
+     a thread whose core is busy with other work (or that starts late) does
+     less instead of holding up the rest. An OpenMP team still waits for
+     every thread at the end of each loop; the hook lets a pool return as
+     soon as the work is done (a worker that has not started by then finds
+     none). Results are bit-identical for any thread count and any
+     schedule. Small loops run on the calling thread without a fork
+     (XLSTM_PARALLEL_MIN_WORK).
 
    KERNELS
      Every hot loop has a plain scalar version (the oracle in the tests) and a
@@ -152,7 +156,10 @@
      0.5.0  q8 decode with VNNI (int8 x int8, as 4-bit already was); TiRex
             stream steps with q8/q4 take it for the gates too; Windows mmap
             (CreateFileMappingW, UTF-8 paths); XLSTM_NO_GNU_EXTENSIONS (the
-            plain-C path MSVC takes); CMake package and pkg-config file.
+            plain-C path MSVC takes); CMake package and pkg-config file;
+            xlstm_state_params: n_threads and a parallel_for hook (the
+            caller's thread pool); parallel loops claim their chunks, so a
+            busy core no longer holds every loop up.
      0.4.0  TiRex: NX-AI's sLSTM forecaster from its model.ckpt (zip +
             restricted unpickler), batched, streaming and embedding calls;
             torch.save state_dicts (pytorch_model.bin) for the LMs.
@@ -399,10 +406,10 @@ typedef struct xlstm_state_params {
        it must call task(ctx, t) once for every t in [0, n_tasks), possibly
        concurrently, in any order, on any threads (several on one thread is
        fine), and return when all have returned. Tasks never wait for one
-       another (each takes work from a shared counter until none is left, so
-       a task that starts late finds less to do) and never call parallel_for
-       themselves: running them all one after another on the calling thread
-       is correct. Results are the same bits whatever the pool does. A pool
+       another (each claims chunks of the loop from shared counters until
+       none is left, so a task that starts late finds less to do, or
+       nothing) and never call parallel_for themselves: running them all one
+       after another on the calling thread is correct. Results are the same bits whatever the pool does. A pool
        shared by states used from several threads at once must accept
        concurrent calls. NULL: OpenMP threads in an OpenMP build, else none. */
     void (*parallel_for)(void *user, void (*task)(void *ctx, int t), void *ctx, int n_tasks);
@@ -5721,10 +5728,10 @@ XLSTMDEF xlstm_status xlstm_state_restore(xlstm_state *s, const void *src, size_
    Every parallel loop goes through xlstm__parallel: n tasks, task t owning
    slot t of the per-task scratch (t < s->n_threads). The state's hook runs
    them if it has one, else an OpenMP team, else they run in turn. Inside a
-   task, xlstm__for hands out the loop's items a chunk at a time from a
-   counter in the loop's context: a task whose core is busy with other work
-   (or that starts late) takes fewer chunks, where a static split would make
-   every other thread wait for it. Each item is computed by the same code
+   task, xlstm__for hands out the loop's items a chunk at a time from
+   per-task counters (xlstm__loop_task): a task whose core is busy with other
+   work (or that starts late) takes fewer chunks, where a static split would
+   make every other thread wait for it. Each item is computed by the same code
    whichever task claims it, and no sum runs across chunks, so the results
    are the same bits for any thread count and any schedule. */
 #ifndef XLSTM_PARALLEL_MIN_WORK
