@@ -69,9 +69,14 @@ build/minimal: examples/minimal.c $(LIB)
 build/xlstm-forecast: examples/forecast.c $(LIB_OMP)
 	$(LINK_OMP)
 
-# its own implementation, forking every parallel loop (the test models are tiny)
+# its own implementation, forking every parallel loop (the test models are
+# tiny); and in plain C99, where there are no atomics and each task keeps to
+# its static share of every loop
 build/test_threads: tests/test_threads.c xlstm.h | build
 	$(CC) $(WARN) $(CFLAGS) -pthread -DXLSTM_PARALLEL_MIN_WORK=0 -o $@ $< $(LDLIBS)
+
+build/test_threads_plain: tests/test_threads.c xlstm.h | build
+	$(CC) $(WARN) $(CFLAGS) -pthread -DXLSTM_PARALLEL_MIN_WORK=0 -DXLSTM_NO_GNU_EXTENSIONS -o $@ $< $(LDLIBS)
 
 # These call the header's static internals, so each compiles the implementation
 # itself; the tools in static mode (XLSTM_STATIC), where the compiler drops what
@@ -180,8 +185,9 @@ test: check-fuzz-regressions test-unit test-omp all check-compile check-embedded
 test-omp: build/test_xlstm_omp
 	OMP_NUM_THREADS=2 ./build/test_xlstm_omp threads
 
-test-threads: build/test_threads
+test-threads: build/test_threads build/test_threads_plain
 	./build/test_threads
+	./build/test_threads_plain
 
 test-cli: all
 	tests/test_cli.sh

@@ -8,8 +8,9 @@
          #include "xlstm.h"
      Everywhere else just #include "xlstm.h". Link with -lm (and -fopenmp for
      threads). Only the C standard headers are included (plus <omp.h> under
-     _OPENMP, <immintrin.h> on x86 with GCC/Clang for one VNNI kernel, and the
-     POSIX mmap headers, or <windows.h> on Windows, if you ask for XLSTM_MMAP).
+     _OPENMP, <immintrin.h> on x86 with GCC/Clang for one VNNI kernel,
+     <intrin.h> with MSVC for an atomic add, and the POSIX mmap headers, or
+     <windows.h> on Windows, if you ask for XLSTM_MMAP).
 
    QUICK START
      xlstm_model *model; xlstm_state *state; xlstm_error err;
@@ -63,7 +64,8 @@
      soon as the work is done (a worker that has not started by then finds
      none). Results are bit-identical for any thread count and any
      schedule. Small loops run on the calling thread without a fork
-     (XLSTM_PARALLEL_MIN_WORK).
+     (XLSTM_PARALLEL_MIN_WORK). (TiRex's sLSTM gate, cell and row loops are
+     still static OpenMP loops.)
 
    KERNELS
      Every hot loop has a plain scalar version (the oracle in the tests) and a
@@ -411,7 +413,10 @@ typedef struct xlstm_state_params {
        nothing) and never call parallel_for themselves: running them all one
        after another on the calling thread is correct. Results are the same bits whatever the pool does. A pool
        shared by states used from several threads at once must accept
-       concurrent calls. NULL: OpenMP threads in an OpenMP build, else none. */
+       concurrent calls. NULL: OpenMP threads in an OpenMP build, else none.
+       (TiRex's sLSTM gate, cell and row loops still run on OpenMP's threads
+       in an OpenMP build, or on the calling thread; its matrix products
+       take the hook.) */
     void (*parallel_for)(void *user, void (*task)(void *ctx, int t), void *ctx, int n_tasks);
     void *parallel_user;
 } xlstm_state_params;
@@ -610,6 +615,9 @@ XLSTMDEF size_t xlstm_utf8_stream_flush(xlstm_utf8_stream *s, char *out, size_t 
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
+#endif
+#if defined(_MSC_VER) && !defined(XLSTM__GNU)
+#include <intrin.h> /* _InterlockedExchangeAdd: the parallel loops' chunk counters */
 #endif
 #if (defined(__x86_64__) || defined(__i386__)) && defined(XLSTM__GNU) && !defined(XLSTM_NO_SIMD)
 #include <immintrin.h> /* the kernels vector extensions cannot express: VNNI */
@@ -5738,9 +5746,6 @@ XLSTMDEF xlstm_status xlstm_state_restore(xlstm_state *s, const void *src, size_
 #define XLSTM_PARALLEL_MIN_WORK 32768 /* multiply-adds below which a fork costs more than it saves */
 #endif
 #define XLSTM__CHUNKS_PER_TASK 4 /* enough to even out a slow task; few enough to keep chunks long */
-#if defined(_MSC_VER) && !defined(XLSTM__GNU)
-#include <intrin.h> /* _InterlockedExchangeAdd */
-#endif
 
 typedef void (*xlstm__task_fn)(void *ctx, int t);
 
