@@ -399,24 +399,26 @@ XLSTMDEF xlstm_model_params xlstm_arena_params(xlstm_arena *arena);
 typedef struct xlstm_state_params {
     /* Tasks a parallel loop is split into at most; the state keeps scratch
        for this many (at most 256). 0: omp_get_max_threads() in an OpenMP
-       build, else 1. Without OpenMP and without parallel_for, always 1. */
+       build, else 1. Without OpenMP and without parallel_for, always 1.
+       With parallel_for, the pool's width (its workers + the caller). */
     int n_threads;
     /* Optional: run the parallel loops on the caller's thread pool (a game
        engine's job system) instead of OpenMP's. The state calls
        parallel_for(parallel_user, task, ctx, n_tasks) with
-       2 <= n_tasks <= n_threads, from the thread that called into the state;
-       it must call task(ctx, t) once for every t in [0, n_tasks), possibly
-       concurrently, in any order, on any threads (several on one thread is
-       fine), and return when all have returned. Tasks never wait for one
-       another (each claims chunks of the loop from shared counters until
-       none is left, so a task that starts late finds less to do, or
+       2 <= n_tasks <= n_threads, from the thread that called into the
+       state; it must call task(ctx, t) once for every t in [0, n_tasks),
+       possibly concurrently, in any order, on any threads (several on one
+       thread is fine), and return when all have returned. Tasks never wait
+       for one another (each claims chunks of the loop from shared counters
+       until none is left, so a task that starts late finds less to do, or
        nothing) and never call parallel_for themselves: running them all one
-       after another on the calling thread is correct. Results are the same bits whatever the pool does. A pool
-       shared by states used from several threads at once must accept
-       concurrent calls. NULL: OpenMP threads in an OpenMP build, else none.
+       after another on the calling thread is correct. The results are the
+       same bits whatever the pool does. A pool shared by states that are
+       used from several threads at once must accept concurrent calls.
+       NULL: OpenMP's threads in an OpenMP build, else the calling thread.
        (TiRex's sLSTM gate, cell and row loops still run on OpenMP's threads
        in an OpenMP build, or on the calling thread; its matrix products
-       take the hook.) */
+       take the hook.) xlstm_state_copy carries the sequence, not these. */
     void (*parallel_for)(void *user, void (*task)(void *ctx, int t), void *ctx, int n_tasks);
     void *parallel_user;
 } xlstm_state_params;

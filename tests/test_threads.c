@@ -274,6 +274,24 @@ int main(void) {
         sp.n_threads = 3, sp.parallel_user = &p;
         run_trace(m, &sp, &tr);
         check(same(&alone, &tr) && p.calls > 0 && p.bad_n == 0, "hook running tasks in reverse on one thread: identical", dirs[d]);
+        /* a copy between a pool state and a plain one carries the sequence, not the threads */
+        if (xlstm_model_config(m)->arch != XLSTM_ARCH_TIREX) {
+            xlstm_state *a = NULL, *b = NULL;
+            const float *la = NULL, *lb = NULL;
+            int32_t tok[40];
+            for (i = 0; i < 40; i++) tok[i] = (int32_t)((i * 3 + 1) % xlstm_model_config(m)->vocab_size);
+            p.serial_reverse = 0;
+            if (xlstm_state_create_with_params(m, &sp, &a, NULL) == XLSTM_OK && xlstm_state_create(m, &b, NULL) == XLSTM_OK &&
+                xlstm_prefill(a, tok, 40, NULL, NULL) == XLSTM_OK && xlstm_state_copy(b, a) == XLSTM_OK &&
+                xlstm_step(a, 5, &la) == XLSTM_OK && xlstm_step(b, 5, &lb) == XLSTM_OK)
+                check(memcmp(la, lb, (size_t)xlstm_model_config(m)->vocab_size * sizeof(float)) == 0,
+                      "a pool state copied into a plain one steps to the same logits", dirs[d]);
+            else
+                check(0, "copy between a pool state and a plain one", dirs[d]);
+            xlstm_state_free(a);
+            xlstm_state_free(b);
+            p.serial_reverse = 1;
+        }
         /* n_threads 1: the hook is never called */
         p.calls = 0;
         sp.n_threads = 1;
