@@ -60,7 +60,7 @@ build/generate: examples/generate.c $(LIB)
 	$(LINK)
 
 build/embed: examples/embed.c $(LIB)
-	$(LINK)
+	$(LINK) -pthread
 
 build/minimal: examples/minimal.c $(LIB)
 	$(LINK)
@@ -69,8 +69,14 @@ build/minimal: examples/minimal.c $(LIB)
 build/xlstm-forecast: examples/forecast.c $(LIB_OMP)
 	$(LINK_OMP)
 
-build/test_threads: tests/test_threads.c $(LIB)
-	$(CC) $(WARN) $(CFLAGS) -pthread $(LIBUSE) -o $@ $< $(LIB) $(LDLIBS)
+# its own implementation, forking every parallel loop (the test models are
+# tiny); and in plain C99, where there are no atomics and each task keeps to
+# its static share of every loop
+build/test_threads: tests/test_threads.c xlstm.h | build
+	$(CC) $(WARN) $(CFLAGS) -pthread -DXLSTM_PARALLEL_MIN_WORK=0 -o $@ $< $(LDLIBS)
+
+build/test_threads_plain: tests/test_threads.c xlstm.h | build
+	$(CC) $(WARN) $(CFLAGS) -pthread -DXLSTM_PARALLEL_MIN_WORK=0 -DXLSTM_NO_GNU_EXTENSIONS -o $@ $< $(LDLIBS)
 
 # These call the header's static internals, so each compiles the implementation
 # itself; the tools in static mode (XLSTM_STATIC), where the compiler drops what
@@ -80,7 +86,7 @@ build/xlstm-quantize: tools/quantize.c tools/st_writer.h xlstm.h | build
 
 # the benchmark always uses OpenMP so that -t THREADS means something
 build/xlstm-bench: tools/bench.c tools/st_writer.h xlstm.h | build
-	$(CC) $(WARN) $(CFLAGS) $(OMPFLAG) -DXLSTM_STATIC -o $@ tools/bench.c $(LDLIBS)
+	$(CC) $(WARN) $(CFLAGS) $(OMPFLAG) -pthread -DXLSTM_STATIC -o $@ tools/bench.c $(LDLIBS)
 
 build/test_xlstm: $(TEST_SRCS) xlstm.h | build
 	$(CC) $(WARN) $(CFLAGS) -o $@ tests/test_main.c $(LDLIBS)
@@ -179,8 +185,9 @@ test: check-fuzz-regressions test-unit test-omp all check-compile check-embedded
 test-omp: build/test_xlstm_omp
 	OMP_NUM_THREADS=2 ./build/test_xlstm_omp threads
 
-test-threads: build/test_threads
+test-threads: build/test_threads build/test_threads_plain
 	./build/test_threads
+	./build/test_threads_plain
 
 test-cli: all
 	tests/test_cli.sh
@@ -195,10 +202,11 @@ sanitize: | build
 	$(CC) $(WARN) $(SANFLAGS) -o build/embedded_asan tests/embedded_main.c tests/embedded_lib.c $(LDLIBS)
 	./build/embedded_asan
 
-# ThreadSanitizer (clang): threads sharing one model, LMs and TiRex (libgomp is
-# not instrumented, so this covers the pthread path, not OpenMP's).
+# ThreadSanitizer (clang): threads sharing one model, LMs and TiRex, and the
+# parallel_for hook on a pthread pool (libgomp is not instrumented, so this
+# covers the pthread paths, not OpenMP's).
 tsan: | build
-	clang $(WARN) -O1 -g -fsanitize=thread -pthread -o build/test_threads_tsan tests/test_threads.c $(LDLIBS)
+	clang $(WARN) -O1 -g -fsanitize=thread -pthread -DXLSTM_PARALLEL_MIN_WORK=0 -o build/test_threads_tsan tests/test_threads.c $(LDLIBS)
 	./build/test_threads_tsan
 
 # valgrind memcheck over the test suite and one generate run: 0 errors, 0 leaks.

@@ -8,8 +8,9 @@
          #include "xlstm.h"
      Everywhere else just #include "xlstm.h". Link with -lm (and -fopenmp for
      threads). Only the C standard headers are included (plus <omp.h> under
-     _OPENMP, <immintrin.h> on x86 with GCC/Clang for one VNNI kernel, and the
-     POSIX mmap headers, or <windows.h> on Windows, if you ask for XLSTM_MMAP).
+     _OPENMP, <immintrin.h> on x86 with GCC/Clang for one VNNI kernel,
+     <intrin.h> with MSVC for an atomic add, and the POSIX mmap headers, or
+     <windows.h> on Windows, if you ask for XLSTM_MMAP).
 
    QUICK START
      xlstm_model *model; xlstm_state *state; xlstm_error err;
@@ -38,6 +39,8 @@
      XLSTM_MAX_BLOCKS        cap on the number of blocks (default 1024)
      XLSTM_MAX_SHARDS        cap on safetensors shards (default 1024)
      XLSTM_PREFILL_ROWS      tokens per prefill chunk / sequences per batch pass (64)
+     XLSTM_PARALLEL_MIN_WORK multiply-adds below which a loop runs on the calling
+                             thread, not forked (32768; 0 forks every loop)
      XLSTM_TOKENIZER_MAX_ADDED_LEN  longest added token accepted (default 256)
 
    THREADING & MEMORY
@@ -48,9 +51,21 @@
      xlstm_sample and the forecasting calls never do. The library keeps no global or thread-local
      state, never prints and never exits. Weights stay in the bytes they were
      loaded from (an mmap, the caller's buffer with borrow_buffer, or one read
-     of the file): nothing is widened to f32 except small vectors. OpenMP
-     builds split matrix rows and heads across the threads a state was created
-     with (omp_get_max_threads() at xlstm_state_create).
+     of the file): nothing is widened to f32 except small vectors.
+     Parallel loops (matrix rows and tiles, heads, prompt rows) run as up to
+     n_threads tasks per loop (xlstm_state_params; default
+     omp_get_max_threads() at state creation), on OpenMP's threads or on the
+     caller's pool through the parallel_for hook (examples/embed.c: a small
+     pthread pool). Each loop's work is cut into a few chunks per task; a
+     task claims the chunks of its own share, then the others' next ones, so
+     a thread whose core is busy with other work (or that starts late) does
+     less instead of holding up the rest. An OpenMP team still waits for
+     every thread at the end of each loop; the hook lets a pool return as
+     soon as the work is done (a worker that has not started by then finds
+     none). Results are bit-identical for any thread count and any
+     schedule. Small loops run on the calling thread without a fork
+     (XLSTM_PARALLEL_MIN_WORK). (TiRex's sLSTM gate, cell and row loops are
+     still static OpenMP loops.)
 
    KERNELS
      Every hot loop has a plain scalar version (the oracle in the tests) and a
@@ -143,7 +158,10 @@
      0.5.0  q8 decode with VNNI (int8 x int8, as 4-bit already was); TiRex
             stream steps with q8/q4 take it for the gates too; Windows mmap
             (CreateFileMappingW, UTF-8 paths); XLSTM_NO_GNU_EXTENSIONS (the
-            plain-C path MSVC takes); CMake package and pkg-config file.
+            plain-C path MSVC takes); CMake package and pkg-config file;
+            xlstm_state_params: n_threads and a parallel_for hook (the
+            caller's thread pool); parallel loops claim their chunks, so a
+            busy core no longer holds every loop up.
      0.4.0  TiRex: NX-AI's sLSTM forecaster from its model.ckpt (zip +
             restricted unpickler), batched, streaming and embedding calls;
             torch.save state_dicts (pytorch_model.bin) for the LMs.
@@ -377,6 +395,40 @@ XLSTMDEF void xlstm_arena_init(xlstm_arena *arena, void *buffer, size_t size);
 XLSTMDEF xlstm_model_params xlstm_arena_params(xlstm_arena *arena);
 
 /* ---- state ------------------------------------------------------------- */
+/* How a state runs its parallel loops (matrix rows, heads, prompt rows). */
+typedef struct xlstm_state_params {
+    /* Tasks a parallel loop is split into at most; the state keeps scratch
+       for this many (at most 256). 0: omp_get_max_threads() in an OpenMP
+       build, else 1. Without OpenMP and without parallel_for, always 1.
+       With parallel_for, the pool's width (its workers + the caller). */
+    int n_threads;
+    /* Optional: run the parallel loops on the caller's thread pool (a game
+       engine's job system) instead of OpenMP's. The state calls
+       parallel_for(parallel_user, task, ctx, n_tasks) with
+       2 <= n_tasks <= n_threads, from the thread that called into the
+       state; it must call task(ctx, t) once for every t in [0, n_tasks),
+       possibly concurrently, in any order, on any threads (several on one
+       thread is fine), and return when all have returned. Tasks never wait
+       for one another (each claims chunks of the loop from shared counters
+       until none is left, so a task that starts late finds less to do, or
+       nothing) and never call parallel_for themselves: running them all one
+       after another on the calling thread is correct. The results are the
+       same bits whatever the pool does. A pool shared by states that are
+       used from several threads at once must accept concurrent calls.
+       NULL: OpenMP's threads in an OpenMP build, else the calling thread.
+       (TiRex's sLSTM gate, cell and row loops still run on OpenMP's threads
+       in an OpenMP build, or on the calling thread; its matrix products
+       take the hook.) xlstm_state_copy carries the sequence, not these. */
+    void (*parallel_for)(void *user, void (*task)(void *ctx, int t), void *ctx, int n_tasks);
+    void *parallel_user;
+} xlstm_state_params;
+
+/* n_threads 0, parallel_for NULL. */
+XLSTMDEF xlstm_state_params xlstm_state_default_params(void);
+/* A state for one sequence; XLSTM_ERR_ARG for n_threads < 0. params NULL
+   means the defaults (xlstm_state_create). */
+XLSTMDEF xlstm_status xlstm_state_create_with_params(const xlstm_model *model, const xlstm_state_params *params,
+                                                     xlstm_state **out_state, xlstm_error *err);
 XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state **out_state, xlstm_error *err);
 XLSTMDEF void xlstm_state_reset(xlstm_state *state); /* back to the empty sequence */
 /* dst and src must come from the same model. */
@@ -565,6 +617,9 @@ XLSTMDEF size_t xlstm_utf8_stream_flush(xlstm_utf8_stream *s, char *out, size_t 
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
+#endif
+#if defined(_MSC_VER) && !defined(XLSTM__GNU)
+#include <intrin.h> /* _InterlockedExchangeAdd: the parallel loops' chunk counters */
 #endif
 #if (defined(__x86_64__) || defined(__i386__)) && defined(XLSTM__GNU) && !defined(XLSTM_NO_SIMD)
 #include <immintrin.h> /* the kernels vector extensions cannot express: VNNI */
@@ -5420,6 +5475,8 @@ typedef struct xlstm__bstate {
     float *conv, *C, *n, *m, *y, *c;
 } xlstm__bstate;
 
+#define XLSTM__CLAIM_STRIDE (64 / sizeof(long)) /* counters 64 bytes apart never share a cache line */
+
 /* Scratch rows: one row per token of a prefill chunk, or per sequence of a batch. */
 struct xlstm_state {
     const xlstm_model *model;
@@ -5437,7 +5494,10 @@ struct xlstm_state {
     float *xeo;            /* one input row split even/odd (max_cols) */
     float *deq;            /* per thread: dequantised weight tile (WTILE, max_cols) + output tile (WTILE, 32) */
     size_t deq_stride;
-    int n_threads;
+    int n_threads; /* tasks per parallel loop at most: slots of per-task scratch (chunk, deq) */
+    void (*parallel_for)(void *user, void (*task)(void *ctx, int t), void *ctx, int n_tasks);
+    void *parallel_user;
+    long *claims; /* (n_threads, XLSTM__CLAIM_STRIDE) a parallel loop's counters, one cache line each; NULL for 1 */
     float **yptr;              /* (R) output row pointers */
     xlstm_state **owner;       /* (R) whose recurrent state each row uses */
     /* TiRex (NULL for language models): scratch for one chunk of R patch
@@ -5474,18 +5534,35 @@ static size_t xlstm__state_floats(const xlstm_config *c, int b) {
 
 XLSTMDEF void xlstm_state_free(xlstm_state *s);
 
-/* A zeroed state object for model, with the thread count it will use. */
-static xlstm_state *xlstm__state_new(const xlstm_model *model) {
+XLSTMDEF xlstm_state_params xlstm_state_default_params(void) {
+    xlstm_state_params p;
+    memset(&p, 0, sizeof p);
+    return p;
+}
+
+/* A zeroed state object for model, with the task count and hook it will use. */
+static xlstm_state *xlstm__state_new(const xlstm_model *model, const xlstm_state_params *params) {
     xlstm_state *s = XLSTM__CAST(xlstm_state *, xlstm__malloc(&model->alloc, sizeof *s));
     if (!s) return NULL;
     memset(s, 0, sizeof *s);
     s->model = model;
-    s->n_threads = 1;
+    s->parallel_for = params->parallel_for;
+    s->parallel_user = params->parallel_user;
+    s->n_threads = params->n_threads;
 #ifdef _OPENMP
-    s->n_threads = omp_get_max_threads();
+    if (s->n_threads == 0) s->n_threads = omp_get_max_threads();
+#else
+    if (!s->parallel_for) s->n_threads = 1; /* nothing could run a second task */
+#endif
     if (s->n_threads < 1) s->n_threads = 1;
     if (s->n_threads > 256) s->n_threads = 256;
-#endif
+    if (s->n_threads > 1) {
+        s->claims = XLSTM__CAST(long *, xlstm__malloc(&model->alloc, XLSTM__CAST(size_t, s->n_threads) * XLSTM__CLAIM_STRIDE * sizeof(long)));
+        if (!s->claims) {
+            xlstm__free(&model->alloc, XLSTM__CAST(void *, s));
+            return NULL;
+        }
+    }
     return s;
 }
 
@@ -5516,7 +5593,8 @@ static void xlstm__kernel_scratch_place(xlstm_state *s, float *p, size_t cols) {
 
 /* A TiRex state: mem holds the stream (bookkeeping, states, final row, the
    last T observations); the rest is scratch for one chunk of R tokens. */
-static xlstm_status xlstm__tx_state_create(const xlstm_model *model, xlstm_state **out, xlstm_error *err) {
+static xlstm_status xlstm__tx_state_create(const xlstm_model *model, const xlstm_state_params *params, xlstm_state **out,
+                                           xlstm_error *err) {
     const xlstm_config *c = &model->cfg;
     const size_t R = XLSTM_PREFILL_ROWS, D = XLSTM__CAST(size_t, c->embedding_dim), NB = XLSTM__CAST(size_t, c->num_blocks);
     const size_t P = XLSTM__CAST(size_t, c->tirex.patch_size), T = XLSTM__CAST(size_t, c->tirex.train_ctx_len);
@@ -5528,7 +5606,7 @@ static xlstm_status xlstm__tx_state_create(const xlstm_model *model, xlstm_state
     if (FF > cols) cols = FF;
     if (D > cols) cols = D;
     if (F > cols) cols = F;
-    s = xlstm__state_new(model);
+    s = xlstm__state_new(model, params);
     if (!s) return xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory for the state");
     s->ld_th = FF > 2 * F ? FF : 2 * F;
     s->ld_wide = D;
@@ -5567,16 +5645,20 @@ static xlstm_status xlstm__tx_state_create(const xlstm_model *model, xlstm_state
     return XLSTM_OK;
 }
 
-XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state **out, xlstm_error *err) {
+XLSTMDEF xlstm_status xlstm_state_create_with_params(const xlstm_model *model, const xlstm_state_params *params,
+                                                     xlstm_state **out, xlstm_error *err) {
     const xlstm_config *c;
     xlstm_state *s;
+    xlstm_state_params dflt = xlstm_state_default_params();
     size_t total = 0, D, I, P, V, NH, DK, DV, R = XLSTM_PREFILL_ROWS, wide, cols, scratch, ld_qkv;
     float *p;
     int b;
     if (!out) return xlstm__fail(err, XLSTM_ERR_ARG, "out_state is NULL");
     *out = NULL;
     if (!model) return xlstm__fail(err, XLSTM_ERR_ARG, "model is NULL");
-    if (model->cfg.arch == XLSTM_ARCH_TIREX) return xlstm__tx_state_create(model, out, err);
+    if (!params) params = &dflt;
+    if (params->n_threads < 0) return xlstm__fail(err, XLSTM_ERR_ARG, "state params: n_threads %d is negative", params->n_threads);
+    if (model->cfg.arch == XLSTM_ARCH_TIREX) return xlstm__tx_state_create(model, params, out, err);
     c = &model->cfg;
     /* sizes were bounded by the config caps (dims <= 2^20, blocks <= 1024), so
        these products fit in 64 bits */
@@ -5603,7 +5685,7 @@ XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state *
     wide = I > D ? I : D;
     cols = ld_qkv > wide ? ld_qkv : wide;
     if (P > cols) cols = P;
-    s = xlstm__state_new(model);
+    s = xlstm__state_new(model, params);
     if (!s) return xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory for the state");
     s->mem_len = total;
     s->ld_up = 2 * (I > P ? I : P);
@@ -5663,6 +5745,10 @@ XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state *
     return XLSTM_OK;
 }
 
+XLSTMDEF xlstm_status xlstm_state_create(const xlstm_model *model, xlstm_state **out, xlstm_error *err) {
+    return xlstm_state_create_with_params(model, NULL, out, err);
+}
+
 XLSTMDEF void xlstm_state_reset(xlstm_state *s) {
     if (!s) return;
     /* the empty sequence: memories, normalisers, stabilisers and conv history
@@ -5682,6 +5768,7 @@ XLSTMDEF xlstm_status xlstm_state_copy(xlstm_state *dst, const xlstm_state *src)
 XLSTMDEF void xlstm_state_free(xlstm_state *s) {
     if (!s) return;
     xlstm__free(&s->model->alloc, s->mem);
+    xlstm__free(&s->model->alloc, XLSTM__CAST(void *, s->claims));
     xlstm__free(&s->model->alloc, s->bs);
     xlstm__free(&s->model->alloc, XLSTM__CAST(void *, s->yptr));
     xlstm__free(&s->model->alloc, XLSTM__CAST(void *, s->owner));
@@ -5740,8 +5827,121 @@ XLSTMDEF xlstm_status xlstm_state_restore(xlstm_state *s, const void *src, size_
     return XLSTM_OK;
 }
 
-/* Row-wise work (norms, activations) of a prefill chunk or batch: rows in
-   parallel; each loop keeps its inner variables inside its body. */
+/* ---- parallel loops ----------------------------------------------------
+   Every parallel loop goes through xlstm__parallel: n tasks, task t owning
+   slot t of the per-task scratch (t < s->n_threads). The state's hook runs
+   them if it has one, else an OpenMP team, else they run in turn. Inside a
+   task, xlstm__for hands out the loop's items a chunk at a time from
+   per-task counters (xlstm__loop_task): a task whose core is busy with other
+   work (or that starts late) takes fewer chunks, where a static split would
+   make every other thread wait for it. Each item is computed by the same code
+   whichever task claims it, and no sum runs across chunks, so the results
+   are the same bits for any thread count and any schedule. */
+#ifndef XLSTM_PARALLEL_MIN_WORK
+#define XLSTM_PARALLEL_MIN_WORK 32768 /* multiply-adds below which a fork costs more than it saves */
+#endif
+#define XLSTM__CHUNKS_PER_TASK 4 /* enough to even out a slow task; few enough to keep chunks long */
+
+typedef void (*xlstm__task_fn)(void *ctx, int t);
+
+static void xlstm__parallel(const xlstm_state *s, xlstm__task_fn fn, void *ctx, int n) {
+    if (n <= 1) {
+        fn(ctx, 0);
+        return;
+    }
+    if (s->parallel_for) {
+        s->parallel_for(s->parallel_user, fn, ctx, n);
+        return;
+    }
+#ifdef _OPENMP
+#pragma omp parallel num_threads(n)
+    {
+        /* a smaller team than asked for (nested regions, OMP_DYNAMIC) runs the rest in turn */
+        int t;
+        for (t = omp_get_thread_num(); t < n; t += omp_get_num_threads()) fn(ctx, t);
+    }
+#else
+    {
+        int t;
+        for (t = 0; t < n; t++) fn(ctx, t);
+    }
+#endif
+}
+
+/* body(ctx, t, lo, hi) computes items [lo, hi) as task t. */
+typedef void (*xlstm__range_fn)(void *ctx, int t, int lo, int hi);
+typedef struct xlstm__loop {
+    xlstm__range_fn body;
+    void *ctx;
+    int n, step, n_chunks, n_tasks; /* items, items per chunk, chunks, tasks */
+    long *next; /* next[u * XLSTM__CLAIM_STRIDE]: the next unclaimed chunk of task u's share */
+} xlstm__loop;
+
+/* Task u's share of the chunks: [u C / T, (u+1) C / T). */
+static int xlstm__share_end(const xlstm__loop *l, int u) { return l->n_chunks * (u + 1) / l->n_tasks; }
+
+/* Claim the next chunk of task u's share, or -1 when it is all taken. */
+static int xlstm__claim(xlstm__loop *l, int u) {
+    long *next = l->next + XLSTM__CAST(size_t, u) * XLSTM__CLAIM_STRIDE, c;
+#if defined(XLSTM__GNU)
+    c = __atomic_fetch_add(next, 1L, __ATOMIC_RELAXED);
+#elif defined(_MSC_VER)
+    c = _InterlockedExchangeAdd(next, 1L);
+#else
+    c = (*next)++; /* no atomics: only task u ever touches its share */
+#endif
+    return c < xlstm__share_end(l, u) ? XLSTM__CAST(int, c) : -1;
+}
+
+/* Task t works through its own share in order (one contiguous run of rows
+   per task, as a static split: the hardware prefetcher streams straight
+   through the chunk boundaries), then helps with the others' shares, taking
+   their next chunks, so a task that runs slowly or starts late is left with
+   less. Without atomics, a task keeps to its own share. */
+static void xlstm__loop_task(void *ctx, int t) {
+    xlstm__loop *l = XLSTM__CAST(xlstm__loop *, ctx);
+    int i, c;
+#if defined(XLSTM__GNU) || defined(_MSC_VER)
+    const int shares = l->n_tasks;
+#else
+    const int shares = 1;
+#endif
+    for (i = 0; i < shares; i++) {
+        const int u = (t + i) % l->n_tasks;
+        while ((c = xlstm__claim(l, u)) >= 0) {
+            const int lo = c * l->step;
+            l->body(l->ctx, t, lo, l->n - lo < l->step ? l->n : lo + l->step);
+        }
+    }
+}
+
+/* Items [0, n) through body: in parallel when work (multiply-adds, or any
+   measure of the whole loop) exceeds min_work, in chunks of whole multiples
+   of grain items (16 rows: whole cache lines of output); else one call on
+   this thread. */
+static void xlstm__for(const xlstm_state *s, int n, int grain, size_t work, size_t min_work, xlstm__range_fn body, void *ctx) {
+    xlstm__loop l;
+    int per, u;
+    if (n <= 0) return;
+    if (s->n_threads <= 1 || work <= min_work || n <= grain) {
+        body(ctx, 0, 0, n);
+        return;
+    }
+    per = (n + s->n_threads * XLSTM__CHUNKS_PER_TASK - 1) / (s->n_threads * XLSTM__CHUNKS_PER_TASK);
+    l.body = body, l.ctx = ctx, l.n = n, l.next = s->claims;
+    l.step = (per + grain - 1) / grain * grain;
+    l.n_chunks = (n + l.step - 1) / l.step;
+    l.n_tasks = l.n_chunks < s->n_threads ? l.n_chunks : s->n_threads;
+    for (u = 0; u < l.n_tasks; u++) l.next[XLSTM__CAST(size_t, u) * XLSTM__CLAIM_STRIDE] = l.n_chunks * u / l.n_tasks;
+    xlstm__parallel(s, xlstm__loop_task, &l, l.n_tasks);
+}
+
+/* Row-wise work (norms, activations) of a prefill chunk or batch, n rows in
+   parallel when there are two or more. */
+#define XLSTM__ROWS_MIN_WORK 1
+#define XLSTM__FOR_ROWS(S, N, BODY, CTX) xlstm__for((S), (N), 1, XLSTM__CAST(size_t, N), XLSTM__ROWS_MIN_WORK, (BODY), (CTX))
+
+/* The TiRex kernels' own OpenMP loops (still to move to xlstm__for). */
 #ifdef _OPENMP
 #define XLSTM__PRAGMA(x) _Pragma(#x)
 #define XLSTM__PAR_ROWS(S, N) XLSTM__PRAGMA(omp parallel for num_threads((S)->n_threads) schedule(static) if ((N) > 1))
@@ -5766,26 +5966,46 @@ static xlstm__dot_i8_fn xlstm__dot_i8(const xlstm__kern *k, int dtype) {
    product: x rounded to int8 once for all rows (with few rows the rounding
    would cost more than it saves); bf16: x split into even and odd elements
    once. */
-static void xlstm__matvec(xlstm_state *s, const xlstm__mat *m0, const xlstm__mat *m1, const float *X, float *y0, float *y1) {
+typedef struct xlstm__matvec_ctx {
+    const xlstm_state *s;
+    const xlstm__mat *m0, *m1;
+    const float *X;
+    float *y0, *y1;
+    xlstm__dot_i8_fn dot_i8; /* non-NULL: x is in s->xq */
+    int eo;                  /* bf16 against x split even/odd in s->xeo */
+} xlstm__matvec_ctx;
+
+/* outputs [lo, hi) of (y0 | y1) */
+static void xlstm__matvec_rows(void *ctx, int t, int lo, int hi) {
+    const xlstm__matvec_ctx *c = XLSTM__CAST(const xlstm__matvec_ctx *, ctx);
+    const xlstm_state *s = c->s;
     const xlstm__kern *k = s->model->kern;
-    const int rows = m0->rows, cols = m0->cols, all = m1 ? 2 * rows : rows;
+    const int rows = c->m0->rows, cols = c->m0->cols;
     const size_t nblk = XLSTM__CAST(size_t, cols) / XLSTM__QBLOCK;
-    const xlstm__dot_i8_fn dot_i8 = xlstm__dot_i8(k, m0->dtype);
-    const int i8 = dot_i8 && rows >= 64;
-    const int eo = m0->dtype == XLSTM__DT_BF16 && k->dot_bf16_eo && rows >= 64;
     int r;
-    if (i8) xlstm__quantize_x(X, cols, &s->xq);
-    if (eo) xlstm__even_odd(s->xeo, X, cols);
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, all) * XLSTM__CAST(size_t, cols) > 32768)
-#endif
-    for (r = 0; r < all; r++) {
-        const xlstm__mat *m = r < rows ? m0 : m1;
+    (void)t;
+    for (r = lo; r < hi; r++) {
+        const xlstm__mat *m = r < rows ? c->m0 : c->m1;
         const int ri = r < rows ? r : r - rows;
         const unsigned char *row = m->w + XLSTM__CAST(size_t, ri) * m->row_bytes;
         const float *sc = m->scale ? m->scale + XLSTM__CAST(size_t, ri) * nblk : NULL;
-        (r < rows ? y0 : y1)[ri] = i8 ? dot_i8(row, sc, &s->xq, cols) : eo ? k->dot_bf16_eo(row, s->xeo, cols) : k->dot[m->dtype](row, sc, X, cols);
+        (r < rows ? c->y0 : c->y1)[ri] = c->dot_i8 ? c->dot_i8(row, sc, &s->xq, cols)
+                                         : c->eo   ? k->dot_bf16_eo(row, s->xeo, cols)
+                                                   : k->dot[m->dtype](row, sc, c->X, cols);
     }
+}
+
+static void xlstm__matvec(xlstm_state *s, const xlstm__mat *m0, const xlstm__mat *m1, const float *X, float *y0, float *y1) {
+    const xlstm__kern *k = s->model->kern;
+    const int rows = m0->rows, cols = m0->cols, all = m1 ? 2 * rows : rows;
+    const xlstm__dot_i8_fn dot_i8 = xlstm__dot_i8(k, m0->dtype);
+    xlstm__matvec_ctx c;
+    c.s = s, c.m0 = m0, c.m1 = m1, c.X = X, c.y0 = y0, c.y1 = y1;
+    c.dot_i8 = dot_i8 && rows >= 64 ? dot_i8 : NULL;
+    c.eo = m0->dtype == XLSTM__DT_BF16 && k->dot_bf16_eo && rows >= 64;
+    if (c.dot_i8) xlstm__quantize_x(X, cols, &s->xq);
+    if (c.eo) xlstm__even_odd(s->xeo, X, cols);
+    xlstm__for(s, all, 16, XLSTM__CAST(size_t, all) * XLSTM__CAST(size_t, cols), XLSTM_PARALLEL_MIN_WORK, xlstm__matvec_rows, &c);
 }
 
 /* Y[j] = W x_j (+ bias) for the nx row vectors of X (stride ldx). Output rows
@@ -5793,112 +6013,134 @@ static void xlstm__matvec(xlstm_state *s, const xlstm__mat *m0, const xlstm__mat
    XLSTM__SMALL_BATCH vectors (or a matrix of few rows): each weight row
    widened once, then multiplied into the vectors 8 at a time. More: a matrix
    product, with tiles of XLSTM__WTILE rows widened to f32 once. */
+typedef struct xlstm__matmul_ctx {
+    const xlstm_state *s;
+    const xlstm__mat *m;
+    const float *X;
+    size_t ldx;
+    int nx, groups, tiles;
+    float *const *yp; /* output row pointers */
+} xlstm__matmul_ctx;
+
+/* A small batch: weight rows [lo, hi), each widened once into task t's tile
+   scratch (f32 rows are read in place), against all nx vectors, 8 at a time. */
+static void xlstm__matmul_rows(void *ctx, int t, int lo, int hi) {
+    const xlstm__matmul_ctx *c = XLSTM__CAST(const xlstm__matmul_ctx *, ctx);
+    const xlstm__mat *m = c->m;
+    const xlstm__kern *k = c->s->model->kern;
+    const int cols = m->cols, nx = c->nx;
+    const size_t nblk = XLSTM__CAST(size_t, cols) / XLSTM__QBLOCK;
+    int r;
+    for (r = lo; r < hi; r++) {
+        const unsigned char *row = m->w + XLSTM__CAST(size_t, r) * m->row_bytes;
+        const float *w = XLSTM__CAST(const float *, XLSTM__CAST(const void *, row));
+        float res[8];
+        int jv, v;
+        if (m->dtype != XLSTM__DT_F32) {
+            float *buf = c->s->deq + XLSTM__CAST(size_t, t) * c->s->deq_stride;
+            k->dequant[m->dtype](buf, row, m->scale ? m->scale + XLSTM__CAST(size_t, r) * nblk : NULL, cols);
+            w = buf;
+        }
+        for (jv = 0; jv < nx; jv += 8) {
+            const int cnt = nx - jv < 8 ? nx - jv : 8;
+            k->dots(w, c->X + XLSTM__CAST(size_t, jv) * c->ldx, c->ldx, cnt, cols, res);
+            for (v = 0; v < cnt; v++) c->yp[jv + v][r] = res[v];
+        }
+    }
+}
+
+/* X^T, 16 x 16 blocks of columns [16 lo, 16 hi) of every group of 32
+   vectors (zero-padded past nx or cols by the plain loop). */
+static void xlstm__matmul_transpose(void *ctx, int t, int lo, int hi) {
+    const xlstm__matmul_ctx *c = XLSTM__CAST(const xlstm__matmul_ctx *, ctx);
+    const xlstm__kern *k = c->s->model->kern;
+    const int cols = c->m->cols, nx = c->nx;
+    const size_t ldx = c->ldx;
+    int g, cc, c0, c1, jb, jj;
+    (void)t;
+    for (g = 0; g < c->groups; g++) {
+        const int nt = nx - 32 * g < 32 ? nx - 32 * g : 32, np = nt <= 16 ? 16 : 32;
+        float *xt = c->s->xt + XLSTM__CAST(size_t, g) * 32 * cols;
+        for (c0 = 16 * lo; c0 < 16 * hi; c0 += 16) {
+            c1 = c0 + 16 < cols ? c0 + 16 : cols;
+            for (jb = 0; jb < np; jb += 16) {
+                const float *xb = c->X + XLSTM__CAST(size_t, 32 * g + jb) * ldx;
+                if (c1 - c0 == 16 && jb + 16 <= nt) {
+                    k->transpose16(xt + XLSTM__CAST(size_t, c0) * np + jb, XLSTM__CAST(size_t, np), xb + c0, ldx);
+                    continue;
+                }
+                for (jj = 0; jj < 16; jj++)
+                    for (cc = c0; cc < c1; cc++)
+                        xt[XLSTM__CAST(size_t, cc) * np + jb + jj] = jb + jj < nt ? xb[XLSTM__CAST(size_t, jj) * ldx + cc] : 0.0f;
+            }
+        }
+    }
+}
+
+/* Tiles [lo, hi) of XLSTM__WTILE weight rows, each widened to f32 once into
+   task t's scratch, times every group of X^T, scattered to the output rows. */
+static void xlstm__matmul_tiles(void *ctx, int t, int lo, int hi) {
+    const xlstm__matmul_ctx *c = XLSTM__CAST(const xlstm__matmul_ctx *, ctx);
+    const xlstm__mat *m = c->m;
+    const xlstm__kern *k = c->s->model->kern;
+    const int rows = m->rows, cols = m->cols, nx = c->nx;
+    const size_t nblk = XLSTM__CAST(size_t, cols) / XLSTM__QBLOCK;
+    float *tile = c->s->deq + XLSTM__CAST(size_t, t) * c->s->deq_stride;
+    float *out = tile + XLSTM__CAST(size_t, XLSTM__WTILE) * cols;
+    int rt, g, jj, i;
+    for (rt = lo; rt < hi; rt++) {
+        const int r0 = XLSTM__WTILE * rt, nr = rows - r0 < XLSTM__WTILE ? rows - r0 : XLSTM__WTILE;
+        const float *W;
+        if (m->dtype == XLSTM__DT_F32) {
+            W = XLSTM__CAST(const float *, XLSTM__CAST(const void *, m->w + XLSTM__CAST(size_t, r0) * m->row_bytes));
+        } else {
+            /* the next tile's stored rows (one contiguous run) stream towards
+               L2 while this tile's products run: short rows give the hardware
+               prefetcher too little to go on */
+            const unsigned char *next = m->w + XLSTM__CAST(size_t, r0 + nr) * m->row_bytes;
+            const size_t next_bytes = rt + 1 < c->tiles ? XLSTM__CAST(size_t, XLSTM__WTILE) * m->row_bytes : 0;
+            size_t off;
+            for (i = 0; i < nr; i++)
+                k->dequant[m->dtype](tile + XLSTM__CAST(size_t, i) * cols, m->w + XLSTM__CAST(size_t, r0 + i) * m->row_bytes,
+                                     m->scale ? m->scale + XLSTM__CAST(size_t, r0 + i) * nblk : NULL, cols);
+            for (off = 0; off < next_bytes && r0 + nr + XLSTM__WTILE <= rows; off += 64) XLSTM__PREFETCH_L2(next + off);
+            W = tile;
+        }
+        for (g = 0; g < c->groups; g++) {
+            const int nt = nx - 32 * g < 32 ? nx - 32 * g : 32, np = nt <= 16 ? 16 : 32;
+            k->gemm(nr, np, cols, W, XLSTM__CAST(size_t, cols), 1, c->s->xt + XLSTM__CAST(size_t, g) * 32 * cols,
+                    XLSTM__CAST(size_t, np), 0.0f, out, XLSTM__CAST(size_t, np));
+            for (jj = 0; jj < nt; jj++)
+                for (i = 0; i < nr; i++) c->yp[32 * g + jj][r0 + i] = out[i * np + jj];
+        }
+    }
+}
+
 static void xlstm__matmul(xlstm_state *s, const xlstm__mat *m, const float *X, size_t ldx, int nx, float *Y,
                           size_t ldy, float *const *Yrows, const float *bias) {
-    const xlstm__kern *k = s->model->kern;
     float *const *yp = Yrows;
     int r, j, rows = m->rows, cols = m->cols;
-    size_t nblk = XLSTM__CAST(size_t, cols) / XLSTM__QBLOCK;
+    const size_t work = XLSTM__CAST(size_t, rows) * XLSTM__CAST(size_t, cols) * XLSTM__CAST(size_t, nx);
+    xlstm__matmul_ctx c;
     if (!yp) {
         for (j = 0; j < nx; j++) s->yptr[j] = Y + XLSTM__CAST(size_t, j) * ldy;
         yp = s->yptr;
     }
+    c.s = s, c.m = m, c.X = X, c.ldx = ldx, c.nx = nx, c.yp = yp;
+    c.groups = (nx + 31) / 32, c.tiles = (rows + XLSTM__WTILE - 1) / XLSTM__WTILE;
     if (nx == 1) {
         xlstm__matvec(s, m, NULL, X, yp[0], NULL);
     } else if (nx < XLSTM__SMALL_BATCH || rows < 4 * XLSTM__WTILE) {
         /* a few vectors (a small batch), or a few weight rows (gates), where
-           transposing X would cost more than the product: each weight row,
-           widened once into the thread's tile scratch (f32 rows are read in
-           place), against all nx vectors, 8 at a time */
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, rows) * XLSTM__CAST(size_t, cols) * XLSTM__CAST(size_t, nx) > 32768)
-#endif
-        for (r = 0; r < rows; r++) {
-            const unsigned char *row = m->w + XLSTM__CAST(size_t, r) * m->row_bytes;
-            const float *w = XLSTM__CAST(const float *, XLSTM__CAST(const void *, row));
-            float res[8];
-            int tid = 0, jv, v;
-#ifdef _OPENMP
-            tid = omp_get_thread_num();
-#endif
-            if (m->dtype != XLSTM__DT_F32) {
-                float *buf = s->deq + XLSTM__CAST(size_t, tid) * s->deq_stride;
-                k->dequant[m->dtype](buf, row, m->scale ? m->scale + XLSTM__CAST(size_t, r) * nblk : NULL, cols);
-                w = buf;
-            }
-            for (jv = 0; jv < nx; jv += 8) {
-                const int cnt = nx - jv < 8 ? nx - jv : 8;
-                k->dots(w, X + XLSTM__CAST(size_t, jv) * ldx, ldx, cnt, cols, res);
-                for (v = 0; v < cnt; v++) yp[jv + v][r] = res[v];
-            }
-        }
+           transposing X would cost more than the product */
+        xlstm__for(s, rows, 16, work, XLSTM_PARALLEL_MIN_WORK, xlstm__matmul_rows, &c);
     } else {
         /* X^T in groups of 32 vectors, each (cols, np) with np = 16 or 32
-           (zero-padded); then each tile of XLSTM__WTILE weight rows (widened
-           to f32 once) times every group, scattered back to the output rows */
-        const int tiles = (rows + XLSTM__WTILE - 1) / XLSTM__WTILE, groups = (nx + 31) / 32;
-#ifdef _OPENMP
-#pragma omp parallel num_threads(s->n_threads) if (XLSTM__CAST(size_t, rows) * XLSTM__CAST(size_t, cols) * XLSTM__CAST(size_t, nx) > 32768)
-#endif
-        {
-            int tid = 0, nth = 1, c, c0, c1, jb, jj, g, rt;
-#ifdef _OPENMP
-            tid = omp_get_thread_num();
-            nth = omp_get_num_threads();
-#endif
-            /* each thread transposes a share of the columns in 16 x 16 blocks
-               (zero-padded past nx or cols by the plain loop), then all wait */
-            for (g = 0; g < groups; g++) {
-                const int nt = nx - 32 * g < 32 ? nx - 32 * g : 32, np = nt <= 16 ? 16 : 32, nb = (cols + 15) / 16;
-                float *xt = s->xt + XLSTM__CAST(size_t, g) * 32 * cols;
-                for (c0 = 16 * (nb * tid / nth); c0 < 16 * (nb * (tid + 1) / nth); c0 += 16) {
-                    c1 = c0 + 16 < cols ? c0 + 16 : cols;
-                    for (jb = 0; jb < np; jb += 16) {
-                        const float *xb = X + XLSTM__CAST(size_t, 32 * g + jb) * ldx;
-                        if (c1 - c0 == 16 && jb + 16 <= nt) {
-                            k->transpose16(xt + XLSTM__CAST(size_t, c0) * np + jb, XLSTM__CAST(size_t, np), xb + c0, ldx);
-                            continue;
-                        }
-                        for (jj = 0; jj < 16; jj++)
-                            for (c = c0; c < c1; c++)
-                                xt[XLSTM__CAST(size_t, c) * np + jb + jj] = jb + jj < nt ? xb[XLSTM__CAST(size_t, jj) * ldx + c] : 0.0f;
-                    }
-                }
-            }
-#ifdef _OPENMP
-#pragma omp barrier
-#pragma omp for schedule(static)
-#endif
-            for (rt = 0; rt < tiles; rt++) {
-                const int r0 = XLSTM__WTILE * rt, nr = rows - r0 < XLSTM__WTILE ? rows - r0 : XLSTM__WTILE;
-                float *tile = s->deq + XLSTM__CAST(size_t, tid) * s->deq_stride;
-                float *out = tile + XLSTM__CAST(size_t, XLSTM__WTILE) * cols;
-                const float *W;
-                int t;
-                if (m->dtype == XLSTM__DT_F32) {
-                    W = XLSTM__CAST(const float *, XLSTM__CAST(const void *, m->w + XLSTM__CAST(size_t, r0) * m->row_bytes));
-                } else {
-                    /* the next tile's stored rows (one contiguous run) stream
-                       towards L2 while this tile's products run: short rows
-                       give the hardware prefetcher too little to go on */
-                    const unsigned char *next = m->w + XLSTM__CAST(size_t, r0 + nr) * m->row_bytes;
-                    const size_t next_bytes = rt + 1 < tiles ? XLSTM__CAST(size_t, XLSTM__WTILE) * m->row_bytes : 0;
-                    size_t off;
-                    for (t = 0; t < nr; t++)
-                        k->dequant[m->dtype](tile + XLSTM__CAST(size_t, t) * cols, m->w + XLSTM__CAST(size_t, r0 + t) * m->row_bytes,
-                                             m->scale ? m->scale + XLSTM__CAST(size_t, r0 + t) * nblk : NULL, cols);
-                    for (off = 0; off < next_bytes && r0 + nr + XLSTM__WTILE <= rows; off += 64) XLSTM__PREFETCH_L2(next + off);
-                    W = tile;
-                }
-                for (g = 0; g < groups; g++) {
-                    const int nt = nx - 32 * g < 32 ? nx - 32 * g : 32, np = nt <= 16 ? 16 : 32;
-                    k->gemm(nr, np, cols, W, XLSTM__CAST(size_t, cols), 1, s->xt + XLSTM__CAST(size_t, g) * 32 * cols,
-                            XLSTM__CAST(size_t, np), 0.0f, out, XLSTM__CAST(size_t, np));
-                    for (jj = 0; jj < nt; jj++)
-                        for (t = 0; t < nr; t++) yp[32 * g + jj][r0 + t] = out[t * np + jj];
-                }
-            }
-        }
+           (zero-padded); then each tile of XLSTM__WTILE weight rows times
+           every group. Two loops: the tiles need all of X^T (the second
+           fork costs about as much as the barrier it replaces) */
+        xlstm__for(s, (cols + 15) / 16, 1, work, XLSTM_PARALLEL_MIN_WORK, xlstm__matmul_transpose, &c);
+        xlstm__for(s, c.tiles, 2, work, XLSTM_PARALLEL_MIN_WORK, xlstm__matmul_tiles, &c);
     }
     if (bias)
         for (j = 0; j < nx; j++)
@@ -5907,39 +6149,87 @@ static void xlstm__matmul(xlstm_state *s, const xlstm__mat *m, const float *X, s
 
 /* Block-diagonal (headwise) projection: m is (nb*bs, bs); output r reads the
    input block r / bs: y[r] = W[r] . x[(r/bs)*bs .. +bs]. */
+typedef struct xlstm__headwise_ctx {
+    const xlstm_state *s;
+    const xlstm__mat *m;
+    const float *W; /* tiny blocks: the weights as f32 */
+    const float *X;
+    size_t ldx;
+    float *Y;
+    size_t ldy;
+    const float *bias;
+    xlstm__dot_i8_fn dot_i8; /* non-NULL: the input row is in s->xq */
+} xlstm__headwise_ctx;
+
+/* Tiny blocks: input rows [lo, hi), every output of each. */
+static void xlstm__headwise_tiny(void *ctx, int t, int lo, int hi) {
+    const xlstm__headwise_ctx *c = XLSTM__CAST(const xlstm__headwise_ctx *, ctx);
+    const int bs = c->m->cols, rows = c->m->rows;
+    const float *W = c->W, *bias = c->bias;
+    int j;
+    (void)t;
+    for (j = lo; j < hi; j++) {
+        const float *x = c->X + XLSTM__CAST(size_t, j) * c->ldx;
+        float *y = c->Y + XLSTM__CAST(size_t, j) * c->ldy;
+        int ro = 0;
+        if (bs == 4) /* the 2024 LM's qkv_proj_blocksize: unrolled, same sums */
+            for (; ro < rows; ro++) {
+                const float *w = W + XLSTM__CAST(size_t, ro) * 4, *xb = x + XLSTM__CAST(size_t, ro / 4) * 4;
+                y[ro] = w[0] * xb[0] + w[1] * xb[1] + w[2] * xb[2] + w[3] * xb[3] + (bias ? bias[ro] : 0.0f);
+            }
+        for (; ro < rows; ro++) {
+            const float *w = W + XLSTM__CAST(size_t, ro) * bs, *xb = x + XLSTM__CAST(size_t, ro / bs) * bs;
+            float acc = 0.0f;
+            int i;
+            for (i = 0; i < bs; i++) acc += w[i] * xb[i];
+            y[ro] = acc + (bias ? bias[ro] : 0.0f);
+        }
+    }
+}
+
+/* One input row (c->X, c->Y): outputs [lo, hi), each against its block. */
+static void xlstm__headwise_outputs(void *ctx, int t, int lo, int hi) {
+    const xlstm__headwise_ctx *c = XLSTM__CAST(const xlstm__headwise_ctx *, ctx);
+    const xlstm__mat *m = c->m;
+    const xlstm__kern *k = c->s->model->kern;
+    const int bs = m->cols;
+    const size_t nblk = XLSTM__CAST(size_t, bs) / XLSTM__QBLOCK;
+    int r;
+    (void)t;
+    for (r = lo; r < hi; r++) {
+        const unsigned char *row = m->w + XLSTM__CAST(size_t, r) * m->row_bytes;
+        const float *sc = m->scale ? m->scale + XLSTM__CAST(size_t, r) * nblk : NULL;
+        const size_t x0 = XLSTM__CAST(size_t, r / bs) * XLSTM__CAST(size_t, bs);
+        float acc;
+        if (c->dot_i8) {
+            xlstm__xq xs;
+            xs.q = c->s->xq.q + x0, xs.d8 = c->s->xq.d8 + x0 / 4, xs.off8 = c->s->xq.off8 + x0 / 4;
+            acc = c->dot_i8(row, sc, &xs, bs);
+        } else {
+            acc = k->dot[m->dtype](row, sc, c->X + x0, bs);
+        }
+        c->Y[r] = acc + (c->bias ? c->bias[r] : 0.0f);
+    }
+}
+
 static void xlstm__headwise(xlstm_state *s, const xlstm__mat *m, const float *X, size_t ldx, int nx, float *Y,
                             size_t ldy, const float *bias) {
     const xlstm__kern *k = s->model->kern;
-    int j, r, bs = m->cols, i8;
+    int j, bs = m->cols;
     size_t nblk = XLSTM__CAST(size_t, bs) / XLSTM__QBLOCK;
     xlstm__dot_i8_fn dot_i8 = xlstm__dot_i8(k, m->dtype);
+    xlstm__headwise_ctx c;
+    c.s = s, c.m = m, c.W = NULL, c.X = X, c.ldx = ldx, c.Y = Y, c.ldy = ldy, c.bias = bias, c.dot_i8 = NULL;
     if (bs < 16 && (m->dtype == XLSTM__DT_F32 ||
                     (!m->scale && XLSTM__CAST(size_t, m->rows) * XLSTM__CAST(size_t, bs) <= XLSTM__CAST(size_t, s->n_threads) * s->deq_stride))) {
         /* tiny blocks: a call per output would dominate; 16-bit weights are
            widened once into the tile scratch */
-        const float *W = XLSTM__CAST(const float *, XLSTM__CAST(const void *, m->w));
+        c.W = XLSTM__CAST(const float *, XLSTM__CAST(const void *, m->w));
         if (m->dtype != XLSTM__DT_F32) {
             k->dequant[m->dtype](s->deq, m->w, NULL, m->rows * bs);
-            W = s->deq;
+            c.W = s->deq;
         }
-        XLSTM__PAR_ROWS(s, nx)
-        for (j = 0; j < nx; j++) {
-            const float *x = X + XLSTM__CAST(size_t, j) * ldx;
-            float *y = Y + XLSTM__CAST(size_t, j) * ldy;
-            int ro = 0;
-            if (bs == 4) /* the 2024 LM's qkv_proj_blocksize: unrolled, same sums */
-                for (; ro < m->rows; ro++) {
-                    const float *w = W + XLSTM__CAST(size_t, ro) * 4, *xb = x + XLSTM__CAST(size_t, ro / 4) * 4;
-                    y[ro] = w[0] * xb[0] + w[1] * xb[1] + w[2] * xb[2] + w[3] * xb[3] + (bias ? bias[ro] : 0.0f);
-                }
-            for (; ro < m->rows; ro++) {
-                const float *w = W + XLSTM__CAST(size_t, ro) * bs, *xb = x + XLSTM__CAST(size_t, ro / bs) * bs;
-                float acc = 0.0f;
-                int i;
-                for (i = 0; i < bs; i++) acc += w[i] * xb[i];
-                y[ro] = acc + (bias ? bias[ro] : 0.0f);
-            }
-        }
+        XLSTM__FOR_ROWS(s, nx, xlstm__headwise_tiny, &c);
         return;
     }
     if (nx >= XLSTM__SMALL_BATCH) { /* a prompt chunk or a batch: a matrix product per block */
@@ -5954,28 +6244,13 @@ static void xlstm__headwise(xlstm_state *s, const xlstm__mat *m, const float *X,
         }
         return;
     }
+    c.dot_i8 = dot_i8; /* as in xlstm__matmul; the input is rows wide */
     for (j = 0; j < nx; j++) {
-        const float *x = X + XLSTM__CAST(size_t, j) * ldx;
-        float *y = Y + XLSTM__CAST(size_t, j) * ldy;
-        i8 = dot_i8 != NULL; /* as in xlstm__matmul; the input is rows wide */
-        if (i8) xlstm__quantize_x(x, m->rows, &s->xq);
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, m->rows) * XLSTM__CAST(size_t, bs) > 65536)
-#endif
-        for (r = 0; r < m->rows; r++) {
-            const unsigned char *row = m->w + XLSTM__CAST(size_t, r) * m->row_bytes;
-            const float *sc = m->scale ? m->scale + XLSTM__CAST(size_t, r) * nblk : NULL;
-            const size_t x0 = XLSTM__CAST(size_t, r / bs) * XLSTM__CAST(size_t, bs);
-            float acc;
-            if (i8) {
-                xlstm__xq xs;
-                xs.q = s->xq.q + x0, xs.d8 = s->xq.d8 + x0 / 4, xs.off8 = s->xq.off8 + x0 / 4;
-                acc = dot_i8(row, sc, &xs, bs);
-            } else {
-                acc = k->dot[m->dtype](row, sc, x + x0, bs);
-            }
-            y[r] = acc + (bias ? bias[r] : 0.0f);
-        }
+        c.X = X + XLSTM__CAST(size_t, j) * ldx;
+        c.Y = Y + XLSTM__CAST(size_t, j) * ldy;
+        if (dot_i8) xlstm__quantize_x(c.X, m->rows, &s->xq);
+        xlstm__for(s, m->rows, 16, XLSTM__CAST(size_t, m->rows) * XLSTM__CAST(size_t, bs), 2 * XLSTM_PARALLEL_MIN_WORK,
+                   xlstm__headwise_outputs, &c);
     }
 }
 
@@ -6030,16 +6305,24 @@ static void xlstm__normalise_head(float *h, int dv, float qn, float m, float eps
    5x slower over 128-token chunks of a random model). */
 static float xlstm__flush_tiny(float x) { return fabsf(x) < 1e-30f ? 0.0f : x; }
 static float xlstm__decay(float x) { return x < -69.0f ? 0.0f : expf(x); }
-static void xlstm__mlstm_chunk(xlstm_state *s, xlstm__bstate *st, int L, const xlstm__cellp *p) {
-    const int NH = p->NH, dk = p->dk, dv = p->dv;
+typedef struct xlstm__cell_ctx {
+    const xlstm_state *s;
+    xlstm__bstate *st; /* the chunk's sequence (chunkwise form only) */
+    int L, bi;         /* tokens of the chunk; the block (one step per row) */
+    const xlstm__cellp *p;
+} xlstm__cell_ctx;
+
+/* Heads [lo, hi) of the chunk, with task tid's scratch. */
+static void xlstm__mlstm_chunk_heads(void *ctx, int tid, int lo, int hi) {
+    const xlstm__cell_ctx *cc = XLSTM__CAST(const xlstm__cell_ctx *, ctx);
+    const xlstm_state *s = cc->s;
+    xlstm__bstate *st = cc->st;
+    const xlstm__cellp *p = cc->p;
+    const int L = cc->L, NH = p->NH, dk = p->dk, dv = p->dv;
     const xlstm__kern *kern = s->model->kern;
     int hd;
-    /* heads are independent: one per thread, each with its own scratch */
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, L) * dk * dv > 32768)
-#endif
-    for (hd = 0; hd < NH; hd++) {
-        int tid = 0, t, u, a, b;
+    for (hd = lo; hd < hi; hd++) {
+        int t, u, a, b;
         double qn;
         float *Wm, *cum, *mt, *alpha, *qnv, *kw, *qa, *vc;
         float *C = st->C + XLSTM__CAST(size_t, hd) * dk * dv, *nv = st->n + XLSTM__CAST(size_t, hd) * dk;
@@ -6048,9 +6331,6 @@ static void xlstm__mlstm_chunk(xlstm_state *s, xlstm__bstate *st, int L, const x
         float *H = p->out + XLSTM__CAST(size_t, hd) * dv;
         const float m0 = st->m[hd];
         float run = 0.0f;
-#ifdef _OPENMP
-        tid = omp_get_thread_num();
-#endif
         Wm = s->chunk + XLSTM__CAST(size_t, tid) * s->chunk_stride; /* (L, L): exp(D_ts - m_t) * (q_t.k_s) */
         cum = Wm + L * L;                                            /* (L) b_t */
         mt = cum + L;                                                /* (L) m_t */
@@ -6117,19 +6397,22 @@ static void xlstm__mlstm_chunk(xlstm_state *s, xlstm__bstate *st, int L, const x
     }
 }
 
-/* The cell for n rows: chunkwise for a run of one sequence's tokens, else one
-   step per row (each row its own sequence, heads in parallel). */
-static void xlstm__mlstm_cell(xlstm_state *s, int bi, int n, int one_sequence, const xlstm__cellp *p) {
-    const int NH = p->NH, dk = p->dk, dv = p->dv;
+static void xlstm__mlstm_chunk(xlstm_state *s, xlstm__bstate *st, int L, const xlstm__cellp *p) {
+    xlstm__cell_ctx c;
+    c.s = s, c.st = st, c.L = L, c.bi = 0, c.p = p;
+    /* heads are independent, each with its task's scratch */
+    xlstm__for(s, p->NH, 1, XLSTM__CAST(size_t, L) * p->dk * p->dv, XLSTM_PARALLEL_MIN_WORK, xlstm__mlstm_chunk_heads, &c);
+}
+
+/* One step of (row, head) pairs [lo, hi), i = row * NH + head. */
+static void xlstm__mlstm_step_heads(void *ctx, int task, int lo, int hi) {
+    const xlstm__cell_ctx *cc = XLSTM__CAST(const xlstm__cell_ctx *, ctx);
+    const xlstm_state *s = cc->s;
+    const xlstm__cellp *p = cc->p;
+    const int NH = p->NH, dk = p->dk, dv = p->dv, bi = cc->bi;
     int i;
-    if (one_sequence && n > 1) {
-        xlstm__mlstm_chunk(s, &s->owner[0]->bs[bi], n, p);
-        return;
-    }
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, n) * NH * dk * dv > 65536)
-#endif
-    for (i = 0; i < n * NH; i++) {
+    (void)task;
+    for (i = lo; i < hi; i++) {
         int t = i / NH, h = i % NH;
         xlstm__bstate *st = &s->owner[t]->bs[bi];
         const float ig = *XLSTM__ROW(p->g, p->ldg, t, h), fg = *XLSTM__ROW(p->g, p->ldg, t, NH + h);
@@ -6150,6 +6433,73 @@ static void xlstm__mlstm_cell(xlstm_state *s, int bi, int n, int one_sequence, c
     }
 }
 
+/* The cell for n rows: chunkwise for a run of one sequence's tokens, else one
+   step per row (each row its own sequence, heads in parallel). */
+static void xlstm__mlstm_cell(xlstm_state *s, int bi, int n, int one_sequence, const xlstm__cellp *p) {
+    xlstm__cell_ctx c;
+    if (one_sequence && n > 1) {
+        xlstm__mlstm_chunk(s, &s->owner[0]->bs[bi], n, p);
+        return;
+    }
+    c.s = s, c.st = NULL, c.L = n, c.bi = bi, c.p = p;
+    xlstm__for(s, n * p->NH, 1, XLSTM__CAST(size_t, n) * p->NH * p->dk * p->dv, 2 * XLSTM_PARALLEL_MIN_WORK,
+               xlstm__mlstm_step_heads, &c);
+}
+
+/* What a block's row loops read: the state, the block's weights, the norm
+   weights of the loop at hand; for the sLSTM recurrence, the sequence's
+   state and the row's gate pre-activations. */
+typedef struct xlstm__block_ctx {
+    const xlstm_state *s;
+    const xlstm__block *w;
+    const float *norm_w, *norm_b;
+    xlstm__bstate *st;
+    float *raw;
+} xlstm__block_ctx;
+
+static void xlstm__block_ctx_init(xlstm__block_ctx *c, const xlstm_state *s, const xlstm__block *w, const float *norm_w,
+                                  const float *norm_b) {
+    c->s = s, c->w = w, c->norm_w = norm_w, c->norm_b = norm_b, c->st = NULL, c->raw = NULL;
+}
+
+/* xn = LayerNorm(x) for rows [lo, hi) */
+static void xlstm__layernorm_rows(void *ctx, int task, int lo, int hi) {
+    const xlstm__block_ctx *c = XLSTM__CAST(const xlstm__block_ctx *, ctx);
+    const size_t D = XLSTM__CAST(size_t, c->s->model->cfg.embedding_dim);
+    int t;
+    (void)task;
+    for (t = lo; t < hi; t++) xlstm__layernorm(c->s->xn + XLSTM__CAST(size_t, t) * D, c->s->x + XLSTM__CAST(size_t, t) * D, c->norm_w, XLSTM__CAST(int, D));
+}
+
+/* the mLSTM path's SiLU after the conv */
+static void xlstm__mlstm_silu_rows(void *ctx, int task, int lo, int hi) {
+    const xlstm__block_ctx *c = XLSTM__CAST(const xlstm__block_ctx *, ctx);
+    int t;
+    (void)task;
+    for (t = lo; t < hi; t++) c->s->model->kern->silu(c->s->conv + XLSTM__CAST(size_t, t) * c->s->ld_wide, c->s->model->cfg.mlstm.inner_dim);
+}
+
+/* GroupNorm of the cell output, the learnable skip, the output gate */
+static void xlstm__mlstm_out_rows(void *ctx, int task, int lo, int hi) {
+    const xlstm__block_ctx *c = XLSTM__CAST(const xlstm__block_ctx *, ctx);
+    const xlstm_state *s = c->s;
+    const xlstm__block *w = c->w;
+    const int I = s->model->cfg.mlstm.inner_dim, NH = s->model->cfg.mlstm.num_heads, DH = s->model->cfg.mlstm.head_dim;
+    const size_t ldw = s->ld_wide, ldu = s->ld_up;
+    int t;
+    (void)task;
+    for (t = lo; t < hi; t++) {
+        float *h = s->h + XLSTM__CAST(size_t, t) * ldw, *hn = s->raw + XLSTM__CAST(size_t, t) * ldw;
+        const float *xc = s->conv + XLSTM__CAST(size_t, t) * ldw;
+        float *z = s->up + XLSTM__CAST(size_t, t) * ldu + I;
+        int c_;
+        xlstm__groupnorm(hn, h, w->outnorm_w, NH, DH);
+        /* learnable skip from the conv path, then the output gate SiLU(z) (z is not needed after) */
+        s->model->kern->silu(z, I);
+        for (c_ = 0; c_ < I; c_++) hn[c_] = (hn[c_] + w->skip[c_] * xc[c_]) * z[c_];
+    }
+}
+
 /* mLSTM block (pre up-projection). */
 static void xlstm__mlstm_block(xlstm_state *s, int bi, int n, int one_sequence) {
     const xlstm_model *mdl = s->model;
@@ -6159,11 +6509,11 @@ static void xlstm__mlstm_block(xlstm_state *s, int bi, int n, int one_sequence) 
     const int K = c->mlstm.conv1d_kernel_size;
     const size_t q3 = XLSTM__CAST(size_t, 3) * I, ldw = s->ld_wide, ldu = s->ld_up;
     xlstm__cellp cp;
+    xlstm__block_ctx rc;
     int t, i;
 
-    XLSTM__PAR_ROWS(s, n)
-    for (t = 0; t < n; t++)
-        xlstm__layernorm(s->xn + XLSTM__CAST(size_t, t) * D, s->x + XLSTM__CAST(size_t, t) * D, w->norm_w, D);
+    xlstm__block_ctx_init(&rc, s, w, w->norm_w, NULL);
+    XLSTM__FOR_ROWS(s, n, xlstm__layernorm_rows, &rc);
     /* up-projection: rows hold (x_mlstm | z), I each */
     xlstm__matmul(s, &w->up, s->xn, XLSTM__CAST(size_t, D), n, s->up, ldu, NULL, w->up_b);
     for (t = 0; t < n; t++) { /* causal conv on the mLSTM path, in token order */
@@ -6171,8 +6521,7 @@ static void xlstm__mlstm_block(xlstm_state *s, int bi, int n, int one_sequence) 
         if (K > 0) xlstm__conv_step(xc, s->owner[t]->bs[bi].conv, xm, w->conv_w, w->conv_b, I, K);
         else memcpy(xc, xm, XLSTM__CAST(size_t, I) * sizeof(float));
     }
-    XLSTM__PAR_ROWS(s, n)
-    for (t = 0; t < n; t++) mdl->kern->silu(s->conv + XLSTM__CAST(size_t, t) * ldw, I);
+    XLSTM__FOR_ROWS(s, n, xlstm__mlstm_silu_rows, &rc);
     /* q, k from the conv path, v from the plain path; rows hold (q | k | v) */
     xlstm__headwise(s, &w->q, s->conv, ldw, n, s->qkv, q3, w->q_b);
     xlstm__headwise(s, &w->k, s->conv, ldw, n, s->qkv + I, q3, w->k_b);
@@ -6189,17 +6538,7 @@ static void xlstm__mlstm_block(xlstm_state *s, int bi, int n, int one_sequence) 
     cp.out = s->h, cp.ldo = ldw;
     xlstm__mlstm_cell(s, bi, n, one_sequence, &cp);
 
-    XLSTM__PAR_ROWS(s, n)
-    for (t = 0; t < n; t++) {
-        float *h = s->h + XLSTM__CAST(size_t, t) * ldw, *hn = s->raw + XLSTM__CAST(size_t, t) * ldw;
-        const float *xc = s->conv + XLSTM__CAST(size_t, t) * ldw;
-        float *z = s->up + XLSTM__CAST(size_t, t) * ldu + I;
-        int c_;
-        xlstm__groupnorm(hn, h, w->outnorm_w, NH, DH);
-        /* learnable skip from the conv path, then the output gate SiLU(z) (z is not needed after) */
-        mdl->kern->silu(z, I);
-        for (c_ = 0; c_ < I; c_++) hn[c_] = (hn[c_] + w->skip[c_] * xc[c_]) * z[c_];
-    }
+    XLSTM__FOR_ROWS(s, n, xlstm__mlstm_out_rows, &rc);
     xlstm__matmul(s, &w->down, s->raw, ldw, n, s->xn, XLSTM__CAST(size_t, D), NULL, w->down_b);
     for (i = 0; i < n * D; i++) s->x[i] += s->xn[i];
 }
@@ -6231,6 +6570,49 @@ static void xlstm__headnorm(float *y, const float *x, const float *w, const floa
 
 static float xlstm__soft_cap(float x, float cap) { return cap > 0 ? cap * tanhf(x / cap) : x; }
 
+/* xn = RMSNorm(x) for rows [lo, hi) */
+static void xlstm__rmsnorm_rows(void *ctx, int task, int lo, int hi) {
+    const xlstm__block_ctx *c = XLSTM__CAST(const xlstm__block_ctx *, ctx);
+    const xlstm_config *cfg = &c->s->model->cfg;
+    const size_t D = XLSTM__CAST(size_t, cfg->embedding_dim);
+    int t;
+    (void)task;
+    for (t = lo; t < hi; t++)
+        xlstm__rmsnorm(c->s->xn + XLSTM__CAST(size_t, t) * D, c->s->x + XLSTM__CAST(size_t, t) * D, c->norm_w, c->norm_b,
+                       cfg->embedding_dim, cfg->large.norm_eps);
+}
+
+/* per-head norm of the cell output, then the sigmoid output gate */
+static void xlstm__large_out_rows(void *ctx, int task, int lo, int hi) {
+    const xlstm__block_ctx *c = XLSTM__CAST(const xlstm__block_ctx *, ctx);
+    const xlstm_state *s = c->s;
+    const xlstm_config *cfg = &s->model->cfg;
+    const size_t ldw = s->ld_wide;
+    int t;
+    (void)task;
+    for (t = lo; t < hi; t++) {
+        float *h = s->h + XLSTM__CAST(size_t, t) * ldw, *hn = s->raw + XLSTM__CAST(size_t, t) * ldw;
+        const float *o = s->conv + XLSTM__CAST(size_t, t) * ldw;
+        int c_;
+        xlstm__headnorm(hn, h, c->w->outnorm_w, c->w->outnorm_b, cfg->large.num_heads, cfg->large.v_head_dim, cfg->large.norm_eps);
+        for (c_ = 0; c_ < cfg->large.v_dim; c_++) hn[c_] *= xlstm__sigmoid(o[c_]);
+    }
+}
+
+/* SwiGLU: gate = silu(gate) * up, rows of up hold (gate | up) */
+static void xlstm__large_swiglu_rows(void *ctx, int task, int lo, int hi) {
+    const xlstm__block_ctx *c = XLSTM__CAST(const xlstm__block_ctx *, ctx);
+    const int F = c->s->model->cfg.large.ffn_dim;
+    int t;
+    (void)task;
+    for (t = lo; t < hi; t++) {
+        float *u = c->s->up + XLSTM__CAST(size_t, t) * c->s->ld_up;
+        int c_;
+        c->s->model->kern->silu(u, F);
+        for (c_ = 0; c_ < F; c_++) u[c_] *= u[F + c_];
+    }
+}
+
 /* xLSTM Large block: RMSNorm -> mLSTM layer -> residual; RMSNorm -> SwiGLU -> residual. */
 static void xlstm__large_block(xlstm_state *s, int bi, int n, int one_sequence) {
     const xlstm_model *mdl = s->model;
@@ -6241,12 +6623,11 @@ static void xlstm__large_block(xlstm_state *s, int bi, int n, int one_sequence) 
     const size_t ldq = XLSTM__CAST(size_t, 2) * QK + VD, ldw = s->ld_wide, ldu = s->ld_up, ldg = XLSTM__CAST(size_t, 2) * NH;
     const float q_scale = 1.0f / sqrtf(XLSTM__CAST(float, DK));
     xlstm__cellp cp;
+    xlstm__block_ctx rc;
     int t, i;
 
-    XLSTM__PAR_ROWS(s, n)
-    for (t = 0; t < n; t++)
-        xlstm__rmsnorm(s->xn + XLSTM__CAST(size_t, t) * D, s->x + XLSTM__CAST(size_t, t) * D, w->norm_w, w->norm_b, D,
-                       c->large.norm_eps);
+    xlstm__block_ctx_init(&rc, s, w, w->norm_w, w->norm_b);
+    XLSTM__FOR_ROWS(s, n, xlstm__rmsnorm_rows, &rc);
     /* rows of qkv hold (q | k | v); the output gate goes to conv */
     xlstm__matmul(s, &w->q, s->xn, XLSTM__CAST(size_t, D), n, s->qkv, ldq, NULL, w->q_b);
     xlstm__matmul(s, &w->k, s->xn, XLSTM__CAST(size_t, D), n, s->qkv + QK, ldq, NULL, w->k_b);
@@ -6266,33 +6647,52 @@ static void xlstm__large_block(xlstm_state *s, int bi, int n, int one_sequence) 
     cp.g = s->gates, cp.ldg = ldg;
     cp.out = s->h, cp.ldo = ldw;
     xlstm__mlstm_cell(s, bi, n, one_sequence, &cp);
-    XLSTM__PAR_ROWS(s, n)
-    for (t = 0; t < n; t++) { /* per-head norm, then the sigmoid output gate */
-        float *h = s->h + XLSTM__CAST(size_t, t) * ldw, *hn = s->raw + XLSTM__CAST(size_t, t) * ldw;
-        const float *o = s->conv + XLSTM__CAST(size_t, t) * ldw;
-        int c_;
-        xlstm__headnorm(hn, h, w->outnorm_w, w->outnorm_b, NH, DV, c->large.norm_eps);
-        for (c_ = 0; c_ < VD; c_++) hn[c_] *= xlstm__sigmoid(o[c_]);
-    }
+    XLSTM__FOR_ROWS(s, n, xlstm__large_out_rows, &rc);
     xlstm__matmul(s, &w->down, s->raw, ldw, n, s->xn, XLSTM__CAST(size_t, D), NULL, w->down_b);
     for (i = 0; i < n * D; i++) s->x[i] += s->xn[i];
 
     /* SwiGLU feed-forward: rows of up hold (gate | up), F each */
-    XLSTM__PAR_ROWS(s, n)
-    for (t = 0; t < n; t++)
-        xlstm__rmsnorm(s->xn + XLSTM__CAST(size_t, t) * D, s->x + XLSTM__CAST(size_t, t) * D, w->ffn_norm_w,
-                       w->ffn_norm_b, D, c->large.norm_eps);
+    xlstm__block_ctx_init(&rc, s, w, w->ffn_norm_w, w->ffn_norm_b);
+    XLSTM__FOR_ROWS(s, n, xlstm__rmsnorm_rows, &rc);
     xlstm__matmul(s, &w->ffn_gate, s->xn, XLSTM__CAST(size_t, D), n, s->up, ldu, NULL, w->ffn_gate_b);
     xlstm__matmul(s, &w->ffn_up, s->xn, XLSTM__CAST(size_t, D), n, s->up + F, ldu, NULL, w->ffn_up_b);
-    XLSTM__PAR_ROWS(s, n)
-    for (t = 0; t < n; t++) {
-        float *u = s->up + XLSTM__CAST(size_t, t) * ldu;
-        int c_;
-        mdl->kern->silu(u, F);
-        for (c_ = 0; c_ < F; c_++) u[c_] *= u[F + c_];
-    }
+    XLSTM__FOR_ROWS(s, n, xlstm__large_swiglu_rows, &rc);
     xlstm__matmul(s, &w->ffn_down, s->up, ldu, n, s->xn, XLSTM__CAST(size_t, D), NULL, w->ffn_down_b);
     for (i = 0; i < n * D; i++) s->x[i] += s->xn[i];
+}
+
+/* raw += R y_{t-1} + bias for (head, gate) pairs [lo, hi), hg = head * 4 + gate
+   (R block-diagonal per head and gate) */
+static void xlstm__slstm_rec_heads(void *ctx, int task, int lo, int hi) {
+    const xlstm__block_ctx *c = XLSTM__CAST(const xlstm__block_ctx *, ctx);
+    const xlstm__kern *k = c->s->model->kern;
+    const int D = c->s->model->cfg.embedding_dim, DH = c->s->model->cfg.slstm.head_dim;
+    int hg;
+    (void)task;
+    for (hg = lo; hg < hi; hg++) {
+        const int hd = hg / 4, g = hg % 4;
+        const float *yh = c->st->y + hd * DH, *R = c->w->rec + XLSTM__CAST(size_t, hg) * DH * DH; /* (DH_out, DH_in) */
+        int r;
+        for (r = 0; r < DH; r++) {
+            float acc = k->dot[XLSTM__DT_F32](XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, R + XLSTM__CAST(size_t, r) * DH)),
+                                              NULL, yh, DH);
+            c->raw[g * D + hd * DH + r] += acc + c->w->gate_b[g * D + hd * DH + r];
+        }
+    }
+}
+
+/* the gated feed-forward: act(first half) * second half */
+static void xlstm__slstm_ffn_rows(void *ctx, int task, int lo, int hi) {
+    const xlstm__block_ctx *c = XLSTM__CAST(const xlstm__block_ctx *, ctx);
+    const xlstm_config *cfg = &c->s->model->cfg;
+    const int P = cfg->ffn.proj_up_dim;
+    int t;
+    (void)task;
+    for (t = lo; t < hi; t++) {
+        float *u = c->s->up + XLSTM__CAST(size_t, t) * c->s->ld_up;
+        int c_;
+        for (c_ = 0; c_ < P; c_++) u[c_] = xlstm__act(cfg->ffn.act_fn, u[c_]) * u[P + c_];
+    }
 }
 
 /* sLSTM block (post up-projection): sLSTM layer, then gated feed-forward. */
@@ -6303,10 +6703,11 @@ static void xlstm__slstm_block(xlstm_state *s, int bi, int n) {
     const int D = c->embedding_dim, NH = c->slstm.num_heads, DH = c->slstm.head_dim;
     const int K = c->slstm.conv1d_kernel_size;
     const size_t ldw = s->ld_wide, ldr = XLSTM__CAST(size_t, 4) * D;
+    xlstm__block_ctx rc;
     int t, j;
 
-    XLSTM__PAR_ROWS(s, n)
-    for (t = 0; t < n; t++) xlstm__layernorm(s->xn + XLSTM__CAST(size_t, t) * D, s->x + XLSTM__CAST(size_t, t) * D, w->norm_w, D);
+    xlstm__block_ctx_init(&rc, s, w, w->norm_w, NULL);
+    XLSTM__FOR_ROWS(s, n, xlstm__layernorm_rows, &rc);
     for (t = 0; t < n; t++) {
         float *xn = s->xn + XLSTM__CAST(size_t, t) * D, *xc = s->conv + XLSTM__CAST(size_t, t) * ldw;
         if (K > 0) {
@@ -6325,21 +6726,10 @@ static void xlstm__slstm_block(xlstm_state *s, int bi, int n) {
     for (t = 0; t < n; t++) { /* the recurrence, in token order */
         xlstm__bstate *st = &s->owner[t]->bs[bi];
         float *raw = s->raw + XLSTM__CAST(size_t, t) * ldr;
-        int all_n_zero = 1, hg;
+        int all_n_zero = 1;
         /* + R y_{t-1} (block-diagonal per head and gate) + bias */
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, 4) * D * DH > 65536)
-#endif
-        for (hg = 0; hg < NH * 4; hg++) {
-            const int hd = hg / 4, g = hg % 4;
-            const float *yh = st->y + hd * DH, *R = w->rec + XLSTM__CAST(size_t, hg) * DH * DH; /* (DH_out, DH_in) */
-            int r;
-            for (r = 0; r < DH; r++) {
-                float acc = mdl->kern->dot[XLSTM__DT_F32](
-                    XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, R + XLSTM__CAST(size_t, r) * DH)), NULL, yh, DH);
-                raw[g * D + hd * DH + r] += acc + w->gate_b[g * D + hd * DH + r];
-            }
-        }
+        rc.st = st, rc.raw = raw;
+        xlstm__for(s, NH * 4, 1, XLSTM__CAST(size_t, 4) * D * DH, 2 * XLSTM_PARALLEL_MIN_WORK, xlstm__slstm_rec_heads, &rc);
         if (c->slstm.function_lstm) { /* classic LSTM pointwise function: states y, c */
             for (j = 0; j < D; j++) {
                 float ig = xlstm__sigmoid(raw[j]), fg = xlstm__sigmoid(raw[D + j]);
@@ -6370,18 +6760,11 @@ static void xlstm__slstm_block(xlstm_state *s, int bi, int n) {
     }
 
     if (c->ffn.present) {
-        const int P = c->ffn.proj_up_dim;
         const size_t ldu = s->ld_up;
-        XLSTM__PAR_ROWS(s, n)
-        for (t = 0; t < n; t++)
-            xlstm__layernorm(s->xn + XLSTM__CAST(size_t, t) * D, s->x + XLSTM__CAST(size_t, t) * D, w->ffn_norm_w, D);
+        xlstm__block_ctx_init(&rc, s, w, w->ffn_norm_w, NULL);
+        XLSTM__FOR_ROWS(s, n, xlstm__layernorm_rows, &rc);
         xlstm__matmul(s, &w->ffn_up, s->xn, XLSTM__CAST(size_t, D), n, s->up, ldu, NULL, w->ffn_up_b);
-        XLSTM__PAR_ROWS(s, n)
-        for (t = 0; t < n; t++) { /* gated: act(first half) * second half */
-            float *u = s->up + XLSTM__CAST(size_t, t) * ldu;
-            int c_;
-            for (c_ = 0; c_ < P; c_++) u[c_] = xlstm__act(c->ffn.act_fn, u[c_]) * u[P + c_];
-        }
+        XLSTM__FOR_ROWS(s, n, xlstm__slstm_ffn_rows, &rc);
         xlstm__matmul(s, &w->ffn_down, s->up, ldu, n, s->xn, XLSTM__CAST(size_t, D), NULL, w->ffn_down_b);
         for (j = 0; j < n * D; j++) s->x[j] += s->xn[j];
     }

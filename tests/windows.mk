@@ -22,18 +22,23 @@ $(WIN_DIR)/test_xlstm_plain.exe: $(TEST_SRCS) $(WIN_DEPS) | $(WIN_DIR)
 	$(MINGW_CC) $(WARN) -Werror -O2 -static -DXLSTM_NO_GNU_EXTENSIONS -o $@ tests/test_main.c -lm
 $(WIN_DIR)/generate.exe: examples/generate.c $(WIN_DEPS) | $(WIN_DIR)
 	$(MINGW_CC) $(WARN) -Werror -O2 -static -o $@ examples/generate.c -lm
+# the pthread pool behind the parallel_for hook, on MinGW's winpthreads
+$(WIN_DIR)/embed.exe: examples/embed.c $(WIN_DEPS) | $(WIN_DIR)
+	$(MINGW_CC) $(WARN) -Werror -O2 -static -pthread -o $@ examples/embed.c -lm
 # the loader is what this one tests: -O0 builds in a third of the time
 $(WIN_DIR)/test_mmap_big.exe: tests/test_mmap_big.c $(WIN_DEPS) | $(WIN_DIR)
 	$(MINGW_CC) $(WARN) -Werror -O0 -static -o $@ tests/test_mmap_big.c -lm
 # native twins, same flags: generate's text must match byte for byte
 $(WIN_DIR)/generate: examples/generate.c $(WIN_DEPS) | $(WIN_DIR)
 	$(CC) $(WARN) -Werror -O2 -o $@ examples/generate.c -lm
+$(WIN_DIR)/embed: examples/embed.c $(WIN_DEPS) | $(WIN_DIR)
+	$(CC) $(WARN) -Werror -O2 -pthread -o $@ examples/embed.c -lm
 $(WIN_DIR)/test_mmap_big: tests/test_mmap_big.c $(WIN_DEPS) | $(WIN_DIR)
 	$(CC) $(WARN) -Werror -O0 -o $@ tests/test_mmap_big.c -lm
 
 WIN_GEN := -m models/tiny-shakespeare -p "ROMEO:" -n 64 --seed 1
-windows-test: $(WIN_DIR)/test_xlstm.exe $(WIN_DIR)/test_xlstm_plain.exe $(WIN_DIR)/generate.exe \
-              $(WIN_DIR)/test_mmap_big.exe $(WIN_DIR)/generate $(WIN_DIR)/test_mmap_big
+windows-test: $(WIN_DIR)/test_xlstm.exe $(WIN_DIR)/test_xlstm_plain.exe $(WIN_DIR)/generate.exe $(WIN_DIR)/embed.exe \
+              $(WIN_DIR)/test_mmap_big.exe $(WIN_DIR)/generate $(WIN_DIR)/embed $(WIN_DIR)/test_mmap_big
 	@# the Windows code as C++ too (there is no MinGW g++ here; clang++ uses MinGW's headers)
 	@if command -v clang++ >/dev/null 2>&1; then echo "clang++ --target=x86_64-w64-mingw32: xlstm.h with XLSTM_MMAP as C++11"; \
 	  printf '#define XLSTM_IMPLEMENTATION\n#include "xlstm.h"\n' | clang++ --target=x86_64-w64-mingw32 -std=c++11 -Wall -Wextra \
@@ -48,6 +53,11 @@ windows-test: $(WIN_DIR)/test_xlstm.exe $(WIN_DIR)/test_xlstm_plain.exe $(WIN_DI
 	$(WINE_ENV) $(WINE) $(WIN_DIR)/generate.exe $(WIN_GEN) 2>/dev/null | tr -d '\r' > $(WIN_DIR)/gen_wine.txt
 	@test -s $(WIN_DIR)/gen_wine.txt && cmp $(WIN_DIR)/gen_native.txt $(WIN_DIR)/gen_wine.txt && \
 	  echo "generate: the same $$(wc -c < $(WIN_DIR)/gen_wine.txt) bytes under Wine as natively"
+	@# the NPCs on a winpthreads pool: the same lines as natively
+	$(WIN_DIR)/embed > $(WIN_DIR)/embed_native.txt
+	$(WINE_ENV) $(WINE) $(WIN_DIR)/embed.exe 2>/dev/null | tr -d '\r' > $(WIN_DIR)/embed_wine.txt
+	@test -s $(WIN_DIR)/embed_wine.txt && cmp $(WIN_DIR)/embed_native.txt $(WIN_DIR)/embed_wine.txt && \
+	  echo "embed: the same $$(wc -c < $(WIN_DIR)/embed_wine.txt) bytes under Wine as natively"
 	$(WINE_ENV) $(WINE) $(WIN_DIR)/test_mmap_big.exe $(WIN_DIR)/wine
 	$(WIN_DIR)/test_mmap_big $(WIN_DIR)/native
 

@@ -6,7 +6,10 @@
             --horizon H (TiRex forecasts, default 32),
             --kernels auto|scalar|simd|avx2|avx512|avx512vnni, --save PATH (write the
             random model as one .safetensors and exit; then bench PATH mmaps it),
-            --no-hugepages (big buffers on plain 4 KB pages)
+            --no-hugepages (big buffers on plain 4 KB pages),
+            --pool [SPIN] (the library's parallel loops on a pthread pool of
+            THREADS-1 workers through the parallel_for hook instead of OpenMP;
+            idle workers spin SPIN times, default 0, before they sleep)
    A TiRex model (--random tirex: the released shape, or a TiRex MODEL) is
    timed as a forecaster instead: xlstm_forecast of B series of 2048 values
    for H steps, and the streaming step (the observation that completes a
@@ -28,6 +31,87 @@
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
+#include <pthread.h>
+
+/* --pool: examples/embed.c's pool (the caller runs tasks too; a worker that
+   wakes after every task is taken finds nothing to do), tuned for latency:
+   an idle worker polls for a new job SPIN times before it sleeps, and the
+   caller polls for the last running task instead of sleeping on it. */
+#if defined(__x86_64__) || defined(__i386__)
+#define POOL_RELAX() __builtin_ia32_pause()
+#else
+#define POOL_RELAX() ((void)0)
+#endif
+#define POOL_MAX 64
+typedef struct pool {
+    pthread_mutex_t mu;
+    pthread_cond_t wake;
+    pthread_t th[POOL_MAX];
+    int n_workers, spin, sleepers;
+    void (*task)(void *ctx, int t);
+    void *ctx;
+    int n_tasks, next, quit;
+    int running;  /* atomic: tasks started and not yet returned */
+    unsigned gen; /* atomic: jobs posted, what a polling worker watches */
+} pool;
+
+/* with mu held: run the job's next task if one is left */
+static int pool_run_one(pool *p) {
+    void (*task)(void *, int) = p->task;
+    void *ctx = p->ctx;
+    int t;
+    if (p->next >= p->n_tasks) return 0;
+    t = p->next++;
+    __atomic_add_fetch(&p->running, 1, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&p->mu);
+    task(ctx, t);
+    __atomic_sub_fetch(&p->running, 1, __ATOMIC_RELEASE);
+    pthread_mutex_lock(&p->mu);
+    return 1;
+}
+
+static void *pool_worker(void *arg) {
+    pool *p = (pool *)arg;
+    pthread_mutex_lock(&p->mu);
+    while (!p->quit) {
+        unsigned seen;
+        int i;
+        if (pool_run_one(p)) continue;
+        seen = __atomic_load_n(&p->gen, __ATOMIC_RELAXED);
+        pthread_mutex_unlock(&p->mu);
+        for (i = 0; i < p->spin && __atomic_load_n(&p->gen, __ATOMIC_ACQUIRE) == seen; i++) POOL_RELAX();
+        pthread_mutex_lock(&p->mu);
+        if (__atomic_load_n(&p->gen, __ATOMIC_RELAXED) != seen || p->quit) continue;
+        p->sleepers++;
+        pthread_cond_wait(&p->wake, &p->mu);
+        p->sleepers--;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+static void pool_parallel_for(void *user, void (*task)(void *ctx, int t), void *ctx, int n_tasks) {
+    pool *p = (pool *)user;
+    pthread_mutex_lock(&p->mu);
+    p->task = task, p->ctx = ctx, p->n_tasks = n_tasks, p->next = 0;
+    __atomic_store_n(&p->gen, p->gen + 1, __ATOMIC_RELEASE);
+    if (p->sleepers) pthread_cond_broadcast(&p->wake);
+    while (pool_run_one(p)) {}
+    pthread_mutex_unlock(&p->mu);
+    while (__atomic_load_n(&p->running, __ATOMIC_ACQUIRE)) POOL_RELAX();
+}
+
+static void pool_start(pool *p, int n_workers, int spin) {
+    int i;
+    memset(p, 0, sizeof *p);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->wake, NULL);
+    p->n_workers = n_workers < POOL_MAX ? n_workers : POOL_MAX, p->spin = spin;
+    for (i = 0; i < p->n_workers; i++) pthread_create(&p->th[i], NULL, pool_worker, p);
+}
+
+/* what every state is created with (-t, --pool) */
+static xlstm_state_params state_params;
 
 /* Big buffers (the bandwidth probe, a random model, the library's states)
    sit on 2 MB boundaries with transparent huge pages where Linux offers them:
@@ -432,7 +516,7 @@ static int bench_tirex(xlstm_model *model, const char *name, const char *dtype, 
         lens[b] = TIREX_CONTEXT;
     }
     tirex_series(stream, stream_len, 7);
-    if (xlstm_state_create(model, &st, &err)) {
+    if (xlstm_state_create_with_params(model, &state_params, &st, &err)) {
         fprintf(stderr, "xlstm-bench: %s\n", err.message);
         goto out;
     }
@@ -526,6 +610,7 @@ static int usage(void) {
                     "                   [--batch B] [--tokens N] [--prefill N] [--horizon H (TiRex)]\n"
                     "                   [--kernels auto|scalar|simd|avx2|avx512|avx512vnni]\n"
                     "                   [--save PATH: write the random model to a file and exit] [--no-hugepages]\n"
+                    "                   [--pool [SPIN]: parallel loops on a pthread pool through the hook]\n"
                     "       xlstm-bench --cpu: print the CPU's name and exit\n");
     return 2;
 }
@@ -533,6 +618,8 @@ static int usage(void) {
 int main(int argc, char **argv) {
     const char *model_path = NULL, *random_name = NULL, *save_path = NULL;
     int dtype = XLSTM__DT_F32, threads = 1, batch = 1, n_tokens = 32, n_prefill = 512, horizon = 32, i, b;
+    int use_pool = 0, pool_spin = 0;
+    pool workers;
     xlstm_model_params params = xlstm_model_default_params();
     xlstm_model *model = NULL;
     xlstm_state **states = NULL;
@@ -554,6 +641,10 @@ int main(int argc, char **argv) {
             return 0;
         } else if (!strcmp(a, "--save") && v) save_path = v, i++;
         else if (!strcmp(a, "--no-hugepages")) use_hugepages = 0;
+        else if (!strcmp(a, "--pool")) {
+            use_pool = 1;
+            if (v && v[0] >= '0' && v[0] <= '9') pool_spin = atoi(v), i++;
+        }
         else if (!strcmp(a, "--dtype") && v) {
             for (dtype = 0; dtype < 5 && strcmp(v, dtype_names[dtype]); dtype++) {}
             if (dtype == 5) return usage();
@@ -576,11 +667,18 @@ int main(int argc, char **argv) {
     if ((!model_path) == (!random_name) || threads < 1 || batch < 1 || n_tokens < 2 || n_prefill < 0 || horizon < 1) return usage();
     params.alloc_fn = lib_alloc; /* states on huge pages too */
     params.free_fn = lib_free;
+    state_params = xlstm_state_default_params();
+    if (use_pool) {
+        pool_start(&workers, threads - 1, pool_spin);
+        state_params.n_threads = threads;
+        state_params.parallel_for = pool_parallel_for;
+        state_params.parallel_user = &workers;
+    }
 #ifdef _OPENMP
     omp_set_num_threads(threads);
 #else
-    if (threads > 1) fprintf(stderr, "xlstm-bench: built without OpenMP, running on 1 thread (make OPENMP=1)\n");
-    threads = 1;
+    if (threads > 1 && !use_pool) fprintf(stderr, "xlstm-bench: built without OpenMP, running on 1 thread (make OPENMP=1)\n");
+    if (!use_pool) threads = 1;
 #endif
     t0 = now();
     if (random_name) {
@@ -630,7 +728,7 @@ int main(int argc, char **argv) {
     toks = (int32_t *)calloc((size_t)(batch > n_prefill ? batch : n_prefill) + 1, sizeof(int32_t));
     lg = (const float **)calloc((size_t)batch, sizeof *lg);
     for (b = 0; b < batch; b++)
-        if (xlstm_state_create(model, &states[b], &err)) {
+        if (xlstm_state_create_with_params(model, &state_params, &states[b], &err)) {
             fprintf(stderr, "xlstm-bench: %s\n", err.message);
             return 1;
         }
