@@ -64,8 +64,7 @@
      soon as the work is done (a worker that has not started by then finds
      none). Results are bit-identical for any thread count and any
      schedule. Small loops run on the calling thread without a fork
-     (XLSTM_PARALLEL_MIN_WORK). (TiRex's sLSTM gate, cell and row loops are
-     still static OpenMP loops.)
+     (XLSTM_PARALLEL_MIN_WORK).
 
    KERNELS
      Every hot loop has a plain scalar version (the oracle in the tests) and a
@@ -416,9 +415,7 @@ typedef struct xlstm_state_params {
        same bits whatever the pool does. A pool shared by states that are
        used from several threads at once must accept concurrent calls.
        NULL: OpenMP's threads in an OpenMP build, else the calling thread.
-       (TiRex's sLSTM gate, cell and row loops still run on OpenMP's threads
-       in an OpenMP build, or on the calling thread; its matrix products
-       take the hook.) xlstm_state_copy carries the sequence, not these. */
+       xlstm_state_copy carries the sequence, not these. */
     void (*parallel_for)(void *user, void (*task)(void *ctx, int t), void *ctx, int n_tasks);
     void *parallel_user;
 } xlstm_state_params;
@@ -5941,14 +5938,6 @@ static void xlstm__for(const xlstm_state *s, int n, int grain, size_t work, size
 #define XLSTM__ROWS_MIN_WORK 1
 #define XLSTM__FOR_ROWS(S, N, BODY, CTX) xlstm__for((S), (N), 1, XLSTM__CAST(size_t, N), XLSTM__ROWS_MIN_WORK, (BODY), (CTX))
 
-/* The TiRex kernels' own OpenMP loops (still to move to xlstm__for). */
-#ifdef _OPENMP
-#define XLSTM__PRAGMA(x) _Pragma(#x)
-#define XLSTM__PAR_ROWS(S, N) XLSTM__PRAGMA(omp parallel for num_threads((S)->n_threads) schedule(static) if ((N) > 1))
-#else
-#define XLSTM__PAR_ROWS(S, N)
-#endif
-
 /* ---- matrix products ------------------------------------------------------------ */
 /* The integer dot product for rows of dtype against int8-rounded x, or NULL. */
 static xlstm__dot_i8_fn xlstm__dot_i8(const xlstm__kern *k, int dtype) {
@@ -6975,16 +6964,29 @@ static void xlstm__tx_tokens(float *tw, const float *z, int L, int P) {
         }
 }
 
-/* Rows n x cols of X (ldx) into XT (cols, np), zero past n, for
-   xlstm__tx_matmul_t; 16-column blocks over the threads. */
-static void xlstm__tx_transpose_in(xlstm_state *s, const float *X, size_t ldx, int n, int cols, float *XT, int np) {
-    const xlstm__kern *k = s->model->kern;
-    const size_t lp = XLSTM__CAST(size_t, np);
+/* The arguments of TiRex's parallel loops (xlstm__for bodies): each body
+   reads the ones its loop sets. */
+typedef struct xlstm__txl {
+    xlstm_state *s;
+    const xlstm__block *blk;
+    const xlstm__mat *m;
+    const float *A, *B, *bias;
+    float *Y, *st;
+    size_t ld;
+    int n, np, cols, L, t0, first, bf16, i8, add;
+} xlstm__txl;
+
+/* 16-column blocks [lo, hi) of xlstm__tx_transpose_in */
+static void xlstm__tx_transpose_in_blocks(void *ctx, int task, int lo, int hi) {
+    const xlstm__txl *a = XLSTM__CAST(const xlstm__txl *, ctx);
+    const xlstm__kern *k = a->s->model->kern;
+    const float *X = a->A;
+    float *XT = a->Y;
+    const size_t lp = XLSTM__CAST(size_t, a->np), ldx = a->ld;
+    const int n = a->n, cols = a->cols, np = a->np;
     int cb;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, cols) * lp > 16384)
-#endif
-    for (cb = 0; cb < (cols + 15) / 16; cb++) {
+    (void)task;
+    for (cb = lo; cb < hi; cb++) {
         const int c0 = 16 * cb, c1 = c0 + 16 < cols ? c0 + 16 : cols;
         int t, c, tt;
         for (t = 0; t < np; t += 16) {
@@ -6999,30 +7001,38 @@ static void xlstm__tx_transpose_in(xlstm_state *s, const float *X, size_t ldx, i
     }
 }
 
+/* Rows n x cols of X (ldx) into XT (cols, np), zero past n, for
+   xlstm__tx_matmul_t; 16-column blocks over the threads. */
+static void xlstm__tx_transpose_in(xlstm_state *s, const float *X, size_t ldx, int n, int cols, float *XT, int np) {
+    xlstm__txl a;
+    memset(&a, 0, sizeof a);
+    a.s = s, a.A = X, a.ld = ldx, a.n = n, a.cols = cols, a.Y = XT, a.np = np;
+    xlstm__for(s, (cols + 15) / 16, 1, XLSTM__CAST(size_t, cols) * XLSTM__CAST(size_t, np), 16384, xlstm__tx_transpose_in_blocks, &a);
+}
+
 /* YT (rows, np) = W XT for XT (cols, np): the feed-forward of a chunk kept
    transposed from one product to the next, so no input is transposed and no
    output scattered per matrix. Tiles of XLSTM__WTILE rows (widened to f32
    once, f32 read in place) over the threads; the same kernel and order of
    sums as xlstm__matmul's tiles, so the same numbers. */
-static void xlstm__tx_matmul_t(xlstm_state *s, const xlstm__mat *m, const float *XT, int np, float *YT, const float *bias) {
+static void xlstm__tx_matmul_t_tiles(void *ctx, int task, int lo, int hi) {
+    const xlstm__txl *a = XLSTM__CAST(const xlstm__txl *, ctx);
+    xlstm_state *s = a->s;
     const xlstm__kern *k = s->model->kern;
-    const int rows = m->rows, cols = m->cols, tiles = (rows + XLSTM__WTILE - 1) / XLSTM__WTILE;
+    const xlstm__mat *m = a->m;
+    const int rows = m->rows, cols = m->cols, np = a->np;
     const size_t nblk = XLSTM__CAST(size_t, cols) / XLSTM__QBLOCK, lp = XLSTM__CAST(size_t, np);
+    const float *XT = a->A, *bias = a->bias;
+    float *YT = a->Y;
     int rt;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(s->n_threads) schedule(static)
-#endif
-    for (rt = 0; rt < tiles; rt++) {
+    for (rt = lo; rt < hi; rt++) {
         const int r0 = XLSTM__WTILE * rt, nr = rows - r0 < XLSTM__WTILE ? rows - r0 : XLSTM__WTILE;
         const float *W;
-        int tid = 0, t;
-#ifdef _OPENMP
-        tid = omp_get_thread_num();
-#endif
+        int t;
         if (m->dtype == XLSTM__DT_F32) {
             W = XLSTM__CAST(const float *, XLSTM__CAST(const void *, m->w + XLSTM__CAST(size_t, r0) * m->row_bytes));
         } else {
-            float *tile = s->deq + XLSTM__CAST(size_t, tid) * s->deq_stride;
+            float *tile = s->deq + XLSTM__CAST(size_t, task) * s->deq_stride;
             for (t = 0; t < nr; t++)
                 k->dequant[m->dtype](tile + XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, cols), m->w + XLSTM__CAST(size_t, r0 + t) * m->row_bytes,
                                      m->scale ? m->scale + XLSTM__CAST(size_t, r0 + t) * nblk : NULL, cols);
@@ -7038,19 +7048,28 @@ static void xlstm__tx_matmul_t(xlstm_state *s, const xlstm__mat *m, const float 
             }
     }
 }
+static void xlstm__tx_matmul_t(xlstm_state *s, const xlstm__mat *m, const float *XT, int np, float *YT, const float *bias) {
+    xlstm__txl a;
+    memset(&a, 0, sizeof a);
+    a.s = s, a.m = m, a.A = XT, a.np = np, a.Y = YT, a.bias = bias;
+    xlstm__for(s, (m->rows + XLSTM__WTILE - 1) / XLSTM__WTILE, 1,
+               XLSTM__CAST(size_t, m->rows) * XLSTM__CAST(size_t, m->cols) * XLSTM__CAST(size_t, np), XLSTM_PARALLEL_MIN_WORK,
+               xlstm__tx_matmul_t_tiles, &a);
+}
 
 /* Y[j][d] (+)= AT[d][j] (+ BT[d][j]) for j < n, d < rows (AT, BT: (rows,
    np)): a transposed result back into rows, added to them with add; 16 x 16
    blocks over the threads. */
-static void xlstm__tx_transpose_out(xlstm_state *s, const float *AT, const float *BT, int np, int rows, int n, float *Y, size_t ldy,
-                                    int add) {
-    const xlstm__kern *k = s->model->kern;
-    const size_t lp = XLSTM__CAST(size_t, np);
+static void xlstm__tx_transpose_out_blocks(void *ctx, int task, int lo, int hi) {
+    const xlstm__txl *a = XLSTM__CAST(const xlstm__txl *, ctx);
+    const xlstm__kern *k = a->s->model->kern;
+    const size_t lp = XLSTM__CAST(size_t, a->np), ldy = a->ld;
+    const float *AT = a->A, *BT = a->B;
+    float *Y = a->Y;
+    const int rows = a->cols, n = a->n, add = a->add;
     int db;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, rows) * lp > 16384)
-#endif
-    for (db = 0; db < (rows + 15) / 16; db++) {
+    (void)task;
+    for (db = lo; db < hi; db++) {
         const int d0 = 16 * db, d1 = d0 + 16 < rows ? d0 + 16 : rows;
         float tile[256], sum[256];
         int j, d, jj;
@@ -7082,38 +7101,60 @@ static void xlstm__tx_transpose_out(xlstm_state *s, const float *AT, const float
         }
     }
 }
+static void xlstm__tx_transpose_out(xlstm_state *s, const float *AT, const float *BT, int np, int rows, int n, float *Y, size_t ldy,
+                                    int add) {
+    xlstm__txl a;
+    memset(&a, 0, sizeof a);
+    a.s = s, a.A = AT, a.B = BT, a.np = np, a.cols = rows, a.n = n, a.Y = Y, a.ld = ldy, a.add = add;
+    xlstm__for(s, (rows + 15) / 16, 1, XLSTM__CAST(size_t, rows) * XLSTM__CAST(size_t, np), 16384, xlstm__tx_transpose_out_blocks, &a);
+}
+
+/* rows [lo, hi) of Y (ld apart, cols long): relu in place, or plus the rows of A (cols apart) */
+static void xlstm__tx_relu_rows(void *ctx, int task, int lo, int hi) {
+    const xlstm__txl *a = XLSTM__CAST(const xlstm__txl *, ctx);
+    int t;
+    (void)task;
+    for (t = lo; t < hi; t++) a->s->model->kern->relu(a->Y + XLSTM__CAST(size_t, t) * a->ld, a->cols);
+}
+static void xlstm__tx_add_rows(void *ctx, int task, int lo, int hi) {
+    const xlstm__txl *a = XLSTM__CAST(const xlstm__txl *, ctx);
+    int t, j;
+    (void)task;
+    for (t = lo; t < hi; t++) {
+        float *y = a->Y + XLSTM__CAST(size_t, t) * a->ld;
+        const float *r = a->A + XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, a->cols);
+        for (j = 0; j < a->cols; j++) y[j] += r[j];
+    }
+}
 
 /* ResidualBlock on n rows: y = W1 relu(W0 x + b0) + b1 + W2 x + b2. A chunk
    runs transposed (as the feed-forward); a row has the hidden row in s->th
    and the residual branch in s->tres. */
 static void xlstm__tx_resblock(xlstm_state *s, const xlstm__mat *w, const float *const *b, const float *X, size_t ldx, int n,
                                float *Y, size_t ldy) {
-    int t;
     const int FF = w[0].rows, O = w[1].rows;
+    xlstm__txl a;
+    memset(&a, 0, sizeof a);
+    a.s = s;
     if (n >= XLSTM__SMALL_BATCH) { /* a chunk: transposed from one product to the next (s->xn is free before the blocks) */
         const int np = (n + 15) / 16 * 16;
         float *hT = s->th, *yT = s->tres, *rT = s->xn;
         xlstm__tx_transpose_in(s, X, ldx, n, w[0].cols, s->xt, np);
         xlstm__tx_matmul_t(s, &w[0], s->xt, np, hT, b[0]);
-        XLSTM__PAR_ROWS(s, FF)
-        for (t = 0; t < FF; t++) s->model->kern->relu(hT + XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, np), np);
+        a.Y = hT, a.ld = XLSTM__CAST(size_t, np), a.cols = np;
+        XLSTM__FOR_ROWS(s, FF, xlstm__tx_relu_rows, &a);
         xlstm__tx_matmul_t(s, &w[1], hT, np, yT, b[1]);
         xlstm__tx_matmul_t(s, &w[2], s->xt, np, rT, b[2]);
         xlstm__tx_transpose_out(s, yT, rT, np, O, n, Y, ldy, 0);
         return;
     }
     xlstm__matmul(s, &w[0], X, ldx, n, s->th, s->ld_th, NULL, b[0]);
-    XLSTM__PAR_ROWS(s, n)
-    for (t = 0; t < n; t++) s->model->kern->relu(s->th + XLSTM__CAST(size_t, t) * s->ld_th, FF);
+    a.Y = s->th, a.ld = s->ld_th, a.cols = FF;
+    XLSTM__FOR_ROWS(s, n, xlstm__tx_relu_rows, &a);
     xlstm__matmul(s, &w[1], s->th, s->ld_th, n, Y, ldy, NULL, b[1]);
     xlstm__matmul(s, &w[2], X, ldx, n, s->tres, XLSTM__CAST(size_t, O), NULL, b[2]);
-    XLSTM__PAR_ROWS(s, n)
-    for (t = 0; t < n; t++) {
-        float *y = Y + XLSTM__CAST(size_t, t) * ldy;
-        const float *r = s->tres + XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, O);
-        int j;
-        for (j = 0; j < O; j++) y[j] += r[j];
-    }
+    a.Y = Y, a.ld = ldy, a.A = s->tres, a.cols = O;
+    XLSTM__FOR_ROWS(s, n, xlstm__tx_add_rows, &a);
 }
 
 /* Gate outputs j0 <= j < j1 (j = gate * D + row) of L rows by dot products
@@ -7158,27 +7199,30 @@ static int xlstm__tx_gates_i8(xlstm_state *s, const xlstm__block *blk) {
     return i8;
 }
 
+/* silu(g) * u for rows [lo, hi) of g = Y and u = A (cols each) */
+static void xlstm__tx_swiglu_rows(void *ctx, int task, int lo, int hi) {
+    const xlstm__txl *a = XLSTM__CAST(const xlstm__txl *, ctx);
+    const size_t o = XLSTM__CAST(size_t, lo) * XLSTM__CAST(size_t, a->cols), len = XLSTM__CAST(size_t, hi - lo) * XLSTM__CAST(size_t, a->cols);
+    size_t j;
+    (void)task;
+    a->s->model->kern->silu(a->Y + o, XLSTM__CAST(int, len));
+    for (j = 0; j < len; j++) a->Y[o + j] *= a->A[o + j];
+}
+
 /* The SwiGLU feed-forward of rows t0..L-1 of s->xn, added to s->x's rows, in
    the transposed layout: u^T once, (W_gate u)^T and (W_up u)^T into s->th,
    silu(g) * u there, (W_down h)^T into s->tres, added back row by row. */
 static void xlstm__tx_ffn_t(xlstm_state *s, const xlstm__block *blk, int t0, int L) {
-    const xlstm__kern *k = s->model->kern;
     const int D = s->model->cfg.embedding_dim, F = s->model->cfg.tirex.ffn_dim, n = L - t0, np = (n + 15) / 16 * 16;
     const size_t lp = XLSTM__CAST(size_t, np), ldd = XLSTM__CAST(size_t, D);
     float *gT = s->th, *uT = s->th + XLSTM__CAST(size_t, F) * lp, *yT = s->tres;
-    int r;
+    xlstm__txl a;
+    memset(&a, 0, sizeof a);
+    a.s = s, a.Y = gT, a.A = uT, a.cols = np;
     xlstm__tx_transpose_in(s, s->xn + XLSTM__CAST(size_t, t0) * ldd, ldd, n, D, s->xt, np);
     xlstm__tx_matmul_t(s, &blk->ffn_gate, s->xt, np, gT, NULL);
     xlstm__tx_matmul_t(s, &blk->ffn_up, s->xt, np, uT, NULL);
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (XLSTM__CAST(size_t, F) * lp > 16384)
-#endif
-    for (r = 0; r < F; r += 16) {
-        const size_t o = XLSTM__CAST(size_t, r) * lp, len = XLSTM__CAST(size_t, F - r < 16 ? F - r : 16) * lp;
-        size_t j;
-        k->silu(gT + o, XLSTM__CAST(int, len));
-        for (j = 0; j < len; j++) gT[o + j] *= uT[o + j];
-    }
+    xlstm__for(s, F, 16, XLSTM__CAST(size_t, F) * lp, 16384, xlstm__tx_swiglu_rows, &a);
     xlstm__tx_matmul_t(s, &blk->ffn_down, gT, np, yT, NULL);
     xlstm__tx_transpose_out(s, yT, NULL, np, D, n, s->x + XLSTM__CAST(size_t, t0) * ldd, ldd, 1);
 }
@@ -7242,16 +7286,23 @@ static void xlstm__tx_gates_head(xlstm_state *s, const xlstm__block *blk, int L,
    products, all four gates in one parallel loop; more go through
    xlstm__headwise. (A single row, a stream's step, is xlstm__tx_run's: each
    head's gate rows beside its cell.) */
+static void xlstm__tx_gate_row_groups(void *ctx, int task, int lo, int hi) { /* gate rows 4 lo .. 4 hi */
+    const xlstm__txl *a = XLSTM__CAST(const xlstm__txl *, ctx);
+    const int rows = 4 * a->s->model->cfg.embedding_dim;
+    (void)task;
+    xlstm__tx_gate_rows(a->s, a->blk, a->L, 0, 4 * lo, 4 * hi < rows ? 4 * hi : rows);
+}
 static void xlstm__tx_gates(xlstm_state *s, const xlstm__block *blk, int L) {
     const xlstm_config *c = &s->model->cfg;
     const int D = c->embedding_dim;
     const size_t ldg = 4 * XLSTM__CAST(size_t, D);
     int idx;
-    if (L < XLSTM__SMALL_BATCH) { /* a few rows: the 4 D rows' dot products over the threads at once */
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (4 * XLSTM__CAST(size_t, D) * XLSTM__CAST(size_t, c->slstm.head_dim) * XLSTM__CAST(size_t, L) > 32768)
-#endif
-        for (idx = 0; idx < 4 * D; idx += 4) xlstm__tx_gate_rows(s, blk, L, 0, idx, idx + 4 < 4 * D ? idx + 4 : 4 * D);
+    if (L < XLSTM__SMALL_BATCH) { /* a few rows: the 4 D rows' dot products over the threads at once, 4 at a time */
+        xlstm__txl a;
+        memset(&a, 0, sizeof a);
+        a.s = s, a.blk = blk, a.L = L;
+        xlstm__for(s, D, 4, 4 * XLSTM__CAST(size_t, D) * XLSTM__CAST(size_t, c->slstm.head_dim) * XLSTM__CAST(size_t, L), XLSTM_PARALLEL_MIN_WORK,
+                   xlstm__tx_gate_row_groups, &a);
         return;
     }
     for (idx = 0; idx < 4; idx++)
@@ -7285,6 +7336,56 @@ static void xlstm__tx_cell_head(xlstm_state *s, const xlstm__block *blk, float *
     }
 }
 
+/* xlstm__tx_run's loops: rows of the chunk (norms), heads (gates, cells) */
+static void xlstm__tx_norm_rows(void *ctx, int task, int lo, int hi) {
+    const xlstm__txl *a = XLSTM__CAST(const xlstm__txl *, ctx);
+    xlstm_state *s = a->s;
+    const size_t ldd = XLSTM__CAST(size_t, s->model->cfg.embedding_dim);
+    int t;
+    (void)task;
+    for (t = lo; t < hi; t++)
+        s->model->kern->rmsnorm(s->xn + XLSTM__CAST(size_t, t) * ldd, s->x + XLSTM__CAST(size_t, t) * ldd, a->blk->norm_w, NULL,
+                                XLSTM__CAST(int, ldd), 1e-6f);
+}
+static void xlstm__tx_step_heads(void *ctx, int task, int lo, int hi) { /* a stream's step: each head's gate rows, then its cell */
+    const xlstm__txl *a = XLSTM__CAST(const xlstm__txl *, ctx);
+    const int D = a->s->model->cfg.embedding_dim, DH = a->s->model->cfg.slstm.head_dim;
+    int i, g;
+    (void)task;
+    for (i = lo; i < hi; i++) {
+        for (g = 0; g < 4; g++) xlstm__tx_gate_rows(a->s, a->blk, 1, a->i8, g * D + i * DH, g * D + (i + 1) * DH);
+        xlstm__tx_cell_head(a->s, a->blk, a->st, i, 1, a->first, a->bf16);
+    }
+}
+static void xlstm__tx_chunk_heads(void *ctx, int task, int lo, int hi) { /* each head's gates, then its cell, on one thread */
+    const xlstm__txl *a = XLSTM__CAST(const xlstm__txl *, ctx);
+    int i;
+    for (i = lo; i < hi; i++) {
+        xlstm__tx_gates_head(a->s, a->blk, a->L, i, task);
+        xlstm__tx_cell_head(a->s, a->blk, a->st, i, a->L, a->first, a->bf16);
+    }
+}
+static void xlstm__tx_cell_heads(void *ctx, int task, int lo, int hi) {
+    const xlstm__txl *a = XLSTM__CAST(const xlstm__txl *, ctx);
+    int i;
+    (void)task;
+    for (i = lo; i < hi; i++) xlstm__tx_cell_head(a->s, a->blk, a->st, i, a->L, a->first, a->bf16);
+}
+static void xlstm__tx_gn_rows(void *ctx, int task, int lo, int hi) { /* x += GN(h), then u = RMSNorm(x) for the feed-forward */
+    const xlstm__txl *a = XLSTM__CAST(const xlstm__txl *, ctx);
+    xlstm_state *s = a->s;
+    const xlstm_config *c = &s->model->cfg;
+    const int D = c->embedding_dim;
+    int t, j;
+    (void)task;
+    for (t = lo; t < hi; t++) {
+        float *x = s->x + XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, D), *xn = s->xn + XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, D);
+        s->model->kern->groupnorm(xn, s->h + XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, D), a->blk->gn_w, c->slstm.num_heads, c->slstm.head_dim);
+        for (j = 0; j < D; j++) x[j] += xn[j];
+        if (t >= a->t0) s->model->kern->rmsnorm(xn, x, a->blk->ffn_norm_w, NULL, D, 1e-6f);
+    }
+}
+
 /* Run L tokens (rows of s->tw) through the embedding and every block,
    carrying the per-block states (NB x 4D floats: h, c, n, m). Only the last
    out_rows rows of the result (s->x) are needed: the last block's
@@ -7296,8 +7397,11 @@ static void xlstm__tx_run(xlstm_state *s, float *states, int L, int out_rows, fl
     const xlstm_config *c = &m->cfg;
     const int D = c->embedding_dim, NB = c->num_blocks, NH = c->slstm.num_heads, F = c->tirex.ffn_dim;
     const size_t ldd = XLSTM__CAST(size_t, D), ldf = 2 * XLSTM__CAST(size_t, F);
-    const int bf16 = !m->fp32_recurrence;
+    const size_t head_work = XLSTM__CAST(size_t, L) * 4 * ldd * XLSTM__CAST(size_t, c->slstm.head_dim);
     int b, t, i;
+    xlstm__txl a;
+    memset(&a, 0, sizeof a);
+    a.s = s, a.L = L, a.bf16 = !m->fp32_recurrence;
     xlstm__tx_resblock(s, m->tx_in, m->tx_in_b, s->tw, 2 * XLSTM__CAST(size_t, c->tirex.patch_size), L, s->x, ldd);
     for (b = 0; b < NB; b++) {
         const xlstm__block *blk = &m->blocks[b];
@@ -7305,49 +7409,22 @@ static void xlstm__tx_run(xlstm_state *s, float *states, int L, int out_rows, fl
         /* only the last out_rows rows need the last block's feed-forward */
         const int t0 = b == NB - 1 ? L - out_rows : 0;
         int first = 1;
-        XLSTM__PAR_ROWS(s, L)
-        for (t = 0; t < L; t++) m->kern->rmsnorm(s->xn + t * ldd, s->x + t * ldd, blk->norm_w, NULL, D, 1e-6f);
+        a.blk = blk, a.st = st, a.t0 = t0;
+        XLSTM__FOR_ROWS(s, L, xlstm__tx_norm_rows, &a);
         /* the reference starts a pass from zero states and takes the first
            stabiliser from i alone while every n is 0 */
         for (i = 0; i < D && first; i++) first = st[2 * D + i] == 0.0f;
+        a.first = first;
         if (L == 1) { /* a stream's step: each head's gate rows, then its cell, in one parallel loop */
-            const int i8 = xlstm__tx_gates_i8(s, blk), DH = c->slstm.head_dim;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (NH > 1 && 4 * ldd * XLSTM__CAST(size_t, DH) > 65536)
-#endif
-            for (i = 0; i < NH; i++) {
-                int g;
-                for (g = 0; g < 4; g++) xlstm__tx_gate_rows(s, blk, 1, i8, g * D + i * DH, g * D + (i + 1) * DH);
-                xlstm__tx_cell_head(s, blk, st, i, 1, first, bf16);
-            }
-        } else if (L >= XLSTM__SMALL_BATCH && xlstm__tx_gates_tiled(s, L)) { /* each head's gates, then its cell, on one thread */
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (NH > 1)
-#endif
-            for (i = 0; i < NH; i++) {
-                int tid = 0;
-#ifdef _OPENMP
-                tid = omp_get_thread_num();
-#endif
-                xlstm__tx_gates_head(s, blk, L, i, tid);
-                xlstm__tx_cell_head(s, blk, st, i, L, first, bf16);
-            }
+            a.i8 = xlstm__tx_gates_i8(s, blk);
+            xlstm__for(s, NH, 1, head_work, 65536, xlstm__tx_step_heads, &a);
+        } else if (L >= XLSTM__SMALL_BATCH && xlstm__tx_gates_tiled(s, L)) {
+            xlstm__for(s, NH, 1, head_work, 0, xlstm__tx_chunk_heads, &a);
         } else {
             xlstm__tx_gates(s, blk, L);
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(s->n_threads) schedule(static) if (NH > 1 && XLSTM__CAST(size_t, L) * 4 * ldd * XLSTM__CAST(size_t, c->slstm.head_dim) > 65536)
-#endif
-            for (i = 0; i < NH; i++) xlstm__tx_cell_head(s, blk, st, i, L, first, bf16);
+            xlstm__for(s, NH, 1, head_work, 65536, xlstm__tx_cell_heads, &a);
         }
-        /* x += GN(h), then u = RMSNorm(x) for the feed-forward */
-        XLSTM__PAR_ROWS(s, L)
-        for (t = 0; t < L; t++) {
-            float *x = s->x + t * ldd, *xn = s->xn + t * ldd;
-            int j;
-            m->kern->groupnorm(xn, s->h + t * ldd, blk->gn_w, NH, c->slstm.head_dim);
-            for (j = 0; j < D; j++) x[j] += xn[j];
-            if (t >= t0) m->kern->rmsnorm(xn, x, blk->ffn_norm_w, NULL, D, 1e-6f);
-        }
+        XLSTM__FOR_ROWS(s, L, xlstm__tx_gn_rows, &a);
         if (t0 >= L) continue;
         /* SwiGLU feed-forward: x += W_down (silu(W_gate u) * W_up u) */
         if (L - t0 >= XLSTM__SMALL_BATCH) { /* a chunk: transposed from one product to the next */
@@ -7360,15 +7437,13 @@ static void xlstm__tx_run(xlstm_state *s, float *states, int L, int out_rows, fl
                 xlstm__matmul(s, &blk->ffn_gate, s->xn + t0 * ldd, ldd, L - t0, s->th, ldf, NULL, NULL);
                 xlstm__matmul(s, &blk->ffn_up, s->xn + t0 * ldd, ldd, L - t0, s->th + F, ldf, NULL, NULL);
             }
-            XLSTM__PAR_ROWS(s, L - t0)
-            for (t = 0; t < L - t0; t++) {
+            for (t = 0; t < L - t0; t++) { /* a few rows */
                 float *gt = s->th + XLSTM__CAST(size_t, t) * ldf;
                 int j;
                 m->kern->silu(gt, F);
                 for (j = 0; j < F; j++) gt[j] *= gt[F + j];
             }
             xlstm__matmul(s, &blk->ffn_down, s->th, ldf, L - t0, s->xn + t0 * ldd, ldd, NULL, NULL);
-            XLSTM__PAR_ROWS(s, L - t0)
             for (t = t0; t < L; t++) {
                 float *x = s->x + t * ldd;
                 const float *y = s->xn + t * ldd;
