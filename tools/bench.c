@@ -220,6 +220,52 @@ static double measure_bandwidth_gbs(int threads) {
     return best;
 }
 
+/* In-place update bandwidth, counted both ways (bytes read + bytes written),
+   as the mLSTM state is updated: every 64-byte vector of a buffer much larger
+   than the caches read, changed and written back by all threads. Best of
+   several passes. */
+#define UPD_BODY                                                                   \
+    size_t i;                                                                      \
+    for (i = lo; i + 4 <= hi; i += 4) {                                            \
+        buf[i] += 1, buf[i + 1] += 1, buf[i + 2] += 1, buf[i + 3] += 1;            \
+    }
+static void upd_stream(bw_vec *buf, size_t lo, size_t hi) { UPD_BODY }
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx512f"))) static void upd_stream_avx512(bw_vec *buf, size_t lo, size_t hi) { UPD_BODY }
+#endif
+
+static double measure_update_gbs(int threads) {
+    size_t bytes = (size_t)1 << 30, nv = bytes / sizeof(bw_vec);
+    bw_vec *buf = (bw_vec *)big_alloc(bytes);
+    void (*stream)(bw_vec *, size_t, size_t) = upd_stream;
+    double best = 0;
+    int rep;
+    if (!buf) return 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512f")) stream = upd_stream_avx512;
+#endif
+    memset(buf, 1, bytes);
+    (void)threads;
+    for (rep = 0; rep < 5; rep++) {
+        double t0 = now(), t;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads)
+        {
+            int nt = omp_get_num_threads(), id = omp_get_thread_num();
+            size_t lo = nv / (size_t)nt * (size_t)id, hi = id == nt - 1 ? nv : nv / (size_t)nt * (size_t)(id + 1);
+            stream(buf, lo, hi);
+        }
+#else
+        stream(buf, 0, nv);
+#endif
+        t = now() - t0;
+        if (2.0 * (double)bytes / t / 1e9 > best) best = 2.0 * (double)bytes / t / 1e9;
+    }
+    if (buf[nv / 2][0] == 0) printf("impossible\n");
+    free(buf);
+    return best;
+}
+
 /* ---- random models of preset sizes (the paper's xLSTM[7:1] shapes) ---- */
 typedef struct preset {
     const char *name;
@@ -626,7 +672,7 @@ int main(int argc, char **argv) {
     xlstm_error err;
     unsigned char *buf = NULL;
     size_t buf_size = 0, weight_bytes, state_bytes;
-    double t0, load_s, decode_s, prefill_s = 0, bw, rss, bytes_per_token, decode_tok_s, prefill_tok_s;
+    double t0, load_s, decode_s, prefill_s = 0, bw, upd, roof_tok_s, rss, bytes_per_token, decode_tok_s, prefill_tok_s;
     int32_t *toks;
     const float **lg;
     static const char *dtype_names[] = {"f32", "bf16", "f16", "q8", "q4"};
@@ -776,18 +822,24 @@ int main(int argc, char **argv) {
     prefill_tok_s = n_prefill > 0 ? n_prefill / prefill_s : 0;
     rss = peak_rss_mb();
     bw = measure_bandwidth_gbs(threads);
+    upd = measure_update_gbs(threads);
+    /* the roofline: every weight once per batch at the read rate, each state read and written at the update rate */
+    roof_tok_s = bw > 0 && upd > 0 ? batch / ((double)weight_bytes / (bw * 1e9) + batch * 2.0 * (double)state_bytes / (upd * 1e9)) : 0;
     printf("model: %s  params: %.1fM  weights: %.1f MB  state: %.2f MB  kernels: %s\n",
            random_name ? random_name : model_path, xlstm_model_n_params(model) / 1e6, weight_bytes / 1e6,
            state_bytes / 1e6, xlstm_model_kernels(model));
     printf("decode: %.2f tok/s (batch %d, %d threads)  effective %.1f GB/s of %.1f GB/s read bandwidth (%.0f%%)\n",
            decode_tok_s, batch, threads, bytes_per_token * decode_tok_s / 1e9, bw,
            100.0 * bytes_per_token * decode_tok_s / 1e9 / bw);
+    printf("roofline: weights at %.1f GB/s read + state at %.1f GB/s in-place update (both ways) = %.1f tok/s; decode is %.0f%% of it\n",
+           bw, upd, roof_tok_s, roof_tok_s > 0 ? 100.0 * decode_tok_s / roof_tok_s : 0.0);
     printf("prefill: %d tokens in %.3f s = %.1f tok/s (%.1fx decode)\n", n_prefill, prefill_s, prefill_tok_s,
            prefill_tok_s / (decode_tok_s / batch));
     printf("dtype=%s threads=%d batch=%d bytes_per_token=%.0f decode_tok_s=%.3f prefill_tok_s=%.3f bandwidth_gb_s=%.2f "
-           "effective_gb_s=%.2f load_s=%.3f rss_mb=%.1f kernels=%s\n",
+           "effective_gb_s=%.2f load_s=%.3f rss_mb=%.1f kernels=%s update_gb_s=%.2f roofline_tok_s=%.2f roofline_share=%.3f\n",
            random_name ? dtype_names[dtype] : "file", threads, batch, bytes_per_token, decode_tok_s, prefill_tok_s, bw,
-           bytes_per_token * decode_tok_s / 1e9, load_s, rss, xlstm_model_kernels(model));
+           bytes_per_token * decode_tok_s / 1e9, load_s, rss, xlstm_model_kernels(model), upd, roof_tok_s,
+           roof_tok_s > 0 ? decode_tok_s / roof_tok_s : 0.0);
     for (b = 0; b < batch; b++) xlstm_state_free(states[b]);
     xlstm_model_free(model);
     free(buf);
