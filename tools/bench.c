@@ -6,7 +6,9 @@
             --horizon H (TiRex forecasts, default 32),
             --kernels auto|scalar|simd|avx2|avx512|avx512vnni, --save PATH (write the
             random model as one .safetensors and exit; then bench PATH mmaps it),
-            --no-hugepages (big buffers on plain 4 KB pages)
+            --no-hugepages (big buffers on plain 4 KB pages),
+            --fast-prompts (xlstm_model_params.fast_prompts: a prompt's matrix
+            products on bf16- or int8-rounded activations where the CPU has them)
    A TiRex model (--random tirex: the released shape, or a TiRex MODEL) is
    timed as a forecaster instead: xlstm_forecast of B series of 2048 values
    for H steps, and the streaming step (the observation that completes a
@@ -497,7 +499,7 @@ static int usage(void) {
                     "                   [--dtype f32|bf16|f16|q8|q4] [-t THREADS]\n"
                     "                   [--batch B] [--tokens N] [--prefill N] [--horizon H (TiRex)]\n"
                     "                   [--kernels auto|scalar|simd|avx2|avx512|avx512vnni]\n"
-                    "                   [--save PATH: write the random model to a file and exit] [--no-hugepages]\n"
+                    "                   [--save PATH: write the random model to a file and exit] [--no-hugepages] [--fast-prompts]\n"
                     "       xlstm-bench --cpu: print the CPU's name and exit\n");
     return 2;
 }
@@ -526,6 +528,7 @@ int main(int argc, char **argv) {
             return 0;
         } else if (!strcmp(a, "--save") && v) save_path = v, i++;
         else if (!strcmp(a, "--no-hugepages")) use_hugepages = 0;
+        else if (!strcmp(a, "--fast-prompts")) params.fast_prompts = 1;
         else if (!strcmp(a, "--dtype") && v) {
             for (dtype = 0; dtype < 5 && strcmp(v, dtype_names[dtype]); dtype++) {}
             if (dtype == 5) return usage();
@@ -650,18 +653,18 @@ int main(int argc, char **argv) {
     prefill_tok_s = n_prefill > 0 ? n_prefill / prefill_s : 0;
     rss = peak_rss_mb();
     bw = measure_bandwidth_gbs(threads);
-    printf("model: %s  params: %.1fM  weights: %.1f MB  state: %.2f MB  kernels: %s\n",
+    printf("model: %s  params: %.1fM  weights: %.1f MB  state: %.2f MB  kernels: %s  fast prompts: %s\n",
            random_name ? random_name : model_path, xlstm_model_n_params(model) / 1e6, weight_bytes / 1e6,
-           state_bytes / 1e6, xlstm_model_kernels(model));
+           state_bytes / 1e6, xlstm_model_kernels(model), params.fast_prompts ? "on" : "off");
     printf("decode: %.2f tok/s (batch %d, %d threads)  effective %.1f GB/s of %.1f GB/s read bandwidth (%.0f%%)\n",
            decode_tok_s, batch, threads, bytes_per_token * decode_tok_s / 1e9, bw,
            100.0 * bytes_per_token * decode_tok_s / 1e9 / bw);
     printf("prefill: %d tokens in %.3f s = %.1f tok/s (%.1fx decode)\n", n_prefill, prefill_s, prefill_tok_s,
            prefill_tok_s / (decode_tok_s / batch));
     printf("dtype=%s threads=%d batch=%d bytes_per_token=%.0f decode_tok_s=%.3f prefill_tok_s=%.3f bandwidth_gb_s=%.2f "
-           "effective_gb_s=%.2f load_s=%.3f rss_mb=%.1f kernels=%s\n",
+           "effective_gb_s=%.2f load_s=%.3f rss_mb=%.1f kernels=%s fast_prompts=%d\n",
            random_name ? dtype_names[dtype] : "file", threads, batch, bytes_per_token, decode_tok_s, prefill_tok_s, bw,
-           bytes_per_token * decode_tok_s / 1e9, load_s, rss, xlstm_model_kernels(model));
+           bytes_per_token * decode_tok_s / 1e9, load_s, rss, xlstm_model_kernels(model), params.fast_prompts);
     for (b = 0; b < batch; b++) xlstm_state_free(states[b]);
     xlstm_model_free(model);
     free(buf);
