@@ -338,10 +338,10 @@ typedef struct xlstm_model_params {
     /* 1 = fast prompts: the matrix products of a prompt chunk or batch (16 or
        more rows at once) multiply bf16 weights by activations rounded to bf16
        (AVX-512 BF16), and q8 and q4 weights by activations rounded to int8
-       per block of 32 (AVX-512 VNNI), with f32 sums; logits move by about 1%
-       of their spread. f32 and f16 weights, one-token steps, and CPUs or
-       kernel levels without those instructions keep the default. 0 (default):
-       f32-faithful products. */
+       per block of 32 (AVX-512 VNNI), with f32 sums; f32 and f16 weights are
+       rounded to bf16 too. One-token steps, and CPUs or kernel levels without
+       those instructions, keep the default. 0 (default): f32-faithful
+       products. */
     int fast_prompts;
 } xlstm_model_params;
 
@@ -5427,6 +5427,31 @@ XLSTM__BF16_TARGET static void xlstm__fast_pack_bf16(float *xp, size_t np, const
     for (p = 0; p < pc; p++) memcpy(xp + XLSTM__CAST(size_t, p) * np, tr + 16 * p, 64);
 }
 
+/* An f32 or f16 row (n even) rounded to bf16 as xlstm__round_bf16 rounds
+   (f16 widened exactly first): the tiles of f32 and f16 weights. */
+XLSTM__BF16_TARGET static void xlstm__fast_row_bf16(unsigned char *out, const unsigned char *row, int dtype, int n) {
+    static const uint16_t odd[32] = {1,  3,  5,  7,  9,  11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31,
+                                     33, 35, 37, 39, 41, 43, 45, 47, 49, 51, 53, 55, 57, 59, 61, 63};
+    const __m512i idx = _mm512_loadu_si512(XLSTM__CAST(const void *, odd));
+    int c;
+    for (c = 0; c < n; c += 32) {
+        const int left = n - c < 32 ? n - c : 32;
+        const __mmask16 m0 = XLSTM__CAST(__mmask16, left >= 16 ? 0xFFFFu : (1u << left) - 1u);
+        const __mmask16 m1 = XLSTM__CAST(__mmask16, left >= 32 ? 0xFFFFu : left > 16 ? (1u << (left - 16)) - 1u : 0u);
+        __m512 a, b;
+        if (dtype == XLSTM__DT_F16) {
+            a = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m0, XLSTM__CAST(const void *, row + 2 * XLSTM__CAST(size_t, c))));
+            b = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m1, XLSTM__CAST(const void *, row + 2 * XLSTM__CAST(size_t, c) + 32)));
+        } else {
+            a = _mm512_maskz_loadu_ps(m0, XLSTM__CAST(const void *, row + 4 * XLSTM__CAST(size_t, c)));
+            b = _mm512_maskz_loadu_ps(m1, XLSTM__CAST(const void *, row + 4 * XLSTM__CAST(size_t, c) + 64));
+        }
+        _mm512_mask_storeu_epi16(XLSTM__CAST(void *, out + 2 * XLSTM__CAST(size_t, c)),
+                                 XLSTM__CAST(__mmask32, left >= 32 ? 0xFFFFFFFFu : (1u << left) - 1u),
+                                 _mm512_permutex2var_epi16(xlstm__fast_rbf16(a), idx, xlstm__fast_rbf16(b)));
+    }
+}
+
 /* out[t * 64 + j] = w_t . x_j for XLSTM__FMR bf16 rows w (ldw bytes apart,
    npairs pairs) and 16 NJ vectors packed by xlstm__fast_pack_bf16: one
    accumulator per (row, 16 vectors) through all pairs in order */
@@ -5993,8 +6018,9 @@ static void xlstm__matvec(xlstm_state *s, const xlstm__mat *m0, const xlstm__mat
 }
 
 /* Y = W X^T with the fast prompt products (xlstm_model_params.fast_prompts)
-   for the matrices and inputs they apply to: bf16 weights (even cols), q8 and
-   q4 weights; returns 0, having done nothing, elsewhere. X is packed into
+   for the matrices and inputs they apply to: bf16 weights (f32 and f16 ones
+   rounded to bf16 a tile at a time; even cols), q8 and q4 weights; returns
+   0, having done nothing, elsewhere. X is packed into
    s->xt (bf16 pairs of groups of 64 vectors, or int8 quads of groups of 32
    with their scales), then each tile of XLSTM__FMR weight rows is multiplied
    into every group in the thread's tile scratch (s->deq: the output tile,
@@ -6007,7 +6033,8 @@ static int xlstm__matmul_fast(xlstm_state *s, const xlstm__mat *m, const float *
     const int par = XLSTM__CAST(size_t, rows) * XLSTM__CAST(size_t, cols) * XLSTM__CAST(size_t, nx) > 32768;
     int u, rt;
 #if defined(XLSTM__HAVE_FAST_BF16)
-    const int bf16 = s->model->fast_bf16 && m->dtype == XLSTM__DT_BF16 && cols % 2 == 0;
+    const int bf16 = s->model->fast_bf16 && (m->dtype == XLSTM__DT_BF16 || m->dtype == XLSTM__DT_F32 || m->dtype == XLSTM__DT_F16) &&
+                     cols % 2 == 0;
 #else
     const int bf16 = 0;
 #endif
@@ -6103,11 +6130,16 @@ static int xlstm__matmul_fast(xlstm_state *s, const xlstm__mat *m, const float *
             tid = omp_get_thread_num();
 #endif
             out = s->deq + XLSTM__CAST(size_t, tid) * s->deq_stride;
-            if (nr < XLSTM__FMR) { /* a tail tile: its rows and zeros */
+            if (nr < XLSTM__FMR || m->dtype != XLSTM__DT_BF16) {
+                /* f32 and f16 rows rounded to bf16; a tail tile's missing rows are zeros */
                 unsigned char *wt = XLSTM__CAST(unsigned char *, XLSTM__CAST(void *, out + XLSTM__FMR * 64));
                 const size_t rb = XLSTM__CAST(size_t, cols) * 2;
-                memset(wt, 0, XLSTM__FMR * rb);
-                for (t = 0; t < nr; t++) memcpy(wt + XLSTM__CAST(size_t, t) * rb, W + XLSTM__CAST(size_t, t) * m->row_bytes, rb);
+                for (t = 0; t < XLSTM__FMR; t++) {
+                    unsigned char *o = wt + XLSTM__CAST(size_t, t) * rb;
+                    if (t >= nr) memset(o, 0, rb);
+                    else if (m->dtype == XLSTM__DT_BF16) memcpy(o, W + XLSTM__CAST(size_t, t) * m->row_bytes, rb);
+                    else xlstm__fast_row_bf16(o, W + XLSTM__CAST(size_t, t) * m->row_bytes, m->dtype, cols);
+                }
                 W = wt, ldw = rb;
             }
             for (g = 0; g < groups; g++) {
