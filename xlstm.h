@@ -8,8 +8,9 @@
          #include "xlstm.h"
      Everywhere else just #include "xlstm.h". Link with -lm (and -fopenmp for
      threads). Only the C standard headers are included (plus <omp.h> under
-     _OPENMP, <immintrin.h> on x86 with GCC/Clang for one VNNI kernel, and the
-     POSIX mmap headers, or <windows.h> on Windows, if you ask for XLSTM_MMAP).
+     _OPENMP, <immintrin.h> on x86 with GCC/Clang for the VNNI and BF16
+     kernels, and the POSIX mmap headers, or <windows.h> on Windows, if you
+     ask for XLSTM_MMAP).
 
    QUICK START
      xlstm_model *model; xlstm_state *state; xlstm_error err;
@@ -143,7 +144,9 @@
      0.5.0  q8 decode with VNNI (int8 x int8, as 4-bit already was); TiRex
             stream steps with q8/q4 take it for the gates too; Windows mmap
             (CreateFileMappingW, UTF-8 paths); XLSTM_NO_GNU_EXTENSIONS (the
-            plain-C path MSVC takes); CMake package and pkg-config file.
+            plain-C path MSVC takes); CMake package and pkg-config file;
+            opt-in fast prompts (xlstm_model_params.fast_prompts: bf16 and
+            int8 prompt products with AVX-512 BF16 / VNNI).
      0.4.0  TiRex: NX-AI's sLSTM forecaster from its model.ckpt (zip +
             restricted unpickler), batched, streaming and embedding calls;
             torch.save state_dicts (pytorch_model.bin) for the LMs.
@@ -5352,6 +5355,7 @@ xlstm__fast_i8_tile_k(const signed char *w, size_t ldw, const float *ws, size_t 
         for (t = 0; t < XLSTM__FMR; t++)
             #pragma GCC unroll 8
             for (v = 0; v < NJ; v++) ai[t][v] = _mm512_set1_epi32(corr[XLSTM__CAST(size_t, t) * nb + b]);
+#pragma GCC unroll 8
         for (k = 0; k < 8; k++) {
             const unsigned char *xk = xq + XLSTM__CAST(size_t, b * 8 + k) * np * 4;
             #pragma GCC unroll 8
@@ -5386,8 +5390,9 @@ XLSTM__VNNI_TARGET static void xlstm__fast_i8_tile(const signed char *w, size_t 
     else xlstm__fast_i8_tile_k(w, ldw, ws, lds, corr, xq, xd, np, nb, out, 1);
 }
 
-/* bf16 needs a compiler that knows AVX-512 BF16 (GCC 10, Clang 9) */
-#if (defined(__clang__) && __clang_major__ >= 9) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 10)
+/* bf16 needs a compiler that knows AVX-512 BF16, its intrinsics and its
+   __builtin_cpu_supports name (GCC 11, Clang 14: the versions checked) */
+#if (defined(__clang__) && __clang_major__ >= 14) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11)
 #define XLSTM__HAVE_FAST_BF16 1
 #define XLSTM__BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,fma")))
 /* 16 floats' bits rounded as xlstm__round_bf16 rounds (the bf16 in the high half) */
