@@ -8,9 +8,9 @@
          #include "xlstm.h"
      Everywhere else just #include "xlstm.h". Link with -lm (and -fopenmp for
      threads). Only the C standard headers are included (plus <omp.h> under
-     _OPENMP, <immintrin.h> on x86 with GCC/Clang for one VNNI kernel,
-     <intrin.h> with MSVC for an atomic add, and the POSIX mmap headers, or
-     <windows.h> on Windows, if you ask for XLSTM_MMAP).
+     _OPENMP, <immintrin.h> on x86 with GCC/Clang for the VNNI and BF16
+     kernels, <intrin.h> with MSVC for an atomic add, and the POSIX mmap
+     headers, or <windows.h> on Windows, if you ask for XLSTM_MMAP).
 
    QUICK START
      xlstm_model *model; xlstm_state *state; xlstm_error err;
@@ -160,7 +160,9 @@
             plain-C path MSVC takes); CMake package and pkg-config file;
             xlstm_state_params: n_threads and a parallel_for hook (the
             caller's thread pool); parallel loops claim their chunks, so a
-            busy core no longer holds every loop up.
+            busy core no longer holds every loop up;
+            opt-in fast prompts (xlstm_model_params.fast_prompts: bf16 and
+            int8 prompt products with AVX-512 BF16 / VNNI).
      0.4.0  TiRex: NX-AI's sLSTM forecaster from its model.ckpt (zip +
             restricted unpickler), batched, streaming and embedding calls;
             torch.save state_dicts (pytorch_model.bin) for the LMs.
@@ -352,6 +354,14 @@ typedef struct xlstm_model_params {
        where the reference's CPU path rounds to bfloat16 (the gate inputs, the
        recurrent kernel and product, the carried states), as TiRex ships. */
     int fp32_recurrence;
+    /* 1 = fast prompts: the matrix products of a prompt chunk or batch (16 or
+       more rows at once) multiply bf16 weights by activations rounded to bf16
+       (AVX-512 BF16), and q8 and q4 weights by activations rounded to int8
+       per block of 32 (AVX-512 VNNI), with f32 sums; f32 and f16 weights are
+       rounded to bf16 too. One-token steps, and CPUs or kernel levels without
+       those instructions, keep the default. 0 (default): f32-faithful
+       products. */
+    int fast_prompts;
 } xlstm_model_params;
 
 XLSTMDEF xlstm_model_params xlstm_model_default_params(void);
@@ -2847,6 +2857,7 @@ struct xlstm_model {
     xlstm__mat tx_in[3], tx_out[3];
     const float *tx_in_b[3], *tx_out_b[3];
     int fp32_recurrence;
+    int fast_bf16, fast_i8; /* fast_prompts asked for and this CPU's kernels have the products */
     uint16_t *tx_rec16; /* bf16 recurrence: each block's recurrent kernel as bf16, (NB, NH, DH, 4 DH),
                            64-byte aligned (the kernel's 64-byte loads must not straddle lines) */
     void *tx_rec16_mem; /* its allocation */
@@ -3381,6 +3392,7 @@ done:
 }
 
 static const xlstm__kern *xlstm__pick_kernels(xlstm_kernels want);
+static void xlstm__fast_pick(xlstm_model *m, int want);
 
 /* Rows [r0, r0 + n) of a matrix, as a matrix. */
 static xlstm__mat xlstm__mat_rows(const xlstm__mat *m, int32_t r0, int32_t n) {
@@ -3546,6 +3558,7 @@ static xlstm_status xlstm__load_impl(xlstm__src *src, uint32_t n_src, const char
         s = xlstm__fail(err, XLSTM_ERR_UNSUPPORTED, "kernels: level %d is not available on this CPU or build", XLSTM__CAST(int, want));
         goto out;
     }
+    xlstm__fast_pick(m, params && params->fast_prompts);
     s = xlstm__parse_config(&cj, &m->cfg, err);
     if (!s) {
         size_t nb = (XLSTM__CAST(size_t, m->cfg.num_blocks) + 1) * sizeof(xlstm__block);
@@ -4050,6 +4063,40 @@ static float xlstm__dot_q8_i8_scalar(const unsigned char *row, const float *scal
         acc += XLSTM__CAST(double, scale[b]) * XLSTM__CAST(double, x->d8[8 * b]) * sum;
     }
     return XLSTM__CAST(float, acc);
+}
+/* The oracle of the fast int8 products (xlstm__fast_i8_tile): an int8 row
+   w (n, one scale per block of 32) against x rounded by xlstm__quantize_x:
+   per block S = sum q w in integers, then acc = fma(S d, w_scale, acc), in
+   block order, as the kernel rounds. */
+static __attribute__((unused)) float xlstm__fast_dot_i8_scalar(const signed char *w, const float *scale, const xlstm__xq *x, int n) {
+    float acc = 0.0f;
+    int b, i;
+    for (b = 0; b < n / XLSTM__QBLOCK; b++) {
+        int32_t sum = 0;
+        for (i = 0; i < XLSTM__QBLOCK; i++) sum += w[b * XLSTM__QBLOCK + i] * x->q[b * XLSTM__QBLOCK + i];
+        acc = fmaf(XLSTM__CAST(float, sum) * x->d8[8 * b], scale[b], acc);
+    }
+    return acc;
+}
+/* The oracle of the fast bf16 products (xlstm__fast_bf16_tile): a bf16 row
+   w (n even) against x rounded by xlstm__round_bf16, summed as vdpbf16ps
+   sums: pair by pair, the odd product then the even one, each added in f32
+   (the product exact, one rounding); bf16 inputs and sums below FLT_MIN
+   count as zero, as the instruction flushes them. */
+static __attribute__((unused)) float xlstm__fast_dot_bf16_scalar(const unsigned char *w, const float *x, int n) {
+    const float tiny = 1.17549435e-38f; /* FLT_MIN */
+    float acc = 0.0f;
+    int p, h;
+    for (p = 0; p < n / 2; p++)
+        for (h = 1; h >= 0; h--) {
+            const int i = 2 * p + h;
+            float a = xlstm__bf16_to_f32(XLSTM__CAST(uint16_t, w[2 * i] | w[2 * i + 1] << 8)), b = xlstm__round_bf16(x[i]);
+            if (fabsf(a) < tiny) a = 0.0f;
+            if (fabsf(b) < tiny) b = 0.0f;
+            acc = fmaf(a, b, acc); /* = acc + a b, also where a b alone would be denormal */
+            if (fabsf(acc) < tiny) acc = 0.0f;
+        }
+    return acc;
 }
 #endif
 
@@ -5325,6 +5372,271 @@ XLSTM__VNNI_TARGET static void xlstm__dot4_q8_i8_vnni(const unsigned char *row, 
         }
     }
 }
+/* ---- fast prompts (xlstm_model_params.fast_prompts) ----------------------------
+   A prompt chunk's matrix products on rounded activations: bf16 weights
+   against x rounded to bf16 (vdpbf16ps), q8 and q4 weights against x rounded
+   to int8 per block of 32 as xlstm__quantize_x rounds it (vpdpbusd). X is
+   packed once per product, transposed so that one register holds one pair
+   (bf16) or quad (int8) of columns of 16 input vectors; a weight row's pair
+   or quad is broadcast against it, so the weights are read where they lie.
+   A register tile is XLSTM__FMR weight rows by 64 (bf16) or 32 (int8)
+   vectors. The oracles are xlstm__fast_dot_bf16_scalar and
+   xlstm__fast_dot_i8_scalar. */
+#define XLSTM__HAVE_FAST 1
+#define XLSTM__FMR 6
+
+/* One block of 32 floats rounded to int8 as xlstm__quantize_x rounds them,
+   stored offset by 128 (vpdpbusd's unsigned operand); returns the scale. */
+XLSTM__VNNI_TARGET static float xlstm__fast_quant_block(const float *x, unsigned char *q) {
+    const __m512i abs = _mm512_set1_epi32(0x7FFFFFFF);
+    const __m512 lo = _mm512_loadu_ps(x), hi = _mm512_loadu_ps(x + 16);
+    const uint32_t umax = XLSTM__CAST(uint32_t, _mm512_reduce_max_epu32(_mm512_max_epu32(
+        _mm512_and_si512(_mm512_castps_si512(lo), abs), _mm512_and_si512(_mm512_castps_si512(hi), abs))));
+    const __m512 half = _mm512_set1_ps(0.5f), mhalf = _mm512_set1_ps(-0.5f), zero = _mm512_setzero_ps();
+    const __m128i off = _mm_set1_epi8(XLSTM__CAST(char, -128));
+    float amax, id;
+    __m512 f0, f1;
+    memcpy(&amax, &umax, 4);
+    if (umax >= 0x7F800000u || !(amax >= 1e-30f)) { /* inf, NaN, zero or tiny: the scalar rule's own branches */
+        signed char qs[XLSTM__QBLOCK];
+        float d8[8], off8[8];
+        xlstm__xq o;
+        int i;
+        o.q = qs, o.d8 = d8, o.off8 = off8;
+        xlstm__quantize_x(x, XLSTM__QBLOCK, &o);
+        for (i = 0; i < XLSTM__QBLOCK; i++) q[i] = XLSTM__CAST(unsigned char, qs[i] + 128);
+        return d8[0];
+    }
+    id = 127.0f / amax;
+    f0 = _mm512_mul_ps(lo, _mm512_set1_ps(id));
+    f1 = _mm512_mul_ps(hi, _mm512_set1_ps(id));
+    f0 = _mm512_add_ps(f0, _mm512_mask_blend_ps(_mm512_cmp_ps_mask(f0, zero, _CMP_GE_OQ), mhalf, half));
+    f1 = _mm512_add_ps(f1, _mm512_mask_blend_ps(_mm512_cmp_ps_mask(f1, zero, _CMP_GE_OQ), mhalf, half));
+    _mm_storeu_si128(XLSTM__CAST(__m128i *, XLSTM__CAST(void *, q)), _mm_xor_si128(_mm512_cvtepi32_epi8(_mm512_cvttps_epi32(f0)), off));
+    _mm_storeu_si128(XLSTM__CAST(__m128i *, XLSTM__CAST(void *, q + 16)), _mm_xor_si128(_mm512_cvtepi32_epi8(_mm512_cvttps_epi32(f1)), off));
+    return amax / 127.0f;
+}
+
+/* Blocks b0, b0 + 1 (nbb of them, 1 or 2) of the vectors X[0 .. 16) (zeros
+   from nv on), rounded: xq[((b * 8 + k) * np + j) * 4 + i] = q_j[32 (b0 + b)
+   + 4 k + i] + 128 and xd[b * np + j] = its scale (xq and xd start at b0). */
+XLSTM__VNNI_TARGET static void xlstm__fast_pack_i8(unsigned char *xq, float *xd, size_t np, const float *X, size_t ldx, int nv,
+                                                   int b0, int nbb) {
+    float tmp[256], tr[256];
+    int j, b, r;
+    memset(tmp, 0, sizeof tmp);
+    for (j = 0; j < nv; j++)
+        for (b = 0; b < nbb; b++) {
+            unsigned char *q = XLSTM__CAST(unsigned char *, XLSTM__CAST(void *, tmp + 16 * j)) + 32 * b;
+            xd[XLSTM__CAST(size_t, b) * np + j] = xlstm__fast_quant_block(X + XLSTM__CAST(size_t, j) * ldx + 32 * XLSTM__CAST(size_t, b0 + b), q);
+        }
+    for (; j < 16; j++)
+        for (b = 0; b < nbb; b++) xd[XLSTM__CAST(size_t, b) * np + j] = 0.0f;
+    xlstm__transpose16_avx512(tr, 16, tmp, 16); /* 32-bit moves: the bytes go through unchanged */
+    for (r = 0; r < 8 * nbb; r++) memcpy(xq + XLSTM__CAST(size_t, r) * np * 4, tr + 16 * r, 64);
+}
+
+/* q4 rows (nb blocks) as int8 weights, nibble - 8 (xlstm__dot_q4_i8_scalar's order) */
+XLSTM__VNNI_TARGET static void xlstm__fast_unpack_q4(signed char *out, const unsigned char *row, int nb) {
+    const __m128i low4 = _mm_set1_epi8(15), eight = _mm_set1_epi8(8);
+    int b;
+    for (b = 0; b < nb; b++) {
+        const __m128i v = _mm_loadu_si128(XLSTM__CAST(const __m128i *, XLSTM__CAST(const void *, row + 16 * b)));
+        _mm_storeu_si128(XLSTM__CAST(__m128i *, XLSTM__CAST(void *, out + 32 * b)), _mm_sub_epi8(_mm_and_si128(v, low4), eight));
+        _mm_storeu_si128(XLSTM__CAST(__m128i *, XLSTM__CAST(void *, out + 32 * b + 16)),
+                         _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(v, 4), low4), eight));
+    }
+}
+
+/* corr[t * nb + b] = -128 (sum of row t's block b) for XLSTM__FMR int8 rows:
+   what the +128 of x adds to each block's sum. Four blocks per two vpsadbw
+   (sums of 8 bytes, w + 128 as unsigned) and a reduction across lanes. */
+XLSTM__VNNI_TARGET static void xlstm__fast_i8_corr(const signed char *w, size_t ldw, int nb, int32_t *corr) {
+    const __m512i sign = _mm512_set1_epi8(XLSTM__CAST(char, -128)), zero = _mm512_setzero_si512();
+    int t, b, i;
+    for (t = 0; t < XLSTM__FMR; t++) {
+        const signed char *row = w + XLSTM__CAST(size_t, t) * ldw;
+        int32_t *c = corr + XLSTM__CAST(size_t, t) * nb;
+        for (b = 0; b + 4 <= nb; b += 4) {
+            const __m512i A = _mm512_sad_epu8(_mm512_xor_si512(_mm512_loadu_si512(XLSTM__CAST(const void *, row + 32 * b)), sign), zero);
+            const __m512i B = _mm512_sad_epu8(_mm512_xor_si512(_mm512_loadu_si512(XLSTM__CAST(const void *, row + 32 * b + 64)), sign), zero);
+            const __m512i C = _mm512_add_epi64(_mm512_unpacklo_epi64(A, B), _mm512_unpackhi_epi64(A, B));
+            const __m512i D = _mm512_add_epi64(C, _mm512_shuffle_i64x2(C, C, _MM_SHUFFLE(2, 3, 0, 1)));
+            int64_t s[8];
+            _mm512_storeu_si512(XLSTM__CAST(void *, s), D);
+            /* lane 0 holds blocks b and b + 2, lane 2 blocks b + 1 and b + 3 */
+            c[b] = -128 * XLSTM__CAST(int32_t, s[0] - 4096), c[b + 2] = -128 * XLSTM__CAST(int32_t, s[1] - 4096);
+            c[b + 1] = -128 * XLSTM__CAST(int32_t, s[4] - 4096), c[b + 3] = -128 * XLSTM__CAST(int32_t, s[5] - 4096);
+        }
+        for (; b < nb; b++) {
+            int32_t sum = 0;
+            for (i = 0; i < XLSTM__QBLOCK; i++) sum += row[32 * b + i];
+            c[b] = -128 * sum;
+        }
+    }
+}
+
+/* out[t * 32 + j] = sum_b ws[t * lds + b] (d_jb (sum_i q_jbi w_tbi)) for the
+   XLSTM__FMR int8 rows w (ldw apart) and 16 NJ vectors packed by
+   xlstm__fast_pack_i8: each block's integer sum starts from corr and
+   gathers the products of x + 128 (exact in int32), then scales into f32. */
+XLSTM__VNNI_TARGET static inline __attribute__((always_inline)) void
+xlstm__fast_i8_tile_k(const signed char *w, size_t ldw, const float *ws, size_t lds, const int32_t *corr, const unsigned char *xq,
+                      const float *xd, size_t np, int nb, float *out, const int NJ) {
+    __m512 af[XLSTM__FMR][2];
+    int t, v, b, k;
+    #pragma GCC unroll 8
+    for (t = 0; t < XLSTM__FMR; t++)
+        #pragma GCC unroll 8
+        for (v = 0; v < NJ; v++) af[t][v] = _mm512_setzero_ps();
+    for (b = 0; b < nb; b++) {
+        __m512i ai[XLSTM__FMR][2], xv[2];
+        __m512 dv[2];
+        #pragma GCC unroll 8
+        for (t = 0; t < XLSTM__FMR; t++)
+            #pragma GCC unroll 8
+            for (v = 0; v < NJ; v++) ai[t][v] = _mm512_set1_epi32(corr[XLSTM__CAST(size_t, t) * nb + b]);
+#pragma GCC unroll 8
+        for (k = 0; k < 8; k++) {
+            const unsigned char *xk = xq + XLSTM__CAST(size_t, b * 8 + k) * np * 4;
+            #pragma GCC unroll 8
+            for (v = 0; v < NJ; v++) xv[v] = _mm512_loadu_si512(XLSTM__CAST(const void *, xk + 64 * v));
+            #pragma GCC unroll 8
+            for (t = 0; t < XLSTM__FMR; t++) {
+                int32_t u;
+                __m512i wb;
+                memcpy(&u, w + XLSTM__CAST(size_t, t) * ldw + 32 * b + 4 * k, 4);
+                wb = _mm512_set1_epi32(u);
+                #pragma GCC unroll 8
+                for (v = 0; v < NJ; v++) ai[t][v] = _mm512_dpbusd_epi32(ai[t][v], xv[v], wb);
+            }
+        }
+        #pragma GCC unroll 8
+        for (v = 0; v < NJ; v++) dv[v] = _mm512_loadu_ps(xd + XLSTM__CAST(size_t, b) * np + 16 * v);
+        #pragma GCC unroll 8
+        for (t = 0; t < XLSTM__FMR; t++) {
+            const __m512 sc = _mm512_set1_ps(ws[XLSTM__CAST(size_t, t) * lds + b]);
+            #pragma GCC unroll 8
+            for (v = 0; v < NJ; v++) af[t][v] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(ai[t][v]), dv[v]), sc, af[t][v]);
+        }
+    }
+    #pragma GCC unroll 8
+    for (t = 0; t < XLSTM__FMR; t++)
+        #pragma GCC unroll 8
+        for (v = 0; v < NJ; v++) _mm512_storeu_ps(out + 32 * t + 16 * v, af[t][v]);
+}
+XLSTM__VNNI_TARGET static void xlstm__fast_i8_tile(const signed char *w, size_t ldw, const float *ws, size_t lds, const int32_t *corr,
+                                                   const unsigned char *xq, const float *xd, size_t np, int nb, float *out) {
+    if (np > 16) xlstm__fast_i8_tile_k(w, ldw, ws, lds, corr, xq, xd, np, nb, out, 2);
+    else xlstm__fast_i8_tile_k(w, ldw, ws, lds, corr, xq, xd, np, nb, out, 1);
+}
+
+/* bf16 needs a compiler that knows AVX-512 BF16, its intrinsics and its
+   __builtin_cpu_supports name (GCC 11, Clang 14: the versions checked) */
+#if (defined(__clang__) && __clang_major__ >= 14) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11)
+#define XLSTM__HAVE_FAST_BF16 1
+#define XLSTM__BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,fma")))
+/* 16 floats' bits rounded as xlstm__round_bf16 rounds (the bf16 in the high half) */
+XLSTM__BF16_TARGET static __m512i xlstm__fast_rbf16(__m512 x) {
+    const __m512i u = _mm512_castps_si512(x);
+    const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7FFFFFFF)), _mm512_set1_epi32(0x7F800000));
+    const __m512i r = _mm512_add_epi32(u, _mm512_add_epi32(_mm512_set1_epi32(0x7FFF), _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1))));
+    return _mm512_mask_mov_epi32(r, nan, _mm512_or_si512(u, _mm512_set1_epi32(0x400000)));
+}
+
+/* Columns [2 p0, 2 p0 + 2 pc) (pc <= 16 pairs) of the vectors X[0 .. 16)
+   (zeros from nv on) as rounded bf16 pairs: xp[p * np + j] holds x_j[2 (p0 +
+   p)] in its low half and x_j[2 (p0 + p) + 1] in its high half. */
+XLSTM__BF16_TARGET static void xlstm__fast_pack_bf16(float *xp, size_t np, const float *X, size_t ldx, int nv, int p0, int pc) {
+    /* the high halves of 32 rounded floats, in order: 16-bit words 1, 3, .., 63 of the pair */
+    static const uint16_t odd[32] = {1,  3,  5,  7,  9,  11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31,
+                                     33, 35, 37, 39, 41, 43, 45, 47, 49, 51, 53, 55, 57, 59, 61, 63};
+    const __m512i idx = _mm512_loadu_si512(XLSTM__CAST(const void *, odd));
+    const __mmask16 m0 = XLSTM__CAST(__mmask16, pc >= 8 ? 0xFFFFu : (1u << (2 * pc)) - 1u);
+    const __mmask16 m1 = XLSTM__CAST(__mmask16, pc >= 16 ? 0xFFFFu : pc > 8 ? (1u << (2 * pc - 16)) - 1u : 0u);
+    float tmp[256], tr[256];
+    int j, p;
+    for (j = 0; j < 16; j++) {
+        __m512i v = _mm512_setzero_si512();
+        if (j < nv) {
+            const float *x = X + XLSTM__CAST(size_t, j) * ldx + 2 * XLSTM__CAST(size_t, p0);
+            v = _mm512_permutex2var_epi16(xlstm__fast_rbf16(_mm512_maskz_loadu_ps(m0, x)), idx,
+                                          xlstm__fast_rbf16(_mm512_maskz_loadu_ps(m1, x + 16)));
+        }
+        _mm512_storeu_si512(XLSTM__CAST(void *, tmp + 16 * j), v);
+    }
+    if (pc == 16) {
+        xlstm__transpose16_avx512(xp, np, tmp, 16);
+        return;
+    }
+    xlstm__transpose16_avx512(tr, 16, tmp, 16);
+    for (p = 0; p < pc; p++) memcpy(xp + XLSTM__CAST(size_t, p) * np, tr + 16 * p, 64);
+}
+
+/* An f32 or f16 row (n even) rounded to bf16 as xlstm__round_bf16 rounds
+   (f16 widened exactly first): the tiles of f32 and f16 weights. */
+XLSTM__BF16_TARGET static void xlstm__fast_row_bf16(unsigned char *out, const unsigned char *row, int dtype, int n) {
+    static const uint16_t odd[32] = {1,  3,  5,  7,  9,  11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31,
+                                     33, 35, 37, 39, 41, 43, 45, 47, 49, 51, 53, 55, 57, 59, 61, 63};
+    const __m512i idx = _mm512_loadu_si512(XLSTM__CAST(const void *, odd));
+    int c;
+    for (c = 0; c < n; c += 32) {
+        const int left = n - c < 32 ? n - c : 32;
+        const __mmask16 m0 = XLSTM__CAST(__mmask16, left >= 16 ? 0xFFFFu : (1u << left) - 1u);
+        const __mmask16 m1 = XLSTM__CAST(__mmask16, left >= 32 ? 0xFFFFu : left > 16 ? (1u << (left - 16)) - 1u : 0u);
+        __m512 a, b;
+        if (dtype == XLSTM__DT_F16) {
+            a = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m0, XLSTM__CAST(const void *, row + 2 * XLSTM__CAST(size_t, c))));
+            b = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m1, XLSTM__CAST(const void *, row + 2 * XLSTM__CAST(size_t, c) + 32)));
+        } else {
+            a = _mm512_maskz_loadu_ps(m0, XLSTM__CAST(const void *, row + 4 * XLSTM__CAST(size_t, c)));
+            b = _mm512_maskz_loadu_ps(m1, XLSTM__CAST(const void *, row + 4 * XLSTM__CAST(size_t, c) + 64));
+        }
+        _mm512_mask_storeu_epi16(XLSTM__CAST(void *, out + 2 * XLSTM__CAST(size_t, c)),
+                                 XLSTM__CAST(__mmask32, left >= 32 ? 0xFFFFFFFFu : (1u << left) - 1u),
+                                 _mm512_permutex2var_epi16(xlstm__fast_rbf16(a), idx, xlstm__fast_rbf16(b)));
+    }
+}
+
+/* out[t * 64 + j] = w_t . x_j for XLSTM__FMR bf16 rows w (ldw bytes apart,
+   npairs pairs) and 16 NJ vectors packed by xlstm__fast_pack_bf16: one
+   accumulator per (row, 16 vectors) through all pairs in order */
+XLSTM__BF16_TARGET static inline __attribute__((always_inline)) void
+xlstm__fast_bf16_tile_k(const unsigned char *w, size_t ldw, const float *xp, size_t np, int npairs, float *out, const int NJ) {
+    __m512 acc[XLSTM__FMR][4];
+    int t, v, p;
+    #pragma GCC unroll 8
+    for (t = 0; t < XLSTM__FMR; t++)
+        #pragma GCC unroll 8
+        for (v = 0; v < NJ; v++) acc[t][v] = _mm512_setzero_ps();
+    for (p = 0; p < npairs; p++) {
+        __m512i xv[4];
+        #pragma GCC unroll 8
+        for (v = 0; v < NJ; v++) xv[v] = _mm512_loadu_si512(XLSTM__CAST(const void *, xp + XLSTM__CAST(size_t, p) * np + 16 * v));
+        #pragma GCC unroll 8
+        for (t = 0; t < XLSTM__FMR; t++) {
+            int32_t u;
+            __m512i wb;
+            memcpy(&u, w + XLSTM__CAST(size_t, t) * ldw + 4 * XLSTM__CAST(size_t, p), 4);
+            wb = _mm512_set1_epi32(u);
+            #pragma GCC unroll 8
+            for (v = 0; v < NJ; v++) acc[t][v] = _mm512_dpbf16_ps(acc[t][v], (__m512bh)xv[v], (__m512bh)wb);
+        }
+    }
+    #pragma GCC unroll 8
+    for (t = 0; t < XLSTM__FMR; t++)
+        #pragma GCC unroll 8
+        for (v = 0; v < NJ; v++) _mm512_storeu_ps(out + 64 * t + 16 * v, acc[t][v]);
+}
+XLSTM__BF16_TARGET static void xlstm__fast_bf16_tile(const unsigned char *w, size_t ldw, const float *xp, size_t np, int npairs, float *out) {
+    switch (np) {
+    case 16: xlstm__fast_bf16_tile_k(w, ldw, xp, np, npairs, out, 1); break;
+    case 32: xlstm__fast_bf16_tile_k(w, ldw, xp, np, npairs, out, 2); break;
+    case 48: xlstm__fast_bf16_tile_k(w, ldw, xp, np, npairs, out, 3); break;
+    default: xlstm__fast_bf16_tile_k(w, ldw, xp, np, npairs, out, 4); break;
+    }
+}
+#endif
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
@@ -5387,6 +5699,20 @@ static const xlstm__kern *xlstm__pick_kernels(xlstm_kernels want) {
 }
 
 XLSTMDEF const char *xlstm_model_kernels(const xlstm_model *m) { return m ? m->kern->name : ""; }
+
+/* Which fast prompt products this model's kernels have (fast_prompts): bf16
+   at the AVX-512 levels on CPUs with AVX-512 BF16, int8 at the VNNI level;
+   elsewhere the default products. */
+static void xlstm__fast_pick(xlstm_model *m, int want) {
+    m->fast_bf16 = m->fast_i8 = 0;
+    if (!want) return;
+#if defined(XLSTM__HAVE_FAST)
+    m->fast_i8 = m->kern == &xlstm__kern_avx512vnni;
+#if defined(XLSTM__HAVE_FAST_BF16)
+    m->fast_bf16 = (m->kern == &xlstm__kern_avx512vnni || m->kern == &xlstm__kern_avx512) && __builtin_cpu_supports("avx512bf16");
+#endif
+#endif
+}
 
 /* ---- small pointwise kernels ------------------------------------------------- */
 
@@ -5997,6 +6323,197 @@ static void xlstm__matvec(xlstm_state *s, const xlstm__mat *m0, const xlstm__mat
     xlstm__for(s, all, 16, XLSTM__CAST(size_t, all) * XLSTM__CAST(size_t, cols), XLSTM_PARALLEL_MIN_WORK, xlstm__matvec_rows, &c);
 }
 
+#if defined(XLSTM__HAVE_FAST)
+/* The loops of xlstm__matmul_fast (its arguments, and the packed layout's sizes) */
+typedef struct xlstm__fast_ctx {
+    xlstm_state *s;
+    const xlstm__mat *m;
+    const float *X;
+    size_t ldx;
+    int nx;
+    float *const *yp;
+} xlstm__fast_ctx;
+static void xlstm__fast_i8_pack_items(void *ctx, int task, int lo, int hi) {
+    const xlstm__fast_ctx *c = XLSTM__CAST(const xlstm__fast_ctx *, ctx);
+    xlstm_state *s = c->s;
+    const xlstm__mat *m = c->m;
+    const float *X = c->X;
+    const size_t ldx = c->ldx;
+    const int nx = c->nx, rows = m->rows, cols = m->cols;
+    float *const *yp = c->yp;
+    const int nb = cols / XLSTM__QBLOCK, nbp = (nb + 1) / 2;
+    const size_t gstride = XLSTM__CAST(size_t, nb) * 288, nblk = XLSTM__CAST(size_t, nb);
+    int u;
+    (void)task, (void)rows, (void)yp;
+    for (u = lo; u < hi; u++) {
+            const int g = u / (2 * nbp), sg = u / nbp % 2, bp = u % nbp, np = nx - 32 * g <= 16 ? 16 : 32;
+            const int nv = nx - 32 * g - 16 * sg < 16 ? nx - 32 * g - 16 * sg : 16;
+            float *base = s->xt + XLSTM__CAST(size_t, g) * gstride;
+            if (16 * sg >= np) continue;
+            xlstm__fast_pack_i8(XLSTM__CAST(unsigned char *, XLSTM__CAST(void *, base)) + (XLSTM__CAST(size_t, 16 * bp) * np + 16 * sg) * 4,
+                                base + 256 * nblk + XLSTM__CAST(size_t, 2 * bp) * np + 16 * sg, XLSTM__CAST(size_t, np),
+                                X + XLSTM__CAST(size_t, 32 * g + 16 * sg) * ldx, ldx, nv, 2 * bp, nb - 2 * bp < 2 ? 1 : 2);
+    }
+}
+static void xlstm__fast_i8_tiles(void *ctx, int task, int lo, int hi) {
+    const xlstm__fast_ctx *c = XLSTM__CAST(const xlstm__fast_ctx *, ctx);
+    xlstm_state *s = c->s;
+    const xlstm__mat *m = c->m;
+    const float *X = c->X;
+    const size_t ldx = c->ldx;
+    const int nx = c->nx, rows = m->rows, cols = m->cols;
+    float *const *yp = c->yp;
+    const int nb = cols / XLSTM__QBLOCK, groups = (nx + 31) / 32;
+    const size_t gstride = XLSTM__CAST(size_t, nb) * 288, nblk = XLSTM__CAST(size_t, nb);
+    int rt;
+    (void)X, (void)ldx;
+    for (rt = lo; rt < hi; rt++) {
+            const int r0 = XLSTM__FMR * rt, nr = rows - r0 < XLSTM__FMR ? rows - r0 : XLSTM__FMR;
+            int t, g, jj;
+            float *out, *wst;
+            int32_t *corr;
+            signed char *wt;
+            const signed char *W = XLSTM__CAST(const signed char *, XLSTM__CAST(const void *, m->w + XLSTM__CAST(size_t, r0) * m->row_bytes));
+            const float *ws = m->scale + XLSTM__CAST(size_t, r0) * nblk;
+            size_t ldw = m->row_bytes, lds = nblk;
+            out = s->deq + XLSTM__CAST(size_t, task) * s->deq_stride;
+            corr = XLSTM__CAST(int32_t *, XLSTM__CAST(void *, out + XLSTM__FMR * 32));
+            wst = out + XLSTM__FMR * 32 + XLSTM__FMR * nblk;
+            wt = XLSTM__CAST(signed char *, XLSTM__CAST(void *, wst + XLSTM__FMR * nblk));
+            if (m->dtype == XLSTM__DT_Q4 || nr < XLSTM__FMR) {
+                /* q4 rows unpacked to int8; a tail tile's missing rows are zeros */
+                for (t = 0; t < XLSTM__FMR; t++) {
+                    signed char *o = wt + XLSTM__CAST(size_t, t) * cols;
+                    if (t >= nr) memset(o, 0, XLSTM__CAST(size_t, cols));
+                    else if (m->dtype == XLSTM__DT_Q4) xlstm__fast_unpack_q4(o, m->w + XLSTM__CAST(size_t, r0 + t) * m->row_bytes, nb);
+                    else memcpy(o, m->w + XLSTM__CAST(size_t, r0 + t) * m->row_bytes, XLSTM__CAST(size_t, cols));
+                }
+                W = wt, ldw = XLSTM__CAST(size_t, cols);
+                if (nr < XLSTM__FMR) {
+                    memset(wst, 0, XLSTM__FMR * nblk * sizeof(float));
+                    memcpy(wst, ws, XLSTM__CAST(size_t, nr) * nblk * sizeof(float));
+                    ws = wst;
+                }
+            }
+            xlstm__fast_i8_corr(W, ldw, nb, corr);
+            for (g = 0; g < groups; g++) {
+                const int nt = nx - 32 * g < 32 ? nx - 32 * g : 32, np = nt <= 16 ? 16 : 32;
+                const float *base = s->xt + XLSTM__CAST(size_t, g) * gstride;
+                xlstm__fast_i8_tile(W, ldw, ws, lds, corr, XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, base)), base + 256 * nblk,
+                                    XLSTM__CAST(size_t, np), nb, out);
+                for (jj = 0; jj < nt; jj++)
+                    for (t = 0; t < nr; t++) yp[32 * g + jj][r0 + t] = out[32 * t + jj];
+            }
+    }
+}
+#if defined(XLSTM__HAVE_FAST_BF16)
+static void xlstm__fast_bf16_pack_items(void *ctx, int task, int lo, int hi) {
+    const xlstm__fast_ctx *c = XLSTM__CAST(const xlstm__fast_ctx *, ctx);
+    xlstm_state *s = c->s;
+    const xlstm__mat *m = c->m;
+    const float *X = c->X;
+    const size_t ldx = c->ldx;
+    const int nx = c->nx, rows = m->rows, cols = m->cols;
+    float *const *yp = c->yp;
+    const int npairs = cols / 2, npb = (npairs + 15) / 16;
+    const size_t gstride = XLSTM__CAST(size_t, 64) * XLSTM__CAST(size_t, npairs);
+    int u;
+    (void)task, (void)rows, (void)yp, (void)m;
+    for (u = lo; u < hi; u++) {
+            const int g = u / (4 * npb), sg = u / npb % 4, pb = u % npb, left = nx - 64 * g;
+            const int np = (left < 64 ? left + 15 : 64) / 16 * 16, nv = left - 16 * sg < 16 ? left - 16 * sg : 16;
+            if (16 * sg >= np) continue;
+            xlstm__fast_pack_bf16(s->xt + XLSTM__CAST(size_t, g) * gstride + XLSTM__CAST(size_t, 16 * pb) * np + 16 * sg, XLSTM__CAST(size_t, np),
+                                  X + XLSTM__CAST(size_t, 64 * g + 16 * sg) * ldx, ldx, nv, 16 * pb,
+                                  npairs - 16 * pb < 16 ? npairs - 16 * pb : 16);
+    }
+}
+static void xlstm__fast_bf16_tiles(void *ctx, int task, int lo, int hi) {
+    const xlstm__fast_ctx *c = XLSTM__CAST(const xlstm__fast_ctx *, ctx);
+    xlstm_state *s = c->s;
+    const xlstm__mat *m = c->m;
+    const float *X = c->X;
+    const size_t ldx = c->ldx;
+    const int nx = c->nx, rows = m->rows, cols = m->cols;
+    float *const *yp = c->yp;
+    const int npairs = cols / 2, groups = (nx + 63) / 64;
+    const size_t gstride = XLSTM__CAST(size_t, 64) * XLSTM__CAST(size_t, npairs);
+    int rt;
+    (void)X, (void)ldx;
+    for (rt = lo; rt < hi; rt++) {
+            const int r0 = XLSTM__FMR * rt, nr = rows - r0 < XLSTM__FMR ? rows - r0 : XLSTM__FMR;
+            int t, g, jj;
+            const unsigned char *W = m->w + XLSTM__CAST(size_t, r0) * m->row_bytes;
+            size_t ldw = m->row_bytes;
+            float *out;
+            out = s->deq + XLSTM__CAST(size_t, task) * s->deq_stride;
+            if (nr < XLSTM__FMR || m->dtype != XLSTM__DT_BF16) {
+                /* f32 and f16 rows rounded to bf16; a tail tile's missing rows are zeros */
+                unsigned char *wt = XLSTM__CAST(unsigned char *, XLSTM__CAST(void *, out + XLSTM__FMR * 64));
+                const size_t rb = XLSTM__CAST(size_t, cols) * 2;
+                for (t = 0; t < XLSTM__FMR; t++) {
+                    unsigned char *o = wt + XLSTM__CAST(size_t, t) * rb;
+                    if (t >= nr) memset(o, 0, rb);
+                    else if (m->dtype == XLSTM__DT_BF16) memcpy(o, W + XLSTM__CAST(size_t, t) * m->row_bytes, rb);
+                    else xlstm__fast_row_bf16(o, W + XLSTM__CAST(size_t, t) * m->row_bytes, m->dtype, cols);
+                }
+                W = wt, ldw = rb;
+            }
+            for (g = 0; g < groups; g++) {
+                const int nt = nx - 64 * g < 64 ? nx - 64 * g : 64, np = (nt + 15) / 16 * 16;
+                xlstm__fast_bf16_tile(W, ldw, s->xt + XLSTM__CAST(size_t, g) * gstride, XLSTM__CAST(size_t, np), npairs, out);
+                for (jj = 0; jj < nt; jj++)
+                    for (t = 0; t < nr; t++) yp[64 * g + jj][r0 + t] = out[64 * t + jj];
+            }
+    }
+}
+#endif
+
+#endif
+
+/* Y = W X^T with the fast prompt products (xlstm_model_params.fast_prompts)
+   for the matrices and inputs they apply to: bf16 weights (f32 and f16 ones
+   rounded to bf16 a tile at a time; even cols), q8 and q4 weights; returns
+   0, having done nothing, elsewhere. X is packed into
+   s->xt (bf16 pairs of groups of 64 vectors, or int8 quads of groups of 32
+   with their scales), then each tile of XLSTM__FMR weight rows is multiplied
+   into every group in the thread's tile scratch (s->deq: the output tile,
+   then the rows of a tail tile or of unpacked q4, their scales and block
+   sums) and scattered to the output rows. */
+static int xlstm__matmul_fast(xlstm_state *s, const xlstm__mat *m, const float *X, size_t ldx, int nx, float *const *yp) {
+#if defined(XLSTM__HAVE_FAST)
+    const int rows = m->rows, cols = m->cols, tiles = (rows + XLSTM__FMR - 1) / XLSTM__FMR;
+    const int i8 = s->model->fast_i8 && (m->dtype == XLSTM__DT_Q8 || m->dtype == XLSTM__DT_Q4) && m->scale && cols % XLSTM__QBLOCK == 0;
+    const size_t work = XLSTM__CAST(size_t, rows) * XLSTM__CAST(size_t, cols) * XLSTM__CAST(size_t, nx);
+    xlstm__fast_ctx c;
+#if defined(XLSTM__HAVE_FAST_BF16)
+    const int bf16 = s->model->fast_bf16 && (m->dtype == XLSTM__DT_BF16 || m->dtype == XLSTM__DT_F32 || m->dtype == XLSTM__DT_F16) &&
+                     cols % 2 == 0;
+#else
+    const int bf16 = 0;
+#endif
+    if (!(bf16 || i8) || nx < XLSTM__SMALL_BATCH || rows < 4 * XLSTM__WTILE || cols < XLSTM__QBLOCK) return 0;
+    c.s = s, c.m = m, c.X = X, c.ldx = ldx, c.nx = nx, c.yp = yp;
+    if (i8) { /* each group of 32 vectors: int8 quads (nb, 8, 32, 4 bytes), then scales (nb, 32): 288 nb floats */
+        const int nb = cols / XLSTM__QBLOCK, nbp = (nb + 1) / 2, groups = (nx + 31) / 32;
+        xlstm__for(s, groups * 2 * nbp, 1, work, XLSTM_PARALLEL_MIN_WORK, xlstm__fast_i8_pack_items, &c);
+        xlstm__for(s, tiles, 1, work, XLSTM_PARALLEL_MIN_WORK, xlstm__fast_i8_tiles, &c);
+        return 1;
+    }
+#if defined(XLSTM__HAVE_FAST_BF16)
+    {
+        const int npairs = cols / 2, npb = (npairs + 15) / 16, groups = (nx + 63) / 64; /* 64 npairs floats (pairs) per group */
+        xlstm__for(s, groups * 4 * npb, 1, work, XLSTM_PARALLEL_MIN_WORK, xlstm__fast_bf16_pack_items, &c);
+        xlstm__for(s, tiles, 1, work, XLSTM_PARALLEL_MIN_WORK, xlstm__fast_bf16_tiles, &c);
+    }
+#endif
+    return 1;
+#else
+    (void)s, (void)m, (void)X, (void)ldx, (void)nx, (void)yp;
+    return 0;
+#endif
+}
+
 /* Y[j] = W x_j (+ bias) for the nx row vectors of X (stride ldx). Output rows
    go to Y + j*ldy, or to Yrows[j] when Yrows is given. Fewer than
    XLSTM__SMALL_BATCH vectors (or a matrix of few rows): each weight row
@@ -6117,7 +6634,9 @@ static void xlstm__matmul(xlstm_state *s, const xlstm__mat *m, const float *X, s
     }
     c.s = s, c.m = m, c.X = X, c.ldx = ldx, c.nx = nx, c.yp = yp;
     c.groups = (nx + 31) / 32, c.tiles = (rows + XLSTM__WTILE - 1) / XLSTM__WTILE;
-    if (nx == 1) {
+    if (s->model->fast_bf16 + s->model->fast_i8 && xlstm__matmul_fast(s, m, X, ldx, nx, yp)) {
+        /* done with the fast prompt products */
+    } else if (nx == 1) {
         xlstm__matvec(s, m, NULL, X, yp[0], NULL);
     } else if (nx < XLSTM__SMALL_BATCH || rows < 4 * XLSTM__WTILE) {
         /* a few vectors (a small batch), or a few weight rows (gates), where

@@ -492,6 +492,197 @@ static void test_kernels_match_scalar(void) {
 /* Each stored type computes exactly what its weights represent: a BF16/F16/Q8/Q4
    model equals the same weights widened to F32 (written by xlstm-quantize),
    for every kernel level; and stays near the original F32 model. */
+/* Fast prompt products (fast_prompts): xlstm__matmul's bf16 and int8 paths
+   equal their scalar oracles exactly (f32 and f16 weights: on their bf16
+   rounding; odd row counts, 16 to 64 vectors,
+   column tails; zero, tiny, inf and NaN activations), and stay within the
+   activation rounding of the exact product. Where the CPU lacks them the
+   model says so and the default products run. */
+#if defined(XLSTM__HAVE_FAST)
+static unsigned fp_rng = 12345u;
+static float fp_rand(void) { /* in [-1, 1) */
+    fp_rng = fp_rng * 1664525u + 1013904223u;
+    return (float)(fp_rng >> 8) / 8388608.0f - 1.0f;
+}
+#endif
+static void test_fast_prompts(void) {
+#if defined(XLSTM__HAVE_FAST)
+    static const char *types[] = {"bf16", "q8", "q4", "f32", "f16"};
+    static const char *files[] = {"bf16", "q8", "q4", "bf16_as_f32", "f16"};
+    static const int shapes[][3] = {{37, 64, 16}, {48, 70, 20}, {101, 384, 64}, {32, 96, 33}, {43, 320, 49}, {96, 32, 64}};
+    int ti, si, tested = 0;
+    for (ti = 0; ti < 5; ti++) {
+        static const int dts[] = {XLSTM__DT_BF16, XLSTM__DT_Q8, XLSTM__DT_Q4, XLSTM__DT_F32, XLSTM__DT_F16};
+        const int dt = dts[ti], i8 = dt == XLSTM__DT_Q8 || dt == XLSTM__DT_Q4;
+        xlstm_model_params p = xlstm_model_default_params();
+        xlstm_model *model = NULL;
+        xlstm_state *s = NULL;
+        char path[256];
+        p.fast_prompts = 1;
+        snprintf(path, sizeof path, DATA "quant/mixed_%s.safetensors", files[ti]);
+        CHECK_EQ_INT(xlstm_model_load(path, &p, &model, NULL), XLSTM_OK);
+        CHECK_EQ_INT(xlstm_state_create(model, &s, NULL), XLSTM_OK);
+        if (i8 ? !model->fast_i8 : !model->fast_bf16) {
+            printf("  %s: no fast products on this CPU, skipped\n", types[ti]);
+            xlstm_state_free(s);
+            xlstm_model_free(model);
+            continue;
+        }
+        for (si = 0; si < (int)(sizeof shapes / sizeof shapes[0]); si++) {
+            const int rows = shapes[si][0], cols = shapes[si][1], nx = shapes[si][2], nb = cols / 32;
+            const size_t ldx = (size_t)cols + 3;
+            const size_t rb = dt == XLSTM__DT_F32 ? 4 * (size_t)cols : dt == XLSTM__DT_Q8 ? (size_t)cols : dt == XLSTM__DT_Q4 ? (size_t)cols / 2 : 2 * (size_t)cols;
+            unsigned char *w, *r16;
+            float *scale, *X, *Y, *wf;
+            signed char *w8, *q;
+            float *d8, *off8;
+            xlstm__mat mat;
+            xlstm__xq xq;
+            int r, j, c;
+            if (i8 && cols % 32) continue;
+            w = (unsigned char *)malloc(rb * rows);
+            scale = (float *)malloc(sizeof(float) * (size_t)rows * (nb + 1));
+            X = (float *)malloc(sizeof(float) * ldx * nx);
+            Y = (float *)malloc(sizeof(float) * (size_t)rows * nx);
+            wf = (float *)malloc(sizeof(float) * (size_t)cols);
+            r16 = (unsigned char *)malloc(2 * (size_t)cols);
+            w8 = (signed char *)malloc((size_t)cols);
+            q = (signed char *)malloc((size_t)cols);
+            d8 = (float *)malloc(sizeof(float) * (size_t)cols / 4 + 8);
+            off8 = (float *)malloc(sizeof(float) * (size_t)cols / 4 + 8);
+            for (r = 0; r < rows; r++) {
+                for (c = 0; c < (int)rb; c++) w[(size_t)r * rb + c] = (unsigned char)(fp_rand() * 128 + 128);
+                if (dt == XLSTM__DT_BF16 || dt == XLSTM__DT_F16)
+                    for (c = 0; c < cols; c++) w[(size_t)r * rb + 2 * c + 1] &= 0xBB; /* finite */
+                if (dt == XLSTM__DT_F32)
+                    for (c = 0; c < cols; c++) {
+                        float v = fp_rand() * (c % 7 == 0 ? 1e-3f : 1.0f);
+                        memcpy(w + (size_t)r * rb + 4 * c, &v, 4);
+                    }
+                if (dt == XLSTM__DT_Q8)
+                    for (c = 0; c < cols; c++) if (w[(size_t)r * rb + c] == 0x80) w[(size_t)r * rb + c] = 0x81; /* -127..127 */
+                for (c = 0; c < nb; c++) scale[r * nb + c] = 0.01f + 0.02f * fabsf(fp_rand());
+            }
+            for (j = 0; j < nx; j++)
+                for (c = 0; c < (int)ldx; c++) X[(size_t)j * ldx + c] = fp_rand() * (1 + j % 5);
+            for (c = 0; c < cols; c++) X[1 * ldx + c] = 0.0f;          /* a zero vector */
+            for (c = 0; c < cols; c++) X[2 * ldx + c] *= 1e-38f;       /* tiny: denormal-ish, the quantizer's small branch */
+            X[3 * ldx + 5] = 1.0f / 0.0f;                             /* inf */
+            X[4 * ldx + cols - 1] = 0.0f / 0.0f;                      /* NaN */
+            mat.w = w, mat.scale = i8 ? scale : NULL, mat.rows = rows, mat.cols = cols, mat.dtype = dt, mat.row_bytes = rb;
+            xlstm__matmul(s, &mat, X, ldx, nx, Y, (size_t)rows, NULL, NULL);
+            xq.q = q, xq.d8 = d8, xq.off8 = off8;
+            for (j = 0; j < nx; j++) {
+                const float *x = X + (size_t)j * ldx;
+                if (i8) xlstm__quantize_x(x, cols, &xq);
+                for (r = 0; r < rows; r++) {
+                    const unsigned char *row = w + (size_t)r * rb;
+                    double exact = 0, mag = 0, bound;
+                    float want, got = Y[(size_t)j * rows + r];
+                    if (!i8) { /* f32 and f16 rows: the oracle gets them rounded to bf16 */
+                        for (c = 0; c < cols; c++) {
+                            float v = 0;
+                            uint32_t u;
+                            if (dt == XLSTM__DT_F32) memcpy(&v, row + 4 * c, 4);
+                            else if (dt == XLSTM__DT_F16) v = xlstm__f16_to_f32((uint16_t)(row[2 * c] | row[2 * c + 1] << 8));
+                            if (dt == XLSTM__DT_BF16) r16[2 * c] = row[2 * c], r16[2 * c + 1] = row[2 * c + 1];
+                            else {
+                                v = xlstm__round_bf16(v);
+                                memcpy(&u, &v, 4);
+                                r16[2 * c] = (unsigned char)(u >> 16), r16[2 * c + 1] = (unsigned char)(u >> 24);
+                            }
+                            wf[c] = xlstm__bf16_to_f32((uint16_t)(r16[2 * c] | r16[2 * c + 1] << 8));
+                        }
+                        want = xlstm__fast_dot_bf16_scalar(r16, x, cols);
+                    } else {
+                        for (c = 0; c < cols; c++)
+                            w8[c] = dt == XLSTM__DT_Q8 ? (signed char)row[c]
+                                                      : (signed char)(((c % 32 < 16 ? row[c / 32 * 16 + c % 16] : row[c / 32 * 16 + c % 16] >> 4) & 15) - 8);
+                        want = xlstm__fast_dot_i8_scalar(w8, scale + r * nb, &xq, cols);
+                        for (c = 0; c < cols; c++) wf[c] = w8[c] * scale[r * nb + c / 32];
+                    }
+                    if (isnan(want) || isnan(got)) {
+                        if (!(isnan(want) && isnan(got))) printf("  %s %dx%d nx %d: row %d vector %d: %g, oracle %g\n", types[ti], rows, cols, nx, r, j, got, want);
+                        CHECK(isnan(want) && isnan(got));
+                        continue;
+                    }
+                    if (got != want) printf("  %s %dx%d nx %d: row %d vector %d: %.9g, oracle %.9g\n", types[ti], rows, cols, nx, r, j, got, want);
+                    CHECK(got == want);
+                    if (!isfinite(want)) continue;
+                    /* near the exact product of the stored weights: x rounded
+                       to bf16 moves each product by 2^-8 of itself, to int8 by
+                       |w| d / 2; f32 sums add cols ulps */
+                    for (c = 0; c < cols; c++) {
+                        exact += (double)wf[c] * x[c];
+                        mag += fabs((double)wf[c] * x[c]);
+                    }
+                    if (!i8) bound = mag * (1.0 / 256 + cols * 1.2e-7);
+                    else {
+                        bound = mag * cols * 1.2e-7;
+                        for (c = 0; c < cols; c++) bound += fabs(wf[c]) * d8[c / 32 * 8] / 2;
+                    }
+                    CHECK_NEAR(want, exact, bound * 1.001 + 1e-30);
+                }
+            }
+            tested++;
+            free(w), free(r16), free(scale), free(X), free(Y), free(wf), free(w8), free(q), free(d8), free(off8);
+        }
+        xlstm_state_free(s);
+        xlstm_model_free(model);
+    }
+    printf("  %d fast products checked\n", tested);
+#endif
+    /* the golden models (f32 weights: rounded to bf16 a tile at a time) and
+       the quantized mixed model with fast prompts: how far the prefill's
+       logits move from the reference (reported; the f32 tolerance is not
+       expected to hold). At the scalar level (and on CPUs without the
+       instructions) the option changes nothing, to the bit. */
+    {
+        int level;
+        static const char *dirs[] = {"mlstm_only", "mixed", "slstm_only", "ref/bf16_mixed", "quant/mixed_bf16.safetensors",
+                                     "quant/mixed_q8.safetensors", "quant/mixed_q4.safetensors"};
+        int di;
+        for (level = 0; level < 2; level++)
+        for (di = 0; di < (int)(sizeof dirs / sizeof dirs[0]); di++) {
+            char dir[300];
+            expected e;
+            xlstm_model_params p = xlstm_model_default_params();
+            xlstm_model *m = NULL, *m0 = NULL;
+            xlstm_state *s = NULL, *s0 = NULL;
+            float *all, *all0;
+            double d, d0, top = 0;
+            size_t V, i;
+            snprintf(dir, sizeof dir, DATA "%s", dirs[di]);
+            p.kernels = level ? XLSTM_KERNELS_SCALAR : XLSTM_KERNELS_AUTO;
+            CHECK(load_expected(di >= 4 ? DATA "mixed" : dir, &e, NULL));
+            CHECK_EQ_INT(xlstm_model_load(dir, &p, &m0, NULL), XLSTM_OK);
+            p.fast_prompts = 1;
+            CHECK_EQ_INT(xlstm_model_load(dir, &p, &m, NULL), XLSTM_OK);
+            V = (size_t)xlstm_model_config(m)->vocab_size;
+            xlstm_state_create(m, &s, NULL);
+            xlstm_state_create(m0, &s0, NULL);
+            all = (float *)malloc(e.n * V * sizeof(float));
+            all0 = (float *)malloc(e.n * V * sizeof(float));
+            xlstm_prefill(s, e.tokens, e.n, all, NULL);
+            xlstm_prefill(s0, e.tokens, e.n, all0, NULL);
+            d = max_abs_diff(all, e.forward, e.n * V);
+            d0 = max_abs_diff(all0, e.forward, e.n * V);
+            for (i = 0; i < e.n * V; i++) top = fabs(e.forward[i]) > top ? fabs(e.forward[i]) : top;
+            if (m->fast_bf16 || m->fast_i8) {
+                printf("  %-30s %3lu tokens: fast prompts max err %.2e (default %.2e; max |logit| %.2f)\n", dirs[di],
+                       (unsigned long)e.n, d, d0, top);
+                CHECK(d <= 0.05 * top + d0); /* about 1% in practice */
+            } else {
+                CHECK(memcmp(all, all0, e.n * V * sizeof(float)) == 0);
+            }
+            free(all), free(all0);
+            xlstm_state_free(s), xlstm_state_free(s0);
+            xlstm_model_free(m), xlstm_model_free(m0);
+            free_expected(&e);
+        }
+    }
+}
+
 static void test_quantized_models(void) {
     static const char *types[] = {"bf16", "f16", "q8", "q4"};
     static const double near_original[] = {0.02, 0.005, 0.05, 0.6}; /* random weights: the worst case */
@@ -1203,6 +1394,7 @@ static const test_case tests[] = {
     {"reference_models", test_reference_models},
     {"kernels_match_scalar", test_kernels_match_scalar},
     {"quantized_models", test_quantized_models},
+    {"fast_prompts", test_fast_prompts},
     {"threads_agree", test_threads_agree},
     {"long_stream", test_long_stream},
     {"prefill_equals_steps", test_prefill_equals_steps},

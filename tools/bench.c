@@ -10,6 +10,8 @@
             --pool [SPIN] (the library's parallel loops on a pthread pool of
             THREADS-1 workers through the parallel_for hook instead of OpenMP;
             idle workers spin SPIN times, default 0, before they sleep)
+            --fast-prompts (xlstm_model_params.fast_prompts: a prompt's matrix
+            products on bf16- or int8-rounded activations where the CPU has them)
    A TiRex model (--random tirex: the released shape, or a TiRex MODEL) is
    timed as a forecaster instead: xlstm_forecast of B series of 2048 values
    for H steps, and the streaming step (the observation that completes a
@@ -655,7 +657,7 @@ static int usage(void) {
                     "                   [--dtype f32|bf16|f16|q8|q4] [-t THREADS]\n"
                     "                   [--batch B] [--tokens N] [--prefill N] [--horizon H (TiRex)]\n"
                     "                   [--kernels auto|scalar|simd|avx2|avx512|avx512vnni]\n"
-                    "                   [--save PATH: write the random model to a file and exit] [--no-hugepages]\n"
+                    "                   [--save PATH: write the random model to a file and exit] [--no-hugepages] [--fast-prompts]\n"
                     "                   [--pool [SPIN]: parallel loops on a pthread pool through the hook]\n"
                     "       xlstm-bench --cpu: print the CPU's name and exit\n");
     return 2;
@@ -691,6 +693,7 @@ int main(int argc, char **argv) {
             use_pool = 1;
             if (v && v[0] >= '0' && v[0] <= '9') pool_spin = atoi(v), i++;
         }
+        else if (!strcmp(a, "--fast-prompts")) params.fast_prompts = 1;
         else if (!strcmp(a, "--dtype") && v) {
             for (dtype = 0; dtype < 5 && strcmp(v, dtype_names[dtype]); dtype++) {}
             if (dtype == 5) return usage();
@@ -825,9 +828,9 @@ int main(int argc, char **argv) {
     upd = measure_update_gbs(threads);
     /* the roofline: every weight once per batch at the read rate, each state read and written at the update rate */
     roof_tok_s = bw > 0 && upd > 0 ? batch / ((double)weight_bytes / (bw * 1e9) + batch * 2.0 * (double)state_bytes / (upd * 1e9)) : 0;
-    printf("model: %s  params: %.1fM  weights: %.1f MB  state: %.2f MB  kernels: %s\n",
+    printf("model: %s  params: %.1fM  weights: %.1f MB  state: %.2f MB  kernels: %s  fast prompts: %s\n",
            random_name ? random_name : model_path, xlstm_model_n_params(model) / 1e6, weight_bytes / 1e6,
-           state_bytes / 1e6, xlstm_model_kernels(model));
+           state_bytes / 1e6, xlstm_model_kernels(model), params.fast_prompts ? "on" : "off");
     printf("decode: %.2f tok/s (batch %d, %d threads)  effective %.1f GB/s of %.1f GB/s read bandwidth (%.0f%%)\n",
            decode_tok_s, batch, threads, bytes_per_token * decode_tok_s / 1e9, bw,
            100.0 * bytes_per_token * decode_tok_s / 1e9 / bw);
@@ -836,10 +839,11 @@ int main(int argc, char **argv) {
     printf("prefill: %d tokens in %.3f s = %.1f tok/s (%.1fx decode)\n", n_prefill, prefill_s, prefill_tok_s,
            prefill_tok_s / (decode_tok_s / batch));
     printf("dtype=%s threads=%d batch=%d bytes_per_token=%.0f decode_tok_s=%.3f prefill_tok_s=%.3f bandwidth_gb_s=%.2f "
-           "effective_gb_s=%.2f load_s=%.3f rss_mb=%.1f kernels=%s update_gb_s=%.2f roofline_tok_s=%.2f roofline_share=%.3f\n",
+           "effective_gb_s=%.2f load_s=%.3f rss_mb=%.1f kernels=%s update_gb_s=%.2f roofline_tok_s=%.2f roofline_share=%.3f "
+           "fast_prompts=%d\n",
            random_name ? dtype_names[dtype] : "file", threads, batch, bytes_per_token, decode_tok_s, prefill_tok_s, bw,
            bytes_per_token * decode_tok_s / 1e9, load_s, rss, xlstm_model_kernels(model), upd, roof_tok_s,
-           roof_tok_s > 0 ? decode_tok_s / roof_tok_s : 0.0);
+           roof_tok_s > 0 ? decode_tok_s / roof_tok_s : 0.0, params.fast_prompts);
     for (b = 0; b < batch; b++) xlstm_state_free(states[b]);
     xlstm_model_free(model);
     free(buf);

@@ -1,7 +1,9 @@
-/* xlstm-perplexity MODEL TEXT_FILE
+/* xlstm-perplexity [--fast-prompts] MODEL TEXT_FILE
    Streams the whole file through one state and reports the mean next-token
    loss. Byte-level models (vocab 256) read bytes; a model directory with a
    tokenizer.json is tokenized with it (xLSTM Large models get BOS first).
+   --fast-prompts loads the model with xlstm_model_params.fast_prompts (the
+   prompt products on bf16- or int8-rounded activations).
    Last stdout line: loss_nats_per_token=X bits_per_byte=Y ppl=Z */
 #if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
@@ -38,9 +40,14 @@ int main(int argc, char **argv) {
     xlstm_tokenizer *tok = NULL;
     int rc = 1, progress;
     char path[4096];
+    xlstm_model_params params = xlstm_model_default_params();
 
+    if (argc == 4 && !strcmp(argv[1], "--fast-prompts")) {
+        params.fast_prompts = 1;
+        argv++, argc--;
+    }
     if (argc != 3) {
-        fprintf(stderr, "usage: xlstm-perplexity MODEL TEXT_FILE\n");
+        fprintf(stderr, "usage: xlstm-perplexity [--fast-prompts] MODEL TEXT_FILE\n");
         return 2;
     }
     f = fopen(argv[2], "rb");
@@ -66,7 +73,7 @@ int main(int argc, char **argv) {
     } while (got);
     fclose(f);
 
-    if (xlstm_model_load(argv[1], NULL, &model, &err) != XLSTM_OK ||
+    if (xlstm_model_load(argv[1], &params, &model, &err) != XLSTM_OK ||
         xlstm_state_create(model, &state, &err) != XLSTM_OK) {
         fprintf(stderr, "xlstm-perplexity: %s\n", err.message);
         goto done;
