@@ -7534,38 +7534,35 @@ static void xlstm__tx_transpose_in(xlstm_state *s, const float *X, size_t ldx, i
    output scattered per matrix. Tiles of XLSTM__WTILE rows (widened to f32
    once, f32 read in place) over the threads; the same kernel and order of
    sums as xlstm__matmul's tiles, so the same numbers. */
+/* Tile rt (rows XLSTM__WTILE rt ..) of YT = W XT (+ bias), in task's scratch. */
+static void xlstm__tx_tile(xlstm_state *s, const xlstm__mat *m, int rt, const float *XT, int np, float *YT, const float *bias, int task) {
+    const xlstm__kern *k = s->model->kern;
+    const int rows = m->rows, cols = m->cols, r0 = XLSTM__WTILE * rt, nr = rows - r0 < XLSTM__WTILE ? rows - r0 : XLSTM__WTILE;
+    const size_t nblk = XLSTM__CAST(size_t, cols) / XLSTM__QBLOCK, lp = XLSTM__CAST(size_t, np);
+    const float *W;
+    int t;
+    if (m->dtype == XLSTM__DT_F32) {
+        W = XLSTM__CAST(const float *, XLSTM__CAST(const void *, m->w + XLSTM__CAST(size_t, r0) * m->row_bytes));
+    } else {
+        float *tile = s->deq + XLSTM__CAST(size_t, task) * s->deq_stride;
+        for (t = 0; t < nr; t++)
+            k->dequant[m->dtype](tile + XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, cols), m->w + XLSTM__CAST(size_t, r0 + t) * m->row_bytes,
+                                 m->scale ? m->scale + XLSTM__CAST(size_t, r0 + t) * nblk : NULL, cols);
+        W = tile;
+    }
+    k->gemm(nr, np, cols, W, XLSTM__CAST(size_t, cols), 1, XT, lp, 0.0f, YT + XLSTM__CAST(size_t, r0) * lp, lp);
+    if (bias)
+        for (t = 0; t < nr; t++) {
+            float *y = YT + XLSTM__CAST(size_t, r0 + t) * lp;
+            const float bt = bias[r0 + t];
+            int j;
+            for (j = 0; j < np; j++) y[j] += bt;
+        }
+}
 static void xlstm__tx_matmul_t_tiles(void *ctx, int task, int lo, int hi) {
     const xlstm__txl *a = XLSTM__CAST(const xlstm__txl *, ctx);
-    xlstm_state *s = a->s;
-    const xlstm__kern *k = s->model->kern;
-    const xlstm__mat *m = a->m;
-    const int rows = m->rows, cols = m->cols, np = a->np;
-    const size_t nblk = XLSTM__CAST(size_t, cols) / XLSTM__QBLOCK, lp = XLSTM__CAST(size_t, np);
-    const float *XT = a->A, *bias = a->bias;
-    float *YT = a->Y;
     int rt;
-    for (rt = lo; rt < hi; rt++) {
-        const int r0 = XLSTM__WTILE * rt, nr = rows - r0 < XLSTM__WTILE ? rows - r0 : XLSTM__WTILE;
-        const float *W;
-        int t;
-        if (m->dtype == XLSTM__DT_F32) {
-            W = XLSTM__CAST(const float *, XLSTM__CAST(const void *, m->w + XLSTM__CAST(size_t, r0) * m->row_bytes));
-        } else {
-            float *tile = s->deq + XLSTM__CAST(size_t, task) * s->deq_stride;
-            for (t = 0; t < nr; t++)
-                k->dequant[m->dtype](tile + XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, cols), m->w + XLSTM__CAST(size_t, r0 + t) * m->row_bytes,
-                                     m->scale ? m->scale + XLSTM__CAST(size_t, r0 + t) * nblk : NULL, cols);
-            W = tile;
-        }
-        k->gemm(nr, np, cols, W, XLSTM__CAST(size_t, cols), 1, XT, lp, 0.0f, YT + XLSTM__CAST(size_t, r0) * lp, lp);
-        if (bias)
-            for (t = 0; t < nr; t++) {
-                float *y = YT + XLSTM__CAST(size_t, r0 + t) * lp;
-                const float bt = bias[r0 + t];
-                int j;
-                for (j = 0; j < np; j++) y[j] += bt;
-            }
-    }
+    for (rt = lo; rt < hi; rt++) xlstm__tx_tile(a->s, a->m, rt, a->A, a->np, a->Y, a->bias, task);
 }
 static void xlstm__tx_matmul_t(xlstm_state *s, const xlstm__mat *m, const float *XT, int np, float *YT, const float *bias) {
     xlstm__txl a;
@@ -7718,32 +7715,55 @@ static int xlstm__tx_gates_i8(xlstm_state *s, const xlstm__block *blk) {
     return i8;
 }
 
-/* silu(g) * u for rows [lo, hi) of g = Y and u = A (cols each) */
-static void xlstm__tx_swiglu_rows(void *ctx, int task, int lo, int hi) {
+/* The feed-forward's tiles (xlstm__tx_ffn_t: g^T and u^T in Y = s->th, F
+   rows each; u^T = A): each task computes the gate and up tiles of the same
+   rows and then silu(g) * u on them while they are in its cache; then each
+   down tile (into s->tres) is added at once into the rows of x it belongs to. */
+static void xlstm__tx_swiglu_tiles(void *ctx, int task, int lo, int hi) {
     const xlstm__txl *a = XLSTM__CAST(const xlstm__txl *, ctx);
-    const size_t o = XLSTM__CAST(size_t, lo) * XLSTM__CAST(size_t, a->cols), len = XLSTM__CAST(size_t, hi - lo) * XLSTM__CAST(size_t, a->cols);
-    size_t j;
-    (void)task;
-    a->s->model->kern->silu(a->Y + o, XLSTM__CAST(int, len));
-    for (j = 0; j < len; j++) a->Y[o + j] *= a->A[o + j];
+    const int F = a->s->model->cfg.tirex.ffn_dim;
+    const size_t lp = XLSTM__CAST(size_t, a->np);
+    float *gT = a->Y, *uT = a->Y + XLSTM__CAST(size_t, F) * lp;
+    int rt;
+    for (rt = lo; rt < hi; rt++) {
+        const int r0 = XLSTM__WTILE * rt, nr = F - r0 < XLSTM__WTILE ? F - r0 : XLSTM__WTILE;
+        const size_t o = XLSTM__CAST(size_t, r0) * lp, len = XLSTM__CAST(size_t, nr) * lp;
+        size_t j;
+        xlstm__tx_tile(a->s, &a->blk->ffn_gate, rt, a->A, a->np, gT, NULL, task);
+        xlstm__tx_tile(a->s, &a->blk->ffn_up, rt, a->A, a->np, uT, NULL, task);
+        a->s->model->kern->silu(gT + o, XLSTM__CAST(int, len));
+        for (j = 0; j < len; j++) gT[o + j] *= uT[o + j];
+    }
+}
+static void xlstm__tx_down_tiles(void *ctx, int task, int lo, int hi) {
+    const xlstm__txl *a = XLSTM__CAST(const xlstm__txl *, ctx);
+    xlstm_state *s = a->s;
+    const int D = s->model->cfg.embedding_dim;
+    const size_t lp = XLSTM__CAST(size_t, a->np);
+    int rt, r, j;
+    for (rt = lo; rt < hi; rt++) {
+        const int r0 = XLSTM__WTILE * rt, nr = D - r0 < XLSTM__WTILE ? D - r0 : XLSTM__WTILE;
+        xlstm__tx_tile(s, &a->blk->ffn_down, rt, a->Y, a->np, s->tres, NULL, task);
+        for (j = 0; j < a->n; j++) {
+            float *x = s->x + XLSTM__CAST(size_t, a->t0 + j) * XLSTM__CAST(size_t, D) + r0;
+            for (r = 0; r < nr; r++) x[r] += s->tres[XLSTM__CAST(size_t, r0 + r) * lp + XLSTM__CAST(size_t, j)];
+        }
+    }
 }
 
 /* The SwiGLU feed-forward of rows t0..L-1 of s->xn, added to s->x's rows, in
-   the transposed layout: u^T once, (W_gate u)^T and (W_up u)^T into s->th,
-   silu(g) * u there, (W_down h)^T into s->tres, added back row by row. */
+   the transposed layout: u^T once, then two loops of tiles
+   (xlstm__tx_swiglu_tiles, xlstm__tx_down_tiles). */
 static void xlstm__tx_ffn_t(xlstm_state *s, const xlstm__block *blk, int t0, int L) {
     const int D = s->model->cfg.embedding_dim, F = s->model->cfg.tirex.ffn_dim, n = L - t0, np = (n + 15) / 16 * 16;
     const size_t lp = XLSTM__CAST(size_t, np), ldd = XLSTM__CAST(size_t, D);
-    float *gT = s->th, *uT = s->th + XLSTM__CAST(size_t, F) * lp, *yT = s->tres;
+    const size_t work = XLSTM__CAST(size_t, F) * ldd * lp;
     xlstm__txl a;
     memset(&a, 0, sizeof a);
-    a.s = s, a.Y = gT, a.A = uT, a.cols = np;
+    a.s = s, a.blk = blk, a.A = s->xt, a.Y = s->th, a.np = np, a.n = n, a.t0 = t0;
     xlstm__tx_transpose_in(s, s->xn + XLSTM__CAST(size_t, t0) * ldd, ldd, n, D, s->xt, np);
-    xlstm__tx_matmul_t(s, &blk->ffn_gate, s->xt, np, gT, NULL);
-    xlstm__tx_matmul_t(s, &blk->ffn_up, s->xt, np, uT, NULL);
-    xlstm__for(s, F, 16, XLSTM__CAST(size_t, F) * lp, 16384, xlstm__tx_swiglu_rows, &a);
-    xlstm__tx_matmul_t(s, &blk->ffn_down, gT, np, yT, NULL);
-    xlstm__tx_transpose_out(s, yT, NULL, np, D, n, s->x + XLSTM__CAST(size_t, t0) * ldd, ldd, 1);
+    xlstm__for(s, (F + XLSTM__WTILE - 1) / XLSTM__WTILE, 1, 2 * work, XLSTM_PARALLEL_MIN_WORK, xlstm__tx_swiglu_tiles, &a);
+    xlstm__for(s, (D + XLSTM__WTILE - 1) / XLSTM__WTILE, 1, work, XLSTM_PARALLEL_MIN_WORK, xlstm__tx_down_tiles, &a);
 }
 
 /* Whether the gates of L rows run per head (xlstm__tx_gates_head, in the
