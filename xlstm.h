@@ -4064,6 +4064,13 @@ static float xlstm__dot_q8_i8_scalar(const unsigned char *row, const float *scal
     }
     return XLSTM__CAST(float, acc);
 }
+/* a * b + c with one rounding, for the oracles below: the product is exact in
+   double, so only the sum rounds (twice, double then float, which differs
+   from once only at a tie of odds about 2^-29). Not fmaf: MinGW's is not
+   fused. */
+static __attribute__((unused)) float xlstm__fma_ref(float a, float b, float c) {
+    return XLSTM__CAST(float, XLSTM__CAST(double, a) * XLSTM__CAST(double, b) + XLSTM__CAST(double, c));
+}
 /* The oracle of the fast int8 products (xlstm__fast_i8_tile): an int8 row
    w (n, one scale per block of 32) against x rounded by xlstm__quantize_x:
    per block S = sum q w in integers, then acc = fma(S d, w_scale, acc), in
@@ -4074,7 +4081,7 @@ static __attribute__((unused)) float xlstm__fast_dot_i8_scalar(const signed char
     for (b = 0; b < n / XLSTM__QBLOCK; b++) {
         int32_t sum = 0;
         for (i = 0; i < XLSTM__QBLOCK; i++) sum += w[b * XLSTM__QBLOCK + i] * x->q[b * XLSTM__QBLOCK + i];
-        acc = fmaf(XLSTM__CAST(float, sum) * x->d8[8 * b], scale[b], acc);
+        acc = xlstm__fma_ref(XLSTM__CAST(float, sum) * x->d8[8 * b], scale[b], acc);
     }
     return acc;
 }
@@ -4093,7 +4100,7 @@ static __attribute__((unused)) float xlstm__fast_dot_bf16_scalar(const unsigned 
             float a = xlstm__bf16_to_f32(XLSTM__CAST(uint16_t, w[2 * i] | w[2 * i + 1] << 8)), b = xlstm__round_bf16(x[i]);
             if (fabsf(a) < tiny) a = 0.0f;
             if (fabsf(b) < tiny) b = 0.0f;
-            acc = fmaf(a, b, acc); /* = acc + a b, also where a b alone would be denormal */
+            acc = xlstm__fma_ref(a, b, acc); /* = acc + a b, also where a b alone would be denormal */
             if (fabsf(acc) < tiny) acc = 0.0f;
         }
     return acc;
