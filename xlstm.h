@@ -6343,135 +6343,125 @@ typedef struct xlstm__fast_ctx {
 static void xlstm__fast_i8_pack_items(void *ctx, int task, int lo, int hi) {
     const xlstm__fast_ctx *c = XLSTM__CAST(const xlstm__fast_ctx *, ctx);
     xlstm_state *s = c->s;
-    const xlstm__mat *m = c->m;
     const float *X = c->X;
     const size_t ldx = c->ldx;
-    const int nx = c->nx, rows = m->rows, cols = m->cols;
-    float *const *yp = c->yp;
+    const int nx = c->nx, cols = c->m->cols;
     const int nb = cols / XLSTM__QBLOCK, nbp = (nb + 1) / 2;
     const size_t gstride = XLSTM__CAST(size_t, nb) * 288, nblk = XLSTM__CAST(size_t, nb);
     int u;
-    (void)task, (void)rows, (void)yp;
+    (void)task;
     for (u = lo; u < hi; u++) {
-            const int g = u / (2 * nbp), sg = u / nbp % 2, bp = u % nbp, np = nx - 32 * g <= 16 ? 16 : 32;
-            const int nv = nx - 32 * g - 16 * sg < 16 ? nx - 32 * g - 16 * sg : 16;
-            float *base = s->xt + XLSTM__CAST(size_t, g) * gstride;
-            if (16 * sg >= np) continue;
-            xlstm__fast_pack_i8(XLSTM__CAST(unsigned char *, XLSTM__CAST(void *, base)) + (XLSTM__CAST(size_t, 16 * bp) * np + 16 * sg) * 4,
-                                base + 256 * nblk + XLSTM__CAST(size_t, 2 * bp) * np + 16 * sg, XLSTM__CAST(size_t, np),
-                                X + XLSTM__CAST(size_t, 32 * g + 16 * sg) * ldx, ldx, nv, 2 * bp, nb - 2 * bp < 2 ? 1 : 2);
+        const int g = u / (2 * nbp), sg = u / nbp % 2, bp = u % nbp, np = nx - 32 * g <= 16 ? 16 : 32;
+        const int nv = nx - 32 * g - 16 * sg < 16 ? nx - 32 * g - 16 * sg : 16;
+        float *base = s->xt + XLSTM__CAST(size_t, g) * gstride;
+        if (16 * sg >= np) continue;
+        xlstm__fast_pack_i8(XLSTM__CAST(unsigned char *, XLSTM__CAST(void *, base)) + (XLSTM__CAST(size_t, 16 * bp) * np + 16 * sg) * 4,
+                            base + 256 * nblk + XLSTM__CAST(size_t, 2 * bp) * np + 16 * sg, XLSTM__CAST(size_t, np),
+                            X + XLSTM__CAST(size_t, 32 * g + 16 * sg) * ldx, ldx, nv, 2 * bp, nb - 2 * bp < 2 ? 1 : 2);
     }
 }
 static void xlstm__fast_i8_tiles(void *ctx, int task, int lo, int hi) {
     const xlstm__fast_ctx *c = XLSTM__CAST(const xlstm__fast_ctx *, ctx);
     xlstm_state *s = c->s;
     const xlstm__mat *m = c->m;
-    const float *X = c->X;
-    const size_t ldx = c->ldx;
     const int nx = c->nx, rows = m->rows, cols = m->cols;
     float *const *yp = c->yp;
     const int nb = cols / XLSTM__QBLOCK, groups = (nx + 31) / 32;
     const size_t gstride = XLSTM__CAST(size_t, nb) * 288, nblk = XLSTM__CAST(size_t, nb);
     int rt;
-    (void)X, (void)ldx;
     for (rt = lo; rt < hi; rt++) {
-            const int r0 = XLSTM__FMR * rt, nr = rows - r0 < XLSTM__FMR ? rows - r0 : XLSTM__FMR;
-            int t, g, jj;
-            float *out, *wst;
-            int32_t *corr;
-            signed char *wt;
-            const signed char *W = XLSTM__CAST(const signed char *, XLSTM__CAST(const void *, m->w + XLSTM__CAST(size_t, r0) * m->row_bytes));
-            const float *ws = m->scale + XLSTM__CAST(size_t, r0) * nblk;
-            size_t ldw = m->row_bytes, lds = nblk;
-            out = s->deq + XLSTM__CAST(size_t, task) * s->deq_stride;
-            corr = XLSTM__CAST(int32_t *, XLSTM__CAST(void *, out + XLSTM__FMR * 32));
-            wst = out + XLSTM__FMR * 32 + XLSTM__FMR * nblk;
-            wt = XLSTM__CAST(signed char *, XLSTM__CAST(void *, wst + XLSTM__FMR * nblk));
-            if (m->dtype == XLSTM__DT_Q4 || nr < XLSTM__FMR) {
-                /* q4 rows unpacked to int8; a tail tile's missing rows are zeros */
-                for (t = 0; t < XLSTM__FMR; t++) {
-                    signed char *o = wt + XLSTM__CAST(size_t, t) * cols;
-                    if (t >= nr) memset(o, 0, XLSTM__CAST(size_t, cols));
-                    else if (m->dtype == XLSTM__DT_Q4) xlstm__fast_unpack_q4(o, m->w + XLSTM__CAST(size_t, r0 + t) * m->row_bytes, nb);
-                    else memcpy(o, m->w + XLSTM__CAST(size_t, r0 + t) * m->row_bytes, XLSTM__CAST(size_t, cols));
-                }
-                W = wt, ldw = XLSTM__CAST(size_t, cols);
-                if (nr < XLSTM__FMR) {
-                    memset(wst, 0, XLSTM__FMR * nblk * sizeof(float));
-                    memcpy(wst, ws, XLSTM__CAST(size_t, nr) * nblk * sizeof(float));
-                    ws = wst;
-                }
+        const int r0 = XLSTM__FMR * rt, nr = rows - r0 < XLSTM__FMR ? rows - r0 : XLSTM__FMR;
+        int t, g, jj;
+        float *out, *wst;
+        int32_t *corr;
+        signed char *wt;
+        const signed char *W = XLSTM__CAST(const signed char *, XLSTM__CAST(const void *, m->w + XLSTM__CAST(size_t, r0) * m->row_bytes));
+        const float *ws = m->scale + XLSTM__CAST(size_t, r0) * nblk;
+        size_t ldw = m->row_bytes, lds = nblk;
+        out = s->deq + XLSTM__CAST(size_t, task) * s->deq_stride;
+        corr = XLSTM__CAST(int32_t *, XLSTM__CAST(void *, out + XLSTM__FMR * 32));
+        wst = out + XLSTM__FMR * 32 + XLSTM__FMR * nblk;
+        wt = XLSTM__CAST(signed char *, XLSTM__CAST(void *, wst + XLSTM__FMR * nblk));
+        if (m->dtype == XLSTM__DT_Q4 || nr < XLSTM__FMR) {
+            /* q4 rows unpacked to int8; a tail tile's missing rows are zeros */
+            for (t = 0; t < XLSTM__FMR; t++) {
+                signed char *o = wt + XLSTM__CAST(size_t, t) * cols;
+                if (t >= nr) memset(o, 0, XLSTM__CAST(size_t, cols));
+                else if (m->dtype == XLSTM__DT_Q4) xlstm__fast_unpack_q4(o, m->w + XLSTM__CAST(size_t, r0 + t) * m->row_bytes, nb);
+                else memcpy(o, m->w + XLSTM__CAST(size_t, r0 + t) * m->row_bytes, XLSTM__CAST(size_t, cols));
             }
-            xlstm__fast_i8_corr(W, ldw, nb, corr);
-            for (g = 0; g < groups; g++) {
-                const int nt = nx - 32 * g < 32 ? nx - 32 * g : 32, np = nt <= 16 ? 16 : 32;
-                const float *base = s->xt + XLSTM__CAST(size_t, g) * gstride;
-                xlstm__fast_i8_tile(W, ldw, ws, lds, corr, XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, base)), base + 256 * nblk,
-                                    XLSTM__CAST(size_t, np), nb, out);
-                for (jj = 0; jj < nt; jj++)
-                    for (t = 0; t < nr; t++) yp[32 * g + jj][r0 + t] = out[32 * t + jj];
+            W = wt, ldw = XLSTM__CAST(size_t, cols);
+            if (nr < XLSTM__FMR) {
+                memset(wst, 0, XLSTM__FMR * nblk * sizeof(float));
+                memcpy(wst, ws, XLSTM__CAST(size_t, nr) * nblk * sizeof(float));
+                ws = wst;
             }
+        }
+        xlstm__fast_i8_corr(W, ldw, nb, corr);
+        for (g = 0; g < groups; g++) {
+            const int nt = nx - 32 * g < 32 ? nx - 32 * g : 32, np = nt <= 16 ? 16 : 32;
+            const float *base = s->xt + XLSTM__CAST(size_t, g) * gstride;
+            xlstm__fast_i8_tile(W, ldw, ws, lds, corr, XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, base)), base + 256 * nblk,
+                                XLSTM__CAST(size_t, np), nb, out);
+            for (jj = 0; jj < nt; jj++)
+                for (t = 0; t < nr; t++) yp[32 * g + jj][r0 + t] = out[32 * t + jj];
+        }
     }
 }
 #if defined(XLSTM__HAVE_FAST_BF16)
 static void xlstm__fast_bf16_pack_items(void *ctx, int task, int lo, int hi) {
     const xlstm__fast_ctx *c = XLSTM__CAST(const xlstm__fast_ctx *, ctx);
     xlstm_state *s = c->s;
-    const xlstm__mat *m = c->m;
     const float *X = c->X;
     const size_t ldx = c->ldx;
-    const int nx = c->nx, rows = m->rows, cols = m->cols;
-    float *const *yp = c->yp;
+    const int nx = c->nx, cols = c->m->cols;
     const int npairs = cols / 2, npb = (npairs + 15) / 16;
     const size_t gstride = XLSTM__CAST(size_t, 64) * XLSTM__CAST(size_t, npairs);
     int u;
-    (void)task, (void)rows, (void)yp, (void)m;
+    (void)task;
     for (u = lo; u < hi; u++) {
-            const int g = u / (4 * npb), sg = u / npb % 4, pb = u % npb, left = nx - 64 * g;
-            const int np = (left < 64 ? left + 15 : 64) / 16 * 16, nv = left - 16 * sg < 16 ? left - 16 * sg : 16;
-            if (16 * sg >= np) continue;
-            xlstm__fast_pack_bf16(s->xt + XLSTM__CAST(size_t, g) * gstride + XLSTM__CAST(size_t, 16 * pb) * np + 16 * sg, XLSTM__CAST(size_t, np),
-                                  X + XLSTM__CAST(size_t, 64 * g + 16 * sg) * ldx, ldx, nv, 16 * pb,
-                                  npairs - 16 * pb < 16 ? npairs - 16 * pb : 16);
+        const int g = u / (4 * npb), sg = u / npb % 4, pb = u % npb, left = nx - 64 * g;
+        const int np = (left < 64 ? left + 15 : 64) / 16 * 16, nv = left - 16 * sg < 16 ? left - 16 * sg : 16;
+        if (16 * sg >= np) continue;
+        xlstm__fast_pack_bf16(s->xt + XLSTM__CAST(size_t, g) * gstride + XLSTM__CAST(size_t, 16 * pb) * np + 16 * sg, XLSTM__CAST(size_t, np),
+                              X + XLSTM__CAST(size_t, 64 * g + 16 * sg) * ldx, ldx, nv, 16 * pb,
+                              npairs - 16 * pb < 16 ? npairs - 16 * pb : 16);
     }
 }
 static void xlstm__fast_bf16_tiles(void *ctx, int task, int lo, int hi) {
     const xlstm__fast_ctx *c = XLSTM__CAST(const xlstm__fast_ctx *, ctx);
     xlstm_state *s = c->s;
     const xlstm__mat *m = c->m;
-    const float *X = c->X;
-    const size_t ldx = c->ldx;
     const int nx = c->nx, rows = m->rows, cols = m->cols;
     float *const *yp = c->yp;
     const int npairs = cols / 2, groups = (nx + 63) / 64;
     const size_t gstride = XLSTM__CAST(size_t, 64) * XLSTM__CAST(size_t, npairs);
     int rt;
-    (void)X, (void)ldx;
     for (rt = lo; rt < hi; rt++) {
-            const int r0 = XLSTM__FMR * rt, nr = rows - r0 < XLSTM__FMR ? rows - r0 : XLSTM__FMR;
-            int t, g, jj;
-            const unsigned char *W = m->w + XLSTM__CAST(size_t, r0) * m->row_bytes;
-            size_t ldw = m->row_bytes;
-            float *out;
-            out = s->deq + XLSTM__CAST(size_t, task) * s->deq_stride;
-            if (nr < XLSTM__FMR || m->dtype != XLSTM__DT_BF16) {
-                /* f32 and f16 rows rounded to bf16; a tail tile's missing rows are zeros */
-                unsigned char *wt = XLSTM__CAST(unsigned char *, XLSTM__CAST(void *, out + XLSTM__FMR * 64));
-                const size_t rb = XLSTM__CAST(size_t, cols) * 2;
-                for (t = 0; t < XLSTM__FMR; t++) {
-                    unsigned char *o = wt + XLSTM__CAST(size_t, t) * rb;
-                    if (t >= nr) memset(o, 0, rb);
-                    else if (m->dtype == XLSTM__DT_BF16) memcpy(o, W + XLSTM__CAST(size_t, t) * m->row_bytes, rb);
-                    else xlstm__fast_row_bf16(o, W + XLSTM__CAST(size_t, t) * m->row_bytes, m->dtype, cols);
-                }
-                W = wt, ldw = rb;
+        const int r0 = XLSTM__FMR * rt, nr = rows - r0 < XLSTM__FMR ? rows - r0 : XLSTM__FMR;
+        int t, g, jj;
+        const unsigned char *W = m->w + XLSTM__CAST(size_t, r0) * m->row_bytes;
+        size_t ldw = m->row_bytes;
+        float *out;
+        out = s->deq + XLSTM__CAST(size_t, task) * s->deq_stride;
+        if (nr < XLSTM__FMR || m->dtype != XLSTM__DT_BF16) {
+            /* f32 and f16 rows rounded to bf16; a tail tile's missing rows are zeros */
+            unsigned char *wt = XLSTM__CAST(unsigned char *, XLSTM__CAST(void *, out + XLSTM__FMR * 64));
+            const size_t rb = XLSTM__CAST(size_t, cols) * 2;
+            for (t = 0; t < XLSTM__FMR; t++) {
+                unsigned char *o = wt + XLSTM__CAST(size_t, t) * rb;
+                if (t >= nr) memset(o, 0, rb);
+                else if (m->dtype == XLSTM__DT_BF16) memcpy(o, W + XLSTM__CAST(size_t, t) * m->row_bytes, rb);
+                else xlstm__fast_row_bf16(o, W + XLSTM__CAST(size_t, t) * m->row_bytes, m->dtype, cols);
             }
-            for (g = 0; g < groups; g++) {
-                const int nt = nx - 64 * g < 64 ? nx - 64 * g : 64, np = (nt + 15) / 16 * 16;
-                xlstm__fast_bf16_tile(W, ldw, s->xt + XLSTM__CAST(size_t, g) * gstride, XLSTM__CAST(size_t, np), npairs, out);
-                for (jj = 0; jj < nt; jj++)
-                    for (t = 0; t < nr; t++) yp[64 * g + jj][r0 + t] = out[64 * t + jj];
-            }
+            W = wt, ldw = rb;
+        }
+        for (g = 0; g < groups; g++) {
+            const int nt = nx - 64 * g < 64 ? nx - 64 * g : 64, np = (nt + 15) / 16 * 16;
+            xlstm__fast_bf16_tile(W, ldw, s->xt + XLSTM__CAST(size_t, g) * gstride, XLSTM__CAST(size_t, np), npairs, out);
+            for (jj = 0; jj < nt; jj++)
+                for (t = 0; t < nr; t++) yp[64 * g + jj][r0 + t] = out[64 * t + jj];
+        }
     }
 }
 #endif
