@@ -5010,50 +5010,63 @@ XLSTM__VI void xlstm__vround_bf16(xlstm__v16f *x) {
     u = ((u | (0x400000 & nan)) + (0x7FFF + ((u >> 16) & 1)) * (nan + 1)) & (int32_t)0xFFFF0000;
     memcpy(x, &u, sizeof u);
 }
-XLSTM__VI void xlstm__slstm_point_v(const float *wx, size_t ldw, const float *ry, size_t ldr, const float *b, float *h, float *c,
-                                    float *nn, float *m, int first, int bf16, int n) {
-    int j = 0;
-    for (; j + 16 <= n; j += 16) {
-        xlstm__v16f g[4], t0, t1, lf, lz, mn, ig, fg, e, cn, n2, hn, zero, lim, one, tz;
-        xlstm__v16i neg;
-        int k;
-        xlstm__vzero(&zero);
-        lim = zero + 15.0f, one = zero + 1.0f;
-        for (k = 0; k < 4; k++) {
-            xlstm__vld(&t0, wx + k * ldw + j);
-            xlstm__vld(&t1, ry + k * ldr + j);
-            xlstm__vld(&e, b + k * ldw + j);
-            if (bf16) xlstm__vround_bf16(&t0), xlstm__vround_bf16(&t1);
-            g[k] = (t0 + t1) + e;
+/* U blocks of 16 lanes side by side (U a constant, at most 4): each step runs
+   for every block before the next step, so the U independent chains of exp,
+   log and division overlap in the pipeline (one block at a time is
+   latency-bound: 4 blocks take half the time of 4 in turn, same bits). */
+XLSTM__VI void xlstm__slstm_point_u(const float *wx, size_t ldw, const float *ry, size_t ldr, const float *b, float *h, float *c,
+                                    float *nn, float *m, int first, int bf16, const int U) {
+    xlstm__v16f g[4][4], t0[4], t1[4], lf[4], lz[4], mn[4], ig[4], fg[4], e[4], cn[4], n2[4], hn[4], tz[4], zero, lim, one;
+    xlstm__v16i neg[4];
+    int k, u;
+#define XLSTM__EACH _Pragma("GCC unroll 4") for (u = 0; u < U; u++)
+    xlstm__vzero(&zero);
+    lim = zero + 15.0f, one = zero + 1.0f;
+    for (k = 0; k < 4; k++) {
+        XLSTM__EACH {
+            xlstm__vld(&t0[u], wx + k * ldw + 16 * u);
+            xlstm__vld(&t1[u], ry + k * ldr + 16 * u);
+            xlstm__vld(&e[u], b + k * ldw + 16 * u);
+            if (bf16) xlstm__vround_bf16(&t0[u]), xlstm__vround_bf16(&t1[u]);
+            g[u][k] = (t0[u] + t1[u]) + e[u];
         }
-        /* logsigmoid(x) = min(x, 0) - log1p(e^-|x|); log1p(u) = log(1 + u)
-           corrected for the rounding of 1 + u */
-        xlstm__vmaxmin_nan(&t0, &g[1], &lim, 0);
-        xlstm__vsignmask(&neg, &t0);
-        t1 = -t0;
-        xlstm__vsel(&t1, &neg, &t0, &t1);
-        xlstm__vexp(&e, &t1);
-        t1 = 1.0f + e;
-        xlstm__vlog(&lz, &t1);
-        lz = lz + (e - (t1 - 1.0f)) / t1;
-        xlstm__vsel(&lf, &neg, &t0, &zero);
-        lf = lf - lz;
-        xlstm__vld(&t0, m + j);
-        lf = t0 + lf;
-        if (first) mn = g[0];
-        else xlstm__vmaxmin_nan(&mn, &g[0], &lf, 1);
-        t0 = g[0] - mn, xlstm__vexp(&e, &t0), xlstm__vmaxmin_nan(&ig, &e, &one, 0);
-        t0 = lf - mn, xlstm__vexp(&e, &t0), xlstm__vmaxmin_nan(&fg, &e, &one, 0);
-        xlstm__vtanh(&tz, &g[2]);
-        xlstm__vld(&t0, c + j);
-        cn = fg * t0 + ig * tz;
-        xlstm__vld(&t0, nn + j);
-        n2 = fg * t0 + ig;
-        t0 = -g[3], xlstm__vexp(&e, &t0);
-        hn = (1.0f / (1.0f + e)) * cn / n2;
-        if (bf16) xlstm__vround_bf16(&cn), xlstm__vround_bf16(&n2), xlstm__vround_bf16(&hn), xlstm__vround_bf16(&mn);
-        xlstm__vst(c + j, &cn), xlstm__vst(nn + j, &n2), xlstm__vst(m + j, &mn), xlstm__vst(h + j, &hn);
     }
+    /* logsigmoid(x) = min(x, 0) - log1p(e^-|x|); log1p(u) = log(1 + u)
+       corrected for the rounding of 1 + u */
+    XLSTM__EACH xlstm__vmaxmin_nan(&t0[u], &g[u][1], &lim, 0), xlstm__vsignmask(&neg[u], &t0[u]), t1[u] = -t0[u];
+    XLSTM__EACH xlstm__vsel(&t1[u], &neg[u], &t0[u], &t1[u]);
+    XLSTM__EACH xlstm__vexp(&e[u], &t1[u]);
+    XLSTM__EACH t1[u] = 1.0f + e[u];
+    XLSTM__EACH xlstm__vlog(&lz[u], &t1[u]);
+    XLSTM__EACH lz[u] = lz[u] + (e[u] - (t1[u] - 1.0f)) / t1[u];
+    XLSTM__EACH xlstm__vsel(&lf[u], &neg[u], &t0[u], &zero), xlstm__vld(&t0[u], m + 16 * u), lf[u] = t0[u] + (lf[u] - lz[u]);
+    XLSTM__EACH {
+        if (first) mn[u] = g[u][0];
+        else xlstm__vmaxmin_nan(&mn[u], &g[u][0], &lf[u], 1);
+    }
+    XLSTM__EACH t0[u] = g[u][0] - mn[u], xlstm__vexp(&e[u], &t0[u]);
+    XLSTM__EACH xlstm__vmaxmin_nan(&ig[u], &e[u], &one, 0), t0[u] = lf[u] - mn[u];
+    XLSTM__EACH xlstm__vexp(&e[u], &t0[u]);
+    XLSTM__EACH xlstm__vmaxmin_nan(&fg[u], &e[u], &one, 0);
+    XLSTM__EACH xlstm__vtanh(&tz[u], &g[u][2]);
+    XLSTM__EACH xlstm__vld(&t0[u], c + 16 * u), cn[u] = fg[u] * t0[u] + ig[u] * tz[u];
+    XLSTM__EACH xlstm__vld(&t0[u], nn + 16 * u), n2[u] = fg[u] * t0[u] + ig[u], t0[u] = -g[u][3];
+    XLSTM__EACH xlstm__vexp(&e[u], &t0[u]);
+    XLSTM__EACH hn[u] = (1.0f / (1.0f + e[u])) * cn[u] / n2[u];
+    if (bf16) {
+        XLSTM__EACH xlstm__vround_bf16(&cn[u]), xlstm__vround_bf16(&n2[u]), xlstm__vround_bf16(&hn[u]), xlstm__vround_bf16(&mn[u]);
+    }
+    XLSTM__EACH {
+        xlstm__vst(c + 16 * u, &cn[u]), xlstm__vst(nn + 16 * u, &n2[u]);
+        xlstm__vst(m + 16 * u, &mn[u]), xlstm__vst(h + 16 * u, &hn[u]);
+    }
+#undef XLSTM__EACH
+}
+XLSTM__VI void xlstm__slstm_point_v(const float *wx, size_t ldw, const float *ry, size_t ldr, const float *b, float *h, float *c,
+                                    float *nn, float *m, int first, int bf16, int n, const int PU) {
+    int j = 0;
+    for (; PU == 4 && j + 64 <= n; j += 64) xlstm__slstm_point_u(wx + j, ldw, ry + j, ldr, b + j, h + j, c + j, nn + j, m + j, first, bf16, 4);
+    for (; j + 16 <= n; j += 16) xlstm__slstm_point_u(wx + j, ldw, ry + j, ldr, b + j, h + j, c + j, nn + j, m + j, first, bf16, 1);
     if (j < n) xlstm__slstm_point_scalar(wx + j, ldw, ry + j, ldr, b + j, h + j, c + j, nn + j, m + j, first, bf16, n - j);
 }
 XLSTM__VI void xlstm__vecmat_v(const float *x, const float *A, int K, int n, float *y) {
@@ -5173,8 +5186,9 @@ XLSTM__VI void xlstm__relu_v(float *x, int n) {
     xlstm__relu_scalar(x + i, n - i);
 }
 
-/* Instantiate the vector bodies for one target. */
-#define XLSTM__VEC_KERNELS(SUF, ATTR, MR, NV)                                                                            \
+/* Instantiate the vector bodies for one target: MR, NV the GEMM register
+   tile, PU the sLSTM point's blocks side by side (1 where registers are few). */
+#define XLSTM__VEC_KERNELS(SUF, ATTR, MR, NV, PU)                                                                          \
     ATTR static float xlstm__dot_f32_##SUF(const unsigned char *r, const float *s, const float *x, int n) {       \
         return xlstm__dot_f32_v(r, s, x, n);                                                                       \
     }                                                                                                              \
@@ -5202,7 +5216,7 @@ XLSTM__VI void xlstm__relu_v(float *x, int n) {
     }                                                                                                              \
     ATTR static void xlstm__slstm_point_##SUF(const float *wx, size_t ldw, const float *ry, size_t ldr, const float *b, \
                                               float *h, float *c, float *nn, float *m, int first, int bf16, int n) { \
-        xlstm__slstm_point_v(wx, ldw, ry, ldr, b, h, c, nn, m, first, bf16, n);                                    \
+        xlstm__slstm_point_v(wx, ldw, ry, ldr, b, h, c, nn, m, first, bf16, n, PU);                                \
     }                                                                                                              \
     ATTR static void xlstm__rmsnorm_##SUF(float *y, const float *x, const float *w, const float *b, int n, float eps) { \
         xlstm__rmsnorm_v(y, x, w, b, n, eps);                                                                      \
@@ -5265,11 +5279,11 @@ XLSTM__VI void xlstm__relu_v(float *x, int n) {
 
 /* register tiles: 4 rows x 1 vector where a 16-float vector is 2 or 4
    registers (16 registers in all), 8 x 2 with AVX-512's 32 */
-XLSTM__VEC_KERNELS(simd, , 4, 1)
+XLSTM__VEC_KERNELS(simd, , 4, 1, 1)
 #if defined(__x86_64__) || defined(__i386__)
 #define XLSTM__HAVE_X86 1
-XLSTM__VEC_KERNELS(avx2, __attribute__((target("avx2,fma"))), 4, 1)
-XLSTM__VEC_KERNELS(avx512, __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma"))), 8, 2)
+XLSTM__VEC_KERNELS(avx2, __attribute__((target("avx2,fma"))), 4, 1, 4)
+XLSTM__VEC_KERNELS(avx512, __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma"))), 8, 2, 4)
 
 /* q4 x int8 with VNNI, two blocks (64 weights) per step: the 32 bytes become
    [block 0 | block 0 | block 1 | block 1] in 128-bit lanes, the second copy of
