@@ -3968,8 +3968,8 @@ struct xlstm__kern {
     /* the same with A in bfloat16 (the bf16 recurrent kernel: half the bytes) */
     void (*vecmat_bf16)(const float *x, const uint16_t *A, int K, int n, float *y);
     /* TiRex's sLSTM pointwise step (xlstm__slstm_point_scalar says what) */
-    void (*slstm_point)(const float *wx, size_t ldw, const float *ry, size_t ldr, const float *b, float *h, float *c, float *nn,
-                        float *m, int first, int bf16, int n);
+    void (*slstm_point)(const float *wx, size_t ldw, const float *ry, size_t ldr, const float *b, size_t ldb, float *h, float *c,
+                        float *nn, float *m, int first, int bf16, int n);
     /* xlstm__rmsnorm and xlstm__groupnorm (statistics in double, as theirs) */
     void (*rmsnorm)(float *y, const float *x, const float *w, const float *b, int n, float eps);
     void (*groupnorm)(float *y, const float *x, const float *w, int heads, int dh);
@@ -4264,14 +4264,14 @@ static void xlstm__vecmat_bf16_scalar(const float *x, const uint16_t *A, int K, 
 static float xlstm__slstm_pre(float wx, float ry, int bf16) {
     return bf16 ? xlstm__round_bf16(wx) + xlstm__round_bf16(ry) : wx + ry;
 }
-static void xlstm__slstm_point_scalar(const float *wx, size_t ldw, const float *ry, size_t ldr, const float *b, float *h, float *c,
-                                      float *nn, float *m, int first, int bf16, int n) {
+static void xlstm__slstm_point_scalar(const float *wx, size_t ldw, const float *ry, size_t ldr, const float *b, size_t ldb, float *h,
+                                      float *c, float *nn, float *m, int first, int bf16, int n) {
     int j;
     for (j = 0; j < n; j++) {
         const float ir = xlstm__slstm_pre(wx[j], ry[j], bf16) + b[j];
-        const float fr = xlstm__slstm_pre(wx[ldw + j], ry[ldr + j], bf16) + b[ldw + j];
-        const float zr = xlstm__slstm_pre(wx[2 * ldw + j], ry[2 * ldr + j], bf16) + b[2 * ldw + j];
-        const float orw = xlstm__slstm_pre(wx[3 * ldw + j], ry[3 * ldr + j], bf16) + b[3 * ldw + j];
+        const float fr = xlstm__slstm_pre(wx[ldw + j], ry[ldr + j], bf16) + b[ldb + j];
+        const float zr = xlstm__slstm_pre(wx[2 * ldw + j], ry[2 * ldr + j], bf16) + b[2 * ldb + j];
+        const float orw = xlstm__slstm_pre(wx[3 * ldw + j], ry[3 * ldr + j], bf16) + b[3 * ldb + j];
         const float logfm = m[j] + xlstm__logsigmoid(xlstm__nan_min(fr, 15.0f));
         const float mn = first ? ir : xlstm__nan_max(ir, logfm);
         const float ig = xlstm__nan_min(expf(ir - mn), 1.0f), fg = xlstm__nan_min(expf(logfm - mn), 1.0f);
@@ -5014,7 +5014,7 @@ XLSTM__VI void xlstm__vround_bf16(xlstm__v16f *x) {
    for every block before the next step, so the U independent chains of exp,
    log and division overlap in the pipeline (one block at a time is
    latency-bound: 4 blocks take half the time of 4 in turn, same bits). */
-XLSTM__VI void xlstm__slstm_point_u(const float *wx, size_t ldw, const float *ry, size_t ldr, const float *b, float *h, float *c,
+XLSTM__VI void xlstm__slstm_point_u(const float *wx, size_t ldw, const float *ry, size_t ldr, const float *b, size_t ldb, float *h, float *c,
                                     float *nn, float *m, int first, int bf16, const int U) {
     xlstm__v16f g[4][4], t0[4], t1[4], lf[4], lz[4], mn[4], ig[4], fg[4], e[4], cn[4], n2[4], hn[4], tz[4], zero, lim, one;
     xlstm__v16i neg[4];
@@ -5026,7 +5026,7 @@ XLSTM__VI void xlstm__slstm_point_u(const float *wx, size_t ldw, const float *ry
         XLSTM__EACH {
             xlstm__vld(&t0[u], wx + k * ldw + 16 * u);
             xlstm__vld(&t1[u], ry + k * ldr + 16 * u);
-            xlstm__vld(&e[u], b + k * ldw + 16 * u);
+            xlstm__vld(&e[u], b + k * ldb + 16 * u);
             if (bf16) xlstm__vround_bf16(&t0[u]), xlstm__vround_bf16(&t1[u]);
             g[u][k] = (t0[u] + t1[u]) + e[u];
         }
@@ -5062,12 +5062,12 @@ XLSTM__VI void xlstm__slstm_point_u(const float *wx, size_t ldw, const float *ry
     }
 #undef XLSTM__EACH
 }
-XLSTM__VI void xlstm__slstm_point_v(const float *wx, size_t ldw, const float *ry, size_t ldr, const float *b, float *h, float *c,
+XLSTM__VI void xlstm__slstm_point_v(const float *wx, size_t ldw, const float *ry, size_t ldr, const float *b, size_t ldb, float *h, float *c,
                                     float *nn, float *m, int first, int bf16, int n, const int PU) {
     int j = 0;
-    for (; PU == 4 && j + 64 <= n; j += 64) xlstm__slstm_point_u(wx + j, ldw, ry + j, ldr, b + j, h + j, c + j, nn + j, m + j, first, bf16, 4);
-    for (; j + 16 <= n; j += 16) xlstm__slstm_point_u(wx + j, ldw, ry + j, ldr, b + j, h + j, c + j, nn + j, m + j, first, bf16, 1);
-    if (j < n) xlstm__slstm_point_scalar(wx + j, ldw, ry + j, ldr, b + j, h + j, c + j, nn + j, m + j, first, bf16, n - j);
+    for (; PU == 4 && j + 64 <= n; j += 64) xlstm__slstm_point_u(wx + j, ldw, ry + j, ldr, b + j, ldb, h + j, c + j, nn + j, m + j, first, bf16, 4);
+    for (; j + 16 <= n; j += 16) xlstm__slstm_point_u(wx + j, ldw, ry + j, ldr, b + j, ldb, h + j, c + j, nn + j, m + j, first, bf16, 1);
+    if (j < n) xlstm__slstm_point_scalar(wx + j, ldw, ry + j, ldr, b + j, ldb, h + j, c + j, nn + j, m + j, first, bf16, n - j);
 }
 XLSTM__VI void xlstm__vecmat_v(const float *x, const float *A, int K, int n, float *y) {
     int k, o = 0, j;
@@ -5215,8 +5215,9 @@ XLSTM__VI void xlstm__relu_v(float *x, int n) {
         xlstm__vecmat_bf16_v(x, A, K, n, y);                                                                       \
     }                                                                                                              \
     ATTR static void xlstm__slstm_point_##SUF(const float *wx, size_t ldw, const float *ry, size_t ldr, const float *b, \
-                                              float *h, float *c, float *nn, float *m, int first, int bf16, int n) { \
-        xlstm__slstm_point_v(wx, ldw, ry, ldr, b, h, c, nn, m, first, bf16, n, PU);                                \
+                                              size_t ldb, float *h, float *c, float *nn, float *m, int first, int bf16, \
+                                              int n) {                                                             \
+        xlstm__slstm_point_v(wx, ldw, ry, ldr, b, ldb, h, c, nn, m, first, bf16, n, PU);                           \
     }                                                                                                              \
     ATTR static void xlstm__rmsnorm_##SUF(float *y, const float *x, const float *w, const float *b, int n, float eps) { \
         xlstm__rmsnorm_v(y, x, w, b, n, eps);                                                                      \
@@ -5857,7 +5858,7 @@ struct xlstm_state {
     float *temb;               /* (R, NB, D) a chunk's embeddings */
     float *tstream, *tstream_last; /* in mem: the stream's states and final row */
     float *thist;              /* in mem: the stream's last T observations, a ring */
-    size_t ld_th;
+    size_t ld_th, n_th; /* n_th: th's floats (R * ld_th, or more for the threads' gate shares) */
 };
 
 static size_t xlstm__state_floats(const xlstm_config *c, int b) {
@@ -5935,6 +5936,16 @@ static void xlstm__kernel_scratch_place(xlstm_state *s, float *p, size_t cols) {
    the scaler's loc and scale fixed when the window first filled. */
 #define XLSTM__TX_HDR 4
 
+/* A thread's share of s->th for xlstm__tx_gates_head over Lp rows: a head's
+   DH x DH weights widened, one gate's product (DH, Lp), and the head's four
+   gates for the cell, row t at t * xlstm__tx_ldgh (a 16-float pad keeps the
+   rows off one cache set). */
+static size_t xlstm__tx_ldgh(int DH) { return 4 * XLSTM__CAST(size_t, DH) + 16; }
+static size_t xlstm__tx_head_share(int DH, int Lp) {
+    return XLSTM__CAST(size_t, DH) * XLSTM__CAST(size_t, DH) + XLSTM__CAST(size_t, DH) * XLSTM__CAST(size_t, Lp) +
+           XLSTM__CAST(size_t, Lp) * xlstm__tx_ldgh(DH);
+}
+
 /* A TiRex state: mem holds the stream (bookkeeping, states, final row, the
    last T observations); the rest is scratch for one chunk of R tokens. */
 static xlstm_status xlstm__tx_state_create(const xlstm_model *model, const xlstm_state_params *params, xlstm_state **out,
@@ -5953,11 +5964,17 @@ static xlstm_status xlstm__tx_state_create(const xlstm_model *model, const xlstm
     s = xlstm__state_new(model, params);
     if (!s) return xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory for the state");
     s->ld_th = FF > 2 * F ? FF : 2 * F;
+    s->n_th = R * s->ld_th;
+    {   /* each thread's share for the per-head gates (xlstm__tx_gates_tiled) */
+        const int tasks = s->n_threads < c->slstm.num_heads ? s->n_threads : c->slstm.num_heads; /* one head per task at most */
+        const size_t shares = XLSTM__CAST(size_t, tasks) * xlstm__tx_head_share(c->slstm.head_dim, XLSTM__CAST(int, R));
+        if (shares > s->n_th) s->n_th = shares;
+    }
     s->ld_wide = D;
     s->deq_stride = XLSTM__WTILE * (cols + 32);
     total = XLSTM__TX_HDR + NB * 4 * D + D + T;
     s->mem_len = total;
-    scratch = R * (2 * P + s->ld_th + res + 4 * D + 3 * D + NB * D) + 4 * D + 2 * T + QP + NB * 4 * D + D +
+    scratch = s->n_th + R * (2 * P + res + 4 * D + 3 * D + NB * D) + 4 * D + 2 * T + QP + NB * 4 * D + D +
               xlstm__kernel_scratch_floats(s, cols);
     s->mem = XLSTM__CAST(float *, xlstm__malloc(&model->alloc, (total + scratch) * sizeof(float)));
     s->yptr = XLSTM__CAST(float **, xlstm__malloc(&model->alloc, R * sizeof(float *)));
@@ -5970,7 +5987,7 @@ static xlstm_status xlstm__tx_state_create(const xlstm_model *model, const xlstm
     s->tstream_last = p, p += D;
     s->thist = p, p += T;
     s->tw = p, p += R * 2 * P;
-    s->th = p, p += R * s->ld_th;
+    s->th = p, p += s->n_th;
     s->tres = p, p += R * res;
     s->tg = p, p += R * 4 * D;
     s->x = p, p += R * D;
@@ -7783,24 +7800,27 @@ static void xlstm__tx_ffn_t(xlstm_state *s, const xlstm__block *blk, int t0, int
 static int xlstm__tx_gates_tiled(xlstm_state *s, int L) {
     const xlstm_config *c = &s->model->cfg;
     const int D = c->embedding_dim, DH = c->slstm.head_dim, Lp = (L + 15) / 16 * 16;
-    const size_t per = XLSTM__CAST(size_t, DH) * XLSTM__CAST(size_t, DH) + XLSTM__CAST(size_t, DH) * XLSTM__CAST(size_t, Lp);
+    const int tasks = s->n_threads < c->slstm.num_heads ? s->n_threads : c->slstm.num_heads;
     if (L < Lp) memset(s->xn + XLSTM__CAST(size_t, L) * XLSTM__CAST(size_t, D), 0, XLSTM__CAST(size_t, Lp - L) * XLSTM__CAST(size_t, D) * sizeof(float));
-    return XLSTM__CAST(size_t, s->n_threads) * per <= XLSTM_PREFILL_ROWS * s->ld_th;
+    return XLSTM__CAST(size_t, tasks) * xlstm__tx_head_share(DH, Lp) <= s->n_th;
 }
 
 /* The four gate projections of head h for L rows (s->xn, padded by
-   xlstm__tx_gates_tiled) into s->tg, on the thread tid that then runs the
-   head's cell (the gates stay in its cache): the head's DH inputs transposed
-   into its rows of s->xt, then per gate one register-tiled product (DH x DH
-   widened once into tid's share of s->th), transposed into the gates' rows. */
-static void xlstm__tx_gates_head(xlstm_state *s, const xlstm__block *blk, int L, int h, int tid) {
+   xlstm__tx_gates_tiled), on the thread tid that then runs the head's cell:
+   the head's DH inputs transposed into its rows of s->xt, then per gate one
+   register-tiled product (DH x DH widened once into tid's share of s->th),
+   transposed into the gates' rows of that share, which it returns (row t at
+   t * xlstm__tx_ldgh, gate g at g * DH): the same few lines for each head
+   the thread runs, in its cache, where rows of s->tg 4 D apart are not. */
+static float *xlstm__tx_gates_head(xlstm_state *s, const xlstm__block *blk, int L, int h, int tid) {
     const xlstm_config *c = &s->model->cfg;
     const xlstm__kern *k = s->model->kern;
     const int D = c->embedding_dim, DH = c->slstm.head_dim, Lp = (L + 15) / 16 * 16;
-    const size_t ldg = 4 * XLSTM__CAST(size_t, D), blkf = XLSTM__CAST(size_t, DH) * XLSTM__CAST(size_t, DH);
+    const size_t ldg = xlstm__tx_ldgh(DH), blkf = XLSTM__CAST(size_t, DH) * XLSTM__CAST(size_t, DH);
     const size_t r0 = XLSTM__CAST(size_t, h) * XLSTM__CAST(size_t, DH), nblk = XLSTM__CAST(size_t, DH) / XLSTM__QBLOCK;
     const size_t lp = XLSTM__CAST(size_t, Lp);
-    float *buf = s->th + XLSTM__CAST(size_t, tid) * (blkf + XLSTM__CAST(size_t, DH) * lp), *out = buf + blkf, *xt = s->xt + r0 * lp;
+    float *buf = s->th + XLSTM__CAST(size_t, tid) * xlstm__tx_head_share(DH, Lp), *out = buf + blkf, *gates = out + XLSTM__CAST(size_t, DH) * lp;
+    float *xt = s->xt + r0 * lp;
     int g, r, j, t, d;
     /* this head's inputs X^T (DH, Lp): 16 x 16 blocks through the kernel */
     for (d = 0; d + 16 <= DH; d += 16)
@@ -7811,7 +7831,7 @@ static void xlstm__tx_gates_head(xlstm_state *s, const xlstm__block *blk, int L,
         for (t = 0; t < Lp; t++) xt[XLSTM__CAST(size_t, d) * lp + XLSTM__CAST(size_t, t)] = s->xn[XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, D) + r0 + XLSTM__CAST(size_t, d)];
     for (g = 0; g < 4; g++) {
         const xlstm__mat *m = &blk->gate_w[g];
-        float *tg = s->tg + XLSTM__CAST(size_t, g) * XLSTM__CAST(size_t, D) + r0;
+        float *tg = gates + XLSTM__CAST(size_t, g) * XLSTM__CAST(size_t, DH);
         const float *W;
         if (m->dtype == XLSTM__DT_F32) {
             W = XLSTM__CAST(const float *, XLSTM__CAST(const void *, m->w + r0 * m->row_bytes));
@@ -7822,13 +7842,14 @@ static void xlstm__tx_gates_head(xlstm_state *s, const xlstm__block *blk, int L,
             W = buf;
         }
         k->gemm(DH, Lp, DH, W, XLSTM__CAST(size_t, DH), 1, xt, lp, 0.0f, out, lp);
-        /* out^T into the gates' rows (Lp <= XLSTM_PREFILL_ROWS of them: the padding rows are scratch) */
+        /* out^T into the gates' rows (Lp of them: the padding rows are scratch) */
         for (j = 0; j + 16 <= DH; j += 16)
             for (t = 0; t < Lp; t += 16)
                 k->transpose16(tg + XLSTM__CAST(size_t, t) * ldg + XLSTM__CAST(size_t, j), ldg, out + XLSTM__CAST(size_t, j) * lp + XLSTM__CAST(size_t, t), lp);
         for (; j < DH; j++)
             for (t = 0; t < L; t++) tg[XLSTM__CAST(size_t, t) * ldg + XLSTM__CAST(size_t, j)] = out[XLSTM__CAST(size_t, j) * lp + XLSTM__CAST(size_t, t)];
     }
+    return gates;
 }
 
 /* The four headwise gate projections of L rows (s->xn) into s->tg where the
@@ -7860,11 +7881,12 @@ static void xlstm__tx_gates(xlstm_state *s, const xlstm__block *blk, int L) {
 }
 
 /* One head of the sLSTM cell over L tokens. st holds the block's (h, c, n, m),
-   D each; gates (i, f, z, o pre-activations Wx, D each) of token t at
-   s->tg + t*4D; outputs h to s->h. With bf16 the carried states, Wx and the
+   D each; the head's gates (i, f, z, o pre-activations Wx) of token t at
+   gates + t*ldt, gate g at + g*ldw; outputs h to s->h. With bf16 the carried states, Wx and the
    recurrent product are bfloat16 (slstm_point rounds them), as in the
    reference's CPU cell; everything else is f32. */
-static void xlstm__tx_cell_head(xlstm_state *s, const xlstm__block *blk, float *st, int head, int L, int first, int bf16) {
+static void xlstm__tx_cell_head(xlstm_state *s, const xlstm__block *blk, float *st, int head, int L, int first, int bf16,
+                                const float *gates, size_t ldt, size_t ldw) {
     const xlstm_config *c = &s->model->cfg;
     const int D = c->embedding_dim, DH = c->slstm.head_dim, G = 4 * DH;
     const xlstm__kern *k = s->model->kern;
@@ -7876,12 +7898,12 @@ static void xlstm__tx_cell_head(xlstm_state *s, const xlstm__block *blk, float *
     const uint16_t *rec16 = bf16 ? s->model->tx_rec16 + XLSTM__CAST(size_t, blk - s->model->blocks) * 4 * XLSTM__CAST(size_t, D) * XLSTM__CAST(size_t, DH) + rec0 : NULL;
     int t;
     for (t = 0; t < L; t++) {
-        const float *wx = s->tg + XLSTM__CAST(size_t, t) * 4 * XLSTM__CAST(size_t, D) + h0;
+        const float *wx = gates + XLSTM__CAST(size_t, t) * ldt;
         float *out = s->h + XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, D) + h0;
         /* Ry = h_prev R for this head, the four gates side by side (4 DH) */
         if (bf16) k->vecmat_bf16(hp, rec16, DH, G, ry);
         else k->vecmat(hp, rec, DH, G, ry);
-        k->slstm_point(wx, XLSTM__CAST(size_t, D), ry, XLSTM__CAST(size_t, DH), blk->gate_b + h0, out, cp, np, mp, first && t == 0, bf16, DH);
+        k->slstm_point(wx, ldw, ry, XLSTM__CAST(size_t, DH), blk->gate_b + h0, XLSTM__CAST(size_t, D), out, cp, np, mp, first && t == 0, bf16, DH);
         memcpy(hp, out, XLSTM__CAST(size_t, DH) * sizeof(float));
     }
 }
@@ -7904,22 +7926,25 @@ static void xlstm__tx_step_heads(void *ctx, int task, int lo, int hi) { /* a str
     (void)task;
     for (i = lo; i < hi; i++) {
         for (g = 0; g < 4; g++) xlstm__tx_gate_rows(a->s, a->blk, 1, a->i8, g * D + i * DH, g * D + (i + 1) * DH);
-        xlstm__tx_cell_head(a->s, a->blk, a->st, i, 1, a->first, a->bf16);
+        xlstm__tx_cell_head(a->s, a->blk, a->st, i, 1, a->first, a->bf16, a->s->tg + i * DH, 4 * XLSTM__CAST(size_t, D), XLSTM__CAST(size_t, D));
     }
 }
 static void xlstm__tx_chunk_heads(void *ctx, int task, int lo, int hi) { /* each head's gates, then its cell, on one thread */
     const xlstm__txl *a = XLSTM__CAST(const xlstm__txl *, ctx);
+    const int DH = a->s->model->cfg.slstm.head_dim;
     int i;
     for (i = lo; i < hi; i++) {
-        xlstm__tx_gates_head(a->s, a->blk, a->L, i, task);
-        xlstm__tx_cell_head(a->s, a->blk, a->st, i, a->L, a->first, a->bf16);
+        const float *gates = xlstm__tx_gates_head(a->s, a->blk, a->L, i, task);
+        xlstm__tx_cell_head(a->s, a->blk, a->st, i, a->L, a->first, a->bf16, gates, xlstm__tx_ldgh(DH), XLSTM__CAST(size_t, DH));
     }
 }
 static void xlstm__tx_cell_heads(void *ctx, int task, int lo, int hi) {
     const xlstm__txl *a = XLSTM__CAST(const xlstm__txl *, ctx);
+    const int D = a->s->model->cfg.embedding_dim, DH = a->s->model->cfg.slstm.head_dim;
     int i;
     (void)task;
-    for (i = lo; i < hi; i++) xlstm__tx_cell_head(a->s, a->blk, a->st, i, a->L, a->first, a->bf16);
+    for (i = lo; i < hi; i++)
+        xlstm__tx_cell_head(a->s, a->blk, a->st, i, a->L, a->first, a->bf16, a->s->tg + i * DH, 4 * XLSTM__CAST(size_t, D), XLSTM__CAST(size_t, D));
 }
 static void xlstm__tx_gn_rows(void *ctx, int task, int lo, int hi) { /* x += GN(h), then u = RMSNorm(x) for the feed-forward */
     const xlstm__txl *a = XLSTM__CAST(const xlstm__txl *, ctx);

@@ -353,8 +353,8 @@ static void test_tirex_embeddings(void) {
    roundings, the first-step rule, and lengths that leave vector tails. */
 static void test_tirex_kernels(void) {
     const xlstm__kern *ref = xlstm__pick_kernels(XLSTM_KERNELS_SCALAR);
-    enum { N = 53, K = 37 };
-    float wx[4 * 64], ry[4 * N], b[4 * 64], A[K * N], x[K], y0[N], y1[N];
+    enum { N = 149, K = 37, LDW = 160, LDB = 152 }; /* N: two blocks of 64, one of 16, a scalar tail */
+    float wx[4 * LDW], ry[4 * N], b[4 * LDW], A[K * N], x[K], y0[N], y1[N];
     float st0[4][N], st1[4][N];
     int k, i, rep, first, bf16;
     uint64_t rng = 12345;
@@ -364,21 +364,21 @@ static void test_tirex_kernels(void) {
         if (!kernels_available((xlstm_kernels)k)) continue;
         kk = xlstm__pick_kernels((xlstm_kernels)k);
         for (rep = 0; rep < 40; rep++) {
-            for (i = 0; i < 4 * 64; i++) {
+            for (i = 0; i < 4 * LDW; i++) {
                 rng = rng * 6364136223846793005ull + 1442695040888963407ull;
                 wx[i] = (float)((int)(rng >> 40) % 4000 - 2000) / (rep < 20 ? 300.0f : 40.0f);
                 b[i] = (float)((int)(rng >> 20) % 200 - 100) / 100.0f;
             }
-            for (i = 0; i < 4 * N; i++) ry[i] = wx[(i * 7) % (4 * 64)] * 0.1f;
-            if (rep == 5) wx[3] = NAN, wx[64 + 4] = INFINITY, wx[128 + 5] = -INFINITY, wx[64 + 6] = 40.0f;
+            for (i = 0; i < 4 * N; i++) ry[i] = wx[(i * 7) % (4 * LDW)] * 0.1f;
+            if (rep == 5) wx[3] = NAN, wx[LDW + 4] = INFINITY, wx[2 * LDW + 5] = -INFINITY, wx[LDW + 6] = 40.0f, wx[LDW + 100] = NAN;
             for (i = 0; i < N; i++) {
                 st0[0][i] = 0, st0[1][i] = wx[i] * 0.5f, st0[2][i] = 1.0f + (float)i / N, st0[3][i] = b[i] * 3;
                 if (rep % 4 == 0) st0[1][i] = st0[2][i] = st0[3][i] = 0;
             }
             first = rep % 4 == 0, bf16 = rep % 2;
             memcpy(st1, st0, sizeof st0);
-            ref->slstm_point(wx, 64, ry, N, b, st0[0], st0[1], st0[2], st0[3], first, bf16, N);
-            kk->slstm_point(wx, 64, ry, N, b, st1[0], st1[1], st1[2], st1[3], first, bf16, N);
+            ref->slstm_point(wx, LDW, ry, N, b, LDB, st0[0], st0[1], st0[2], st0[3], first, bf16, N);
+            kk->slstm_point(wx, LDW, ry, N, b, LDB, st1[0], st1[1], st1[2], st1[3], first, bf16, N);
             for (i = 0; i < 4 * N; i++) {
                 const float a = st0[i / N][i % N], v = st1[i / N][i % N];
                 double d;
