@@ -6201,7 +6201,7 @@ XLSTMDEF xlstm_status xlstm_state_restore(xlstm_state *s, const void *src, size_
 #ifndef XLSTM_PARALLEL_MIN_WORK
 #define XLSTM_PARALLEL_MIN_WORK 32768 /* multiply-adds below which a fork costs more than it saves */
 #endif
-#define XLSTM__CHUNKS_PER_TASK 4 /* enough to even out a slow task; few enough to keep chunks long */
+#define XLSTM__CHUNKS_PER_TASK 8 /* enough to even out a slow task (a last chunk of 1/16 of the loop at 2 threads); few enough to keep chunks long */
 
 typedef void (*xlstm__task_fn)(void *ctx, int t);
 
