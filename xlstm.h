@@ -5946,6 +5946,12 @@ static size_t xlstm__tx_head_share(int DH, int Lp) {
     return XLSTM__CAST(size_t, DH) * XLSTM__CAST(size_t, DH) + XLSTM__CAST(size_t, DH) * XLSTM__CAST(size_t, Lp) +
            XLSTM__CAST(size_t, Lp) * xlstm__tx_ldgh(DH);
 }
+/* The floats of every task's share: a loop over the heads has one head per task at most. */
+static size_t xlstm__tx_head_shares(const xlstm_state *s, int Lp) {
+    const xlstm_config *c = &s->model->cfg;
+    const int tasks = s->n_threads < c->slstm.num_heads ? s->n_threads : c->slstm.num_heads;
+    return XLSTM__CAST(size_t, tasks) * xlstm__tx_head_share(c->slstm.head_dim, Lp);
+}
 
 /* A TiRex state: mem holds the stream (bookkeeping, states, final row, the
    last T observations); the rest is scratch for one chunk of R tokens. */
@@ -5966,11 +5972,7 @@ static xlstm_status xlstm__tx_state_create(const xlstm_model *model, const xlstm
     if (!s) return xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory for the state");
     s->ld_th = FF > 2 * F ? FF : 2 * F;
     s->n_th = R * s->ld_th;
-    {   /* each thread's share for the per-head gates (xlstm__tx_gates_tiled) */
-        const int tasks = s->n_threads < c->slstm.num_heads ? s->n_threads : c->slstm.num_heads; /* one head per task at most */
-        const size_t shares = XLSTM__CAST(size_t, tasks) * xlstm__tx_head_share(c->slstm.head_dim, XLSTM__CAST(int, R));
-        if (shares > s->n_th) s->n_th = shares;
-    }
+    if (xlstm__tx_head_shares(s, XLSTM__CAST(int, R)) > s->n_th) s->n_th = xlstm__tx_head_shares(s, XLSTM__CAST(int, R)); /* per-head gates */
     s->ld_wide = D;
     s->deq_stride = XLSTM__WTILE * (cols + 32);
     total = XLSTM__TX_HDR + NB * 4 * D + D + T;
@@ -7800,10 +7802,9 @@ static void xlstm__tx_ffn_t(xlstm_state *s, const xlstm__block *blk, int t0, int
    xlstm__headwise; either way s->xn's rows L..Lp-1 become zero padding. */
 static int xlstm__tx_gates_tiled(xlstm_state *s, int L) {
     const xlstm_config *c = &s->model->cfg;
-    const int D = c->embedding_dim, DH = c->slstm.head_dim, Lp = (L + 15) / 16 * 16;
-    const int tasks = s->n_threads < c->slstm.num_heads ? s->n_threads : c->slstm.num_heads;
+    const int D = c->embedding_dim, Lp = (L + 15) / 16 * 16;
     if (L < Lp) memset(s->xn + XLSTM__CAST(size_t, L) * XLSTM__CAST(size_t, D), 0, XLSTM__CAST(size_t, Lp - L) * XLSTM__CAST(size_t, D) * sizeof(float));
-    return XLSTM__CAST(size_t, tasks) * xlstm__tx_head_share(DH, Lp) <= s->n_th;
+    return xlstm__tx_head_shares(s, Lp) <= s->n_th;
 }
 
 /* The four gate projections of head h for L rows (s->xn, padded by
