@@ -4892,13 +4892,25 @@ XLSTM__VI void xlstm__gemm_tile_v(int mr, int nv, int P, const float *A, size_t 
 /* p runs in blocks of XLSTM__GEMM_KB, each added to C: long sums then round
    like a two-level sum, not like one running total */
 #define XLSTM__GEMM_KB 256
+typedef void (*xlstm__tile4_fn)(int P, const float *A, size_t a_rs, const float *B, size_t ldb, float beta, float *C, size_t ldc);
 XLSTM__VI void xlstm__gemm_v(int M, int N, int P, const float *A, size_t a_rs, size_t a_cs, const float *B, size_t ldb,
-                             float beta, float *Cm, size_t ldc, const int MR, const int NV) {
-    int i, j, p0, nvec = N / 16;
-    /* a panel of B (all of P, NV vectors wide) is reused by every row tile */
+                             float beta, float *Cm, size_t ldc, const int MR, const int NV, xlstm__tile4_fn tile4) {
+    int i, j, p0, nvec = N / 16, j4 = 0;
+    /* with tile4 (a target's 4 rows x 4 vectors tile): 64-column panels of
+       contiguous weight rows, 4 rows at a time, the same sums in the same order */
+    if (tile4 && a_cs == 1 && M >= 4) {
+        j4 = nvec / 4 * 4;
+        for (j = 0; j < j4; j += 4)
+            for (i = 0; i + 4 <= M; i += 4)
+                for (p0 = 0; p0 < P || p0 == 0; p0 += XLSTM__GEMM_KB)
+                    tile4(P - p0 < XLSTM__GEMM_KB ? P - p0 : XLSTM__GEMM_KB, A + (size_t)i * a_rs + p0, a_rs, B + (size_t)p0 * ldb + 16 * (size_t)j, ldb,
+                          p0 ? 1.0f : beta, Cm + (size_t)i * ldc + 16 * (size_t)j, ldc);
+    }
+    /* a panel of B (all of P, NV vectors wide) is reused by every row tile;
+       in the 4-vector panels only the rows below the last 4-row tile */
     for (j = 0; j < nvec; j += NV) {
         const int nv = nvec - j < NV ? nvec - j : NV;
-        for (i = 0; i < M; i += MR) {
+        for (i = j < j4 ? M / 4 * 4 : 0; i < M; i += MR) {
             const int mr = M - i < MR ? M - i : MR;
             const float *Ai = A + (size_t)i * a_rs;
             float *Ci = Cm + (size_t)i * ldc;
@@ -5188,8 +5200,9 @@ XLSTM__VI void xlstm__relu_v(float *x, int n) {
 }
 
 /* Instantiate the vector bodies for one target: MR, NV the GEMM register
-   tile, PU the sLSTM point's blocks side by side (1 where registers are few). */
-#define XLSTM__VEC_KERNELS(SUF, ATTR, MR, NV, PU)                                                                          \
+   tile, TILE4 a 4 x 4-vector tile for wide panels (or NULL), PU the sLSTM
+   point's blocks side by side (1 where registers are few). */
+#define XLSTM__VEC_KERNELS(SUF, ATTR, MR, NV, TILE4, PU)                                                                        \
     ATTR static float xlstm__dot_f32_##SUF(const unsigned char *r, const float *s, const float *x, int n) {       \
         return xlstm__dot_f32_v(r, s, x, n);                                                                       \
     }                                                                                                              \
@@ -5250,7 +5263,7 @@ XLSTM__VI void xlstm__relu_v(float *x, int n) {
     }                                                                                                              \
     ATTR static void xlstm__gemm_##SUF(int M, int N, int P, const float *A, size_t a_rs, size_t a_cs, const float *B, \
                                        size_t ldb, float beta, float *C, size_t ldc) {                             \
-        xlstm__gemm_v(M, N, P, A, a_rs, a_cs, B, ldb, beta, C, ldc, MR, NV);                                       \
+        xlstm__gemm_v(M, N, P, A, a_rs, a_cs, B, ldb, beta, C, ldc, MR, NV, TILE4);                                \
     }                                                                                                              \
     ATTR static float xlstm__mlstm_head_##SUF(float *C, float *nv, const float *q, const float *k, const float *v, \
                                               float f, float i, int dk, int dv, float *h) {                        \
@@ -5281,11 +5294,52 @@ XLSTM__VI void xlstm__relu_v(float *x, int n) {
 
 /* register tiles: 4 rows x 1 vector where a 16-float vector is 2 or 4
    registers (16 registers in all), 8 x 2 with AVX-512's 32 */
-XLSTM__VEC_KERNELS(simd, , 4, 1, 1)
+XLSTM__VEC_KERNELS(simd, , 4, 1, NULL, 1)
 #if defined(__x86_64__) || defined(__i386__)
 #define XLSTM__HAVE_X86 1
-XLSTM__VEC_KERNELS(avx2, __attribute__((target("avx2,fma"))), 4, 1, 4)
-XLSTM__VEC_KERNELS(avx512, __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma"))), 8, 2, 4)
+XLSTM__VEC_KERNELS(avx2, __attribute__((target("avx2,fma"))), 4, 1, NULL, 4)
+#if defined(XLSTM__HAVE_VNNI)
+/* C (4 x 64, += beta C) = A (4 contiguous weight rows) B, in intrinsics: the
+   same loop in vector extensions compiles to code that ran 10-15% slower
+   with the weights streaming from memory (a register spill where beta stays
+   live, integer-domain loads of B); each element's sum as xlstm__gemm_tile_v's. */
+__attribute__((target("avx512f,fma"))) static void xlstm__gemm_tile4_avx512(int P, const float *A, size_t a_rs, const float *B, size_t ldb,
+                                                                            float beta, float *C, size_t ldc) {
+    __m512 acc[4][4];
+    int i, v, p;
+#pragma GCC unroll 4
+    for (i = 0; i < 4; i++)
+#pragma GCC unroll 4
+        for (v = 0; v < 4; v++) acc[i][v] = _mm512_setzero_ps();
+    for (p = 0; p < P; p++) {
+        const float *b = B + (size_t)p * ldb;
+        const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16), b2 = _mm512_loadu_ps(b + 32), b3 = _mm512_loadu_ps(b + 48);
+        if (!(p & 15)) /* the next tile's rows, a line each */
+#pragma GCC unroll 4
+            for (i = 0; i < 4; i++) _mm_prefetch(XLSTM__CAST(const char *, XLSTM__CAST(const void *, A + (size_t)(4 + i) * a_rs + p)), _MM_HINT_T0);
+#pragma GCC unroll 4
+        for (i = 0; i < 4; i++) {
+            const __m512 a = _mm512_set1_ps(A[(size_t)i * a_rs + p]);
+            acc[i][0] = _mm512_fmadd_ps(b0, a, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(b1, a, acc[i][1]);
+            acc[i][2] = _mm512_fmadd_ps(b2, a, acc[i][2]);
+            acc[i][3] = _mm512_fmadd_ps(b3, a, acc[i][3]);
+        }
+    }
+#pragma GCC unroll 4
+    for (i = 0; i < 4; i++)
+#pragma GCC unroll 4
+        for (v = 0; v < 4; v++) {
+            float *c = C + (size_t)i * ldc + 16 * v;
+            if (beta != 0.0f) acc[i][v] = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_loadu_ps(c), acc[i][v]);
+            _mm512_storeu_ps(c, acc[i][v]);
+        }
+}
+#define XLSTM__TILE4_AVX512 xlstm__gemm_tile4_avx512
+#else
+#define XLSTM__TILE4_AVX512 NULL
+#endif
+XLSTM__VEC_KERNELS(avx512, __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma"))), 8, 2, XLSTM__TILE4_AVX512, 4)
 
 /* q4 x int8 with VNNI, two blocks (64 weights) per step: the 32 bytes become
    [block 0 | block 0 | block 1 | block 1] in 128-bit lanes, the second copy of
