@@ -465,7 +465,8 @@ static void test_kernels_match_scalar(void) {
         /* matrix products: edge shapes (rows past a register tile, columns
            past a vector, sums longer than a block), a transposed A, beta */
         {
-            static const int shapes[][3] = {{1, 16, 1}, {8, 32, 40}, {9, 48, 64}, {5, 20, 130}, {17, 35, 7}, {3, 7, 3}, {32, 384, 65}};
+            static const int shapes[][3] = {{1, 16, 1}, {8, 32, 40}, {9, 48, 64}, {5, 20, 130}, {17, 35, 7}, {3, 7, 3}, {32, 384, 65},
+                                            {7, 64, 300}, {6, 80, 513}}; /* the last two: 4 x 4-vector tiles and rows and columns past them */
             static float A[64 * 160], B[160 * 400], C1[64 * 400], C2[64 * 400];
             static const float betas[] = {0.0f, 1.0f, 0.5f};
             int si, bi, tr;
