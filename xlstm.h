@@ -5844,19 +5844,52 @@ static float xlstm__act(int act, float x) {
     return x;
 }
 
-/* Causal depthwise conv over the last K inputs, one step. hist is (K-1, C):
-   the previous inputs, oldest first; it is shifted to take x. */
-static void xlstm__conv_step(float *y, float *hist, const float *x, const float *w, const float *b, int C, int K) {
-    int c, k;
-    for (c = 0; c < C; c++) {
-        const float *wc = w + XLSTM__CAST(size_t, c) * XLSTM__CAST(size_t, K);
-        float acc = b[c] + wc[K - 1] * x[c];
-        for (k = 0; k < K - 1; k++) acc += wc[k] * hist[XLSTM__CAST(size_t, k) * C + c];
-        y[c] = acc;
-    }
-    if (K > 1) {
-        memmove(hist, hist + C, XLSTM__CAST(size_t, K - 2) * C * sizeof(float));
-        memcpy(hist + XLSTM__CAST(size_t, K - 2) * C, x, XLSTM__CAST(size_t, C) * sizeof(float));
+/* Causal depthwise conv over the last K inputs of one sequence, n steps
+   (rows of X and Y, ldx and ldy apart), channels [c0, c1) of C. hist is
+   (K-1, C): the inputs before X, oldest first; it ends holding the last K-1.
+   Step t's inputs are s_t .. s_t+K-1 of s = (hist, X); each output is
+   b + w[K-1] x_t + w[0] s_t + ... + w[K-2] s_t+K-2, in that order. Up to
+   XLSTM__CONV_K taps, 16 channels at a time in local arrays (loops the
+   compiler vectorises); more taps, one channel at a time. */
+#define XLSTM__CONV_K 8
+static void xlstm__conv_seq(float *Y, size_t ldy, float *hist, const float *X, size_t ldx, int n, const float *w, const float *b, int C, int K,
+                            int c0, int c1) {
+    int c, k, t, j;
+    for (c = c0; c < c1; c += 16) {
+        const int nc = c1 - c < 16 ? c1 - c : 16;
+        if (K <= XLSTM__CONV_K && nc == 16) {
+            float wt[XLSTM__CONV_K][16], acc[16];
+            for (k = 0; k < K; k++)
+                for (j = 0; j < 16; j++) wt[k][j] = w[XLSTM__CAST(size_t, c + j) * XLSTM__CAST(size_t, K) + XLSTM__CAST(size_t, k)];
+            for (t = 0; t < n; t++) {
+                const float *x = X + XLSTM__CAST(size_t, t) * ldx + c;
+                for (j = 0; j < 16; j++) acc[j] = b[c + j] + wt[K - 1][j] * x[j];
+                for (k = 0; k < K - 1; k++) {
+                    const float *sk = t + k < K - 1 ? hist + XLSTM__CAST(size_t, t + k) * XLSTM__CAST(size_t, C) + c
+                                                    : X + XLSTM__CAST(size_t, t + k - (K - 1)) * ldx + c;
+                    for (j = 0; j < 16; j++) acc[j] += wt[k][j] * sk[j];
+                }
+                memcpy(Y + XLSTM__CAST(size_t, t) * ldy + c, acc, sizeof acc);
+            }
+        } else {
+            for (j = c; j < c + nc; j++) {
+                const float *wc = w + XLSTM__CAST(size_t, j) * XLSTM__CAST(size_t, K);
+                for (t = 0; t < n; t++) {
+                    float a = b[j] + wc[K - 1] * X[XLSTM__CAST(size_t, t) * ldx + XLSTM__CAST(size_t, j)];
+                    for (k = 0; k < K - 1; k++)
+                        a += wc[k] * (t + k < K - 1 ? hist[XLSTM__CAST(size_t, t + k) * XLSTM__CAST(size_t, C) + XLSTM__CAST(size_t, j)]
+                                                    : X[XLSTM__CAST(size_t, t + k - (K - 1)) * ldx + XLSTM__CAST(size_t, j)]);
+                    Y[XLSTM__CAST(size_t, t) * ldy + XLSTM__CAST(size_t, j)] = a;
+                }
+            }
+        }
+        /* hist[k] = s_n+k: a later k reads further on, so in place */
+        for (k = 0; k < K - 1; k++) {
+            float *hk = hist + XLSTM__CAST(size_t, k) * XLSTM__CAST(size_t, C) + c;
+            const float *src = n + k < K - 1 ? hist + XLSTM__CAST(size_t, n + k) * XLSTM__CAST(size_t, C) + c
+                                             : X + XLSTM__CAST(size_t, n + k - (K - 1)) * ldx + c;
+            memmove(hk, src, XLSTM__CAST(size_t, nc) * sizeof(float));
+        }
     }
 }
 
@@ -5867,6 +5900,7 @@ static void xlstm__conv_step(float *y, float *hist, const float *x, const float 
 #endif
 #define XLSTM__WTILE 8 /* weight rows per tile of a batched matrix product */
 #define XLSTM__SMALL_BATCH 16 /* fewer vectors than this: dot products, not a matrix product */
+#define XLSTM__XGROUP 64 /* vectors per group of X^T in an f32 matrix product: 4-vector panels */
 
 /* Per block recurrent state, pointers into state->mem:
      mLSTM: conv (K-1, I); C (NH, DH, DH); n (NH, DH); m (NH)
@@ -5889,7 +5923,7 @@ struct xlstm_state {
     size_t ld_up, ld_wide; /* row strides of up (2 max(I,P)) and conv/h (max(I,D)) */
     float *chunk;          /* chunkwise mLSTM, per thread: (R, R) weights, (4, R) vectors, 2 x (R, dk) */
     size_t chunk_stride;
-    float *xt;             /* (R / 32 groups, max_cols, 32) transposed input rows of a matrix product */
+    float *xt;             /* (groups of XLSTM__XGROUP, max_cols, np) transposed input rows of a matrix product */
     xlstm__xq xq;          /* one input row rounded to int8 (max_cols) */
     float *xeo;            /* one input row split even/odd (max_cols) */
     float *deq;            /* per thread: dequantised weight tile (WTILE, max_cols) + output tile (WTILE, 32) */
@@ -5970,14 +6004,14 @@ static xlstm_state *xlstm__state_new(const xlstm_model *model, const xlstm_state
    X^T for XLSTM_PREFILL_ROWS vectors, x rounded to int8, x split even/odd,
    and the threads' weight tiles (s->deq_stride set), with alignment slack. */
 static size_t xlstm__kernel_scratch_floats(const xlstm_state *s, size_t cols) {
-    return 16 + (XLSTM_PREFILL_ROWS + 31) / 32 * 32 * cols + 3 * (cols / 4 + 1) + cols + 16 +
+    return 16 + (XLSTM_PREFILL_ROWS + XLSTM__XGROUP - 1) / XLSTM__XGROUP * XLSTM__XGROUP * cols + 3 * (cols / 4 + 1) + cols + 16 +
            XLSTM__CAST(size_t, s->n_threads) * s->deq_stride;
 }
 /* Lay that scratch out from p. */
 static void xlstm__kernel_scratch_place(xlstm_state *s, float *p, size_t cols) {
     size_t i = XLSTM__CAST(size_t, XLSTM__ADDR(p) % 64) / sizeof(float); /* 64-byte rows for the vector loads */
     p += i ? 16 - i : 0;
-    s->xt = p, p += (XLSTM_PREFILL_ROWS + 31) / 32 * 32 * cols;
+    s->xt = p, p += (XLSTM_PREFILL_ROWS + XLSTM__XGROUP - 1) / XLSTM__XGROUP * XLSTM__XGROUP * cols;
     s->xq.d8 = p, p += cols / 4 + 1;
     s->xq.off8 = p, p += cols / 4 + 1;
     s->xq.q = XLSTM__CAST(signed char *, XLSTM__CAST(void *, p)), p += cols / 4 + 1;
@@ -6028,7 +6062,7 @@ static xlstm_status xlstm__tx_state_create(const xlstm_model *model, const xlstm
     s->n_th = R * s->ld_th;
     if (xlstm__tx_head_shares(s, XLSTM__CAST(int, R)) > s->n_th) s->n_th = xlstm__tx_head_shares(s, XLSTM__CAST(int, R)); /* per-head gates */
     s->ld_wide = D;
-    s->deq_stride = XLSTM__WTILE * (cols + 32);
+    s->deq_stride = XLSTM__WTILE * (cols + XLSTM__XGROUP);
     total = XLSTM__TX_HDR + NB * 4 * D + D + T;
     s->mem_len = total;
     scratch = s->n_th + R * (2 * P + res + 4 * D + 3 * D + NB * D) + 4 * D + 2 * T + QP + NB * 4 * D + D +
@@ -6108,10 +6142,10 @@ XLSTMDEF xlstm_status xlstm_state_create_with_params(const xlstm_model *model, c
     s->mem_len = total;
     s->ld_up = 2 * (I > P ? I : P);
     s->ld_wide = wide;
-    s->deq_stride = XLSTM__WTILE * (cols + 32);
+    s->deq_stride = XLSTM__WTILE * (cols + XLSTM__XGROUP);
     s->chunk_stride = R * R + 4 * R + 2 * R * DK + R * DV;
     scratch = V + R * (2 * D + s->ld_up + 2 * wide + ld_qkv + (4 * D > wide ? 4 * D : wide) + 2 * NH) +
-              XLSTM__CAST(size_t, s->n_threads) * s->chunk_stride + (R + 31) / 32 * 32 * cols + 16 + (3 * (cols / 4) + 4) + cols + 16 +
+              XLSTM__CAST(size_t, s->n_threads) * s->chunk_stride + (R + XLSTM__XGROUP - 1) / XLSTM__XGROUP * XLSTM__XGROUP * cols + 16 + (3 * (cols / 4) + 4) + cols + 16 +
               XLSTM__CAST(size_t, s->n_threads) * s->deq_stride + 64;
     s->mem = XLSTM__CAST(float *, xlstm__malloc(&model->alloc, (total + scratch) * sizeof(float)));
     s->bs = XLSTM__CAST(xlstm__bstate *, xlstm__malloc(&model->alloc, (XLSTM__CAST(size_t, c->num_blocks) + 1) * sizeof(xlstm__bstate)));
@@ -6610,21 +6644,22 @@ typedef struct xlstm__matmul_ctx {
     const float *X;
     size_t ldx;
     int nx, groups, tiles;
-    float *const *yp; /* output row pointers */
+    float *const *yp;  /* output row pointers */
+    const float *bias; /* added as each output is stored, or NULL */
 } xlstm__matmul_ctx;
 
-/* A small batch: weight rows [lo, hi), each widened once into task t's tile
-   scratch (f32 rows are read in place), against all nx vectors, 8 at a time. */
-static void xlstm__matmul_rows(void *ctx, int t, int lo, int hi) {
-    const xlstm__matmul_ctx *c = XLSTM__CAST(const xlstm__matmul_ctx *, ctx);
+/* Weight rows [r0, r1) against vectors [j0, j1), 8 at a time: each row
+   widened once into task t's tile scratch (f32 rows are read in place). */
+static void xlstm__matmul_dots(const xlstm__matmul_ctx *c, int t, int r0, int r1, int j0, int j1) {
     const xlstm__mat *m = c->m;
     const xlstm__kern *k = c->s->model->kern;
-    const int cols = m->cols, nx = c->nx;
+    const int cols = m->cols;
     const size_t nblk = XLSTM__CAST(size_t, cols) / XLSTM__QBLOCK;
     int r;
-    for (r = lo; r < hi; r++) {
+    for (r = r0; r < r1; r++) {
         const unsigned char *row = m->w + XLSTM__CAST(size_t, r) * m->row_bytes;
         const float *w = XLSTM__CAST(const float *, XLSTM__CAST(const void *, row));
+        const float b = c->bias ? c->bias[r] : 0.0f;
         float res[8];
         int jv, v;
         if (m->dtype != XLSTM__DT_F32) {
@@ -6632,16 +6667,26 @@ static void xlstm__matmul_rows(void *ctx, int t, int lo, int hi) {
             k->dequant[m->dtype](buf, row, m->scale ? m->scale + XLSTM__CAST(size_t, r) * nblk : NULL, cols);
             w = buf;
         }
-        for (jv = 0; jv < nx; jv += 8) {
-            const int cnt = nx - jv < 8 ? nx - jv : 8;
+        for (jv = j0; jv < j1; jv += 8) {
+            const int cnt = j1 - jv < 8 ? j1 - jv : 8;
             k->dots(w, c->X + XLSTM__CAST(size_t, jv) * c->ldx, c->ldx, cnt, cols, res);
-            for (v = 0; v < cnt; v++) c->yp[jv + v][r] = res[v];
+            for (v = 0; v < cnt; v++) c->yp[jv + v][r] = c->bias ? res[v] + b : res[v];
         }
     }
 }
+/* A small batch: weight rows [lo, hi) against all nx vectors */
+static void xlstm__matmul_rows(void *ctx, int t, int lo, int hi) {
+    const xlstm__matmul_ctx *c = XLSTM__CAST(const xlstm__matmul_ctx *, ctx);
+    xlstm__matmul_dots(c, t, lo, hi, 0, c->nx);
+}
+/* A few weight rows (gates) against many vectors: vectors [8 lo, 8 hi) */
+static void xlstm__matmul_vecs(void *ctx, int t, int lo, int hi) {
+    const xlstm__matmul_ctx *c = XLSTM__CAST(const xlstm__matmul_ctx *, ctx);
+    xlstm__matmul_dots(c, t, 0, c->m->rows, 8 * lo, 8 * hi < c->nx ? 8 * hi : c->nx);
+}
 
-/* X^T, 16 x 16 blocks of columns [16 lo, 16 hi) of every group of 32
-   vectors (zero-padded past nx or cols by the plain loop). */
+/* X^T, 16 x 16 blocks of columns [16 lo, 16 hi) of every group of
+   XLSTM__XGROUP vectors (zero-padded past nx or cols by the plain loop). */
 static void xlstm__matmul_transpose(void *ctx, int t, int lo, int hi) {
     const xlstm__matmul_ctx *c = XLSTM__CAST(const xlstm__matmul_ctx *, ctx);
     const xlstm__kern *k = c->s->model->kern;
@@ -6650,12 +6695,12 @@ static void xlstm__matmul_transpose(void *ctx, int t, int lo, int hi) {
     int g, cc, c0, c1, jb, jj;
     (void)t;
     for (g = 0; g < c->groups; g++) {
-        const int nt = nx - 32 * g < 32 ? nx - 32 * g : 32, np = nt <= 16 ? 16 : 32;
-        float *xt = c->s->xt + XLSTM__CAST(size_t, g) * 32 * cols;
+        const int nt = nx - XLSTM__XGROUP * g < XLSTM__XGROUP ? nx - XLSTM__XGROUP * g : XLSTM__XGROUP, np = (nt + 15) / 16 * 16;
+        float *xt = c->s->xt + XLSTM__CAST(size_t, g) * XLSTM__XGROUP * cols;
         for (c0 = 16 * lo; c0 < 16 * hi; c0 += 16) {
             c1 = c0 + 16 < cols ? c0 + 16 : cols;
             for (jb = 0; jb < np; jb += 16) {
-                const float *xb = c->X + XLSTM__CAST(size_t, 32 * g + jb) * ldx;
+                const float *xb = c->X + XLSTM__CAST(size_t, XLSTM__XGROUP * g + jb) * ldx;
                 if (c1 - c0 == 16 && jb + 16 <= nt) {
                     k->transpose16(xt + XLSTM__CAST(size_t, c0) * np + jb, XLSTM__CAST(size_t, np), xb + c0, ldx);
                     continue;
@@ -6698,11 +6743,16 @@ static void xlstm__matmul_tiles(void *ctx, int t, int lo, int hi) {
             W = tile;
         }
         for (g = 0; g < c->groups; g++) {
-            const int nt = nx - 32 * g < 32 ? nx - 32 * g : 32, np = nt <= 16 ? 16 : 32;
-            k->gemm(nr, np, cols, W, XLSTM__CAST(size_t, cols), 1, c->s->xt + XLSTM__CAST(size_t, g) * 32 * cols,
+            const int nt = nx - XLSTM__XGROUP * g < XLSTM__XGROUP ? nx - XLSTM__XGROUP * g : XLSTM__XGROUP, np = (nt + 15) / 16 * 16;
+            k->gemm(nr, np, cols, W, XLSTM__CAST(size_t, cols), 1, c->s->xt + XLSTM__CAST(size_t, g) * XLSTM__XGROUP * cols,
                     XLSTM__CAST(size_t, np), 0.0f, out, XLSTM__CAST(size_t, np));
-            for (jj = 0; jj < nt; jj++)
-                for (i = 0; i < nr; i++) c->yp[32 * g + jj][r0 + i] = out[i * np + jj];
+            for (jj = 0; jj < nt; jj++) {
+                float *y = c->yp[XLSTM__XGROUP * g + jj] + r0;
+                if (c->bias)
+                    for (i = 0; i < nr; i++) y[i] = out[i * np + jj] + c->bias[r0 + i];
+                else
+                    for (i = 0; i < nr; i++) y[i] = out[i * np + jj];
+            }
         }
     }
 }
@@ -6717,25 +6767,31 @@ static void xlstm__matmul(xlstm_state *s, const xlstm__mat *m, const float *X, s
         for (j = 0; j < nx; j++) s->yptr[j] = Y + XLSTM__CAST(size_t, j) * ldy;
         yp = s->yptr;
     }
-    c.s = s, c.m = m, c.X = X, c.ldx = ldx, c.nx = nx, c.yp = yp;
-    c.groups = (nx + 31) / 32, c.tiles = (rows + XLSTM__WTILE - 1) / XLSTM__WTILE;
+    c.s = s, c.m = m, c.X = X, c.ldx = ldx, c.nx = nx, c.yp = yp, c.bias = bias;
+    c.groups = (nx + XLSTM__XGROUP - 1) / XLSTM__XGROUP, c.tiles = (rows + XLSTM__WTILE - 1) / XLSTM__WTILE;
     if (s->model->fast_bf16 + s->model->fast_i8 && xlstm__matmul_fast(s, m, X, ldx, nx, yp)) {
-        /* done with the fast prompt products */
+        /* done with the fast prompt products; the bias below */
     } else if (nx == 1) {
         xlstm__matvec(s, m, NULL, X, yp[0], NULL);
+    } else if (rows < 16 && nx >= XLSTM__SMALL_BATCH) {
+        /* a few weight rows (gates) against many vectors: split the vectors */
+        xlstm__for(s, (nx + 7) / 8, 1, work, XLSTM_PARALLEL_MIN_WORK, xlstm__matmul_vecs, &c);
+        return;
     } else if (nx < XLSTM__SMALL_BATCH || rows < 4 * XLSTM__WTILE) {
-        /* a few vectors (a small batch), or a few weight rows (gates), where
+        /* a few vectors (a small batch), or a few weight rows, where
            transposing X would cost more than the product */
         xlstm__for(s, rows, 16, work, XLSTM_PARALLEL_MIN_WORK, xlstm__matmul_rows, &c);
+        return;
     } else {
-        /* X^T in groups of 32 vectors, each (cols, np) with np = 16 or 32
-           (zero-padded); then each tile of XLSTM__WTILE weight rows times
-           every group. Two loops: the tiles need all of X^T (the second
+        /* X^T in groups of XLSTM__XGROUP vectors, each (cols, np) with np
+           their count rounded up to 16 (zero-padded); then each tile of
+           XLSTM__WTILE weight rows times every group. Two loops: the tiles need all of X^T (the second
            fork costs about as much as the barrier it replaces) */
         xlstm__for(s, (cols + 15) / 16, 1, work, XLSTM_PARALLEL_MIN_WORK, xlstm__matmul_transpose, &c);
         xlstm__for(s, c.tiles, 2, work, XLSTM_PARALLEL_MIN_WORK, xlstm__matmul_tiles, &c);
+        return;
     }
-    if (bias)
+    if (bias) /* the fast products' and one vector's */
         for (j = 0; j < nx; j++)
             for (r = 0; r < rows; r++) yp[j][r] += bias[r];
 }
@@ -7047,12 +7103,14 @@ typedef struct xlstm__block_ctx {
     const xlstm__block *w;
     const float *norm_w, *norm_b;
     xlstm__bstate *st;
-    float *raw;
+    float *raw, *h, *out; /* the sLSTM token's gates, cell output, row of x */
+    int all_n_zero;
 } xlstm__block_ctx;
 
 static void xlstm__block_ctx_init(xlstm__block_ctx *c, const xlstm_state *s, const xlstm__block *w, const float *norm_w,
                                   const float *norm_b) {
-    c->s = s, c->w = w, c->norm_w = norm_w, c->norm_b = norm_b, c->st = NULL, c->raw = NULL;
+    c->s = s, c->w = w, c->norm_w = norm_w, c->norm_b = norm_b, c->st = NULL, c->raw = NULL, c->h = NULL, c->out = NULL;
+    c->all_n_zero = 0;
 }
 
 /* xn = LayerNorm(x) for rows [lo, hi) */
@@ -7064,12 +7122,42 @@ static void xlstm__layernorm_rows(void *ctx, int task, int lo, int hi) {
     for (t = lo; t < hi; t++) xlstm__layernorm(c->s->xn + XLSTM__CAST(size_t, t) * D, c->s->x + XLSTM__CAST(size_t, t) * D, c->norm_w, XLSTM__CAST(int, D));
 }
 
-/* the mLSTM path's SiLU after the conv */
-static void xlstm__mlstm_silu_rows(void *ctx, int task, int lo, int hi) {
-    const xlstm__block_ctx *c = XLSTM__CAST(const xlstm__block_ctx *, ctx);
+/* A block's causal conv (K > 0) or copy (K = 0) of n rows of X into s->conv,
+   then SiLU where silu is set: each channel's rows in token order, the
+   channels [16 lo, 16 hi) in parallel (16 at a time: the SiLU's vectors
+   fall where they fall for a whole row). */
+typedef struct xlstm__conv_ctx {
+    const xlstm_state *s;
+    const xlstm__block *w;
+    const float *X;
+    size_t ldx;
+    int bi, n, C, K, silu;
+} xlstm__conv_ctx;
+static void xlstm__conv_rows(void *ctx, int task, int lo, int hi) {
+    const xlstm__conv_ctx *c = XLSTM__CAST(const xlstm__conv_ctx *, ctx);
+    const xlstm_state *s = c->s;
+    const int c0 = 16 * lo, c1 = 16 * hi < c->C ? 16 * hi : c->C;
     int t;
     (void)task;
-    for (t = lo; t < hi; t++) c->s->model->kern->silu(c->s->conv + XLSTM__CAST(size_t, t) * c->s->ld_wide, c->s->model->cfg.mlstm.inner_dim);
+    /* one sequence's rows in one pass; rows of a batch (distinct states) one each */
+    const int run = s->owner[0] == s->owner[c->n - 1] ? c->n : 1;
+    for (t = 0; t < c->n; t += run) {
+        const float *x = c->X + XLSTM__CAST(size_t, t) * c->ldx;
+        float *y = s->conv + XLSTM__CAST(size_t, t) * s->ld_wide;
+        if (c->K > 0) xlstm__conv_seq(y, s->ld_wide, s->owner[t]->bs[c->bi].conv, x, c->ldx, run, c->w->conv_w, c->w->conv_b, c->C, c->K, c0, c1);
+    }
+    for (t = 0; t < c->n; t++) {
+        const float *x = c->X + XLSTM__CAST(size_t, t) * c->ldx;
+        float *y = s->conv + XLSTM__CAST(size_t, t) * s->ld_wide;
+        if (c->K == 0) memcpy(y + c0, x + c0, XLSTM__CAST(size_t, c1 - c0) * sizeof(float));
+        if (c->silu) s->model->kern->silu(y + c0, c1 - c0);
+    }
+}
+static void xlstm__conv(xlstm_state *s, int bi, const float *X, size_t ldx, int n, int C, int K, int silu) {
+    xlstm__conv_ctx c;
+    c.s = s, c.w = &s->model->blocks[bi], c.X = X, c.ldx = ldx, c.bi = bi, c.n = n, c.C = C, c.K = K, c.silu = silu;
+    xlstm__for(s, (C + 15) / 16, 1, XLSTM__CAST(size_t, n) * XLSTM__CAST(size_t, C) * XLSTM__CAST(size_t, K + 4), XLSTM_PARALLEL_MIN_WORK,
+               xlstm__conv_rows, &c);
 }
 
 /* GroupNorm of the cell output, the learnable skip, the output gate */
@@ -7103,18 +7191,13 @@ static void xlstm__mlstm_block(xlstm_state *s, int bi, int n, int one_sequence) 
     const size_t q3 = XLSTM__CAST(size_t, 3) * I, ldw = s->ld_wide, ldu = s->ld_up;
     xlstm__cellp cp;
     xlstm__block_ctx rc;
-    int t, i;
+    int i;
 
     xlstm__block_ctx_init(&rc, s, w, w->norm_w, NULL);
     XLSTM__FOR_ROWS(s, n, xlstm__layernorm_rows, &rc);
     /* up-projection: rows hold (x_mlstm | z), I each */
     xlstm__matmul(s, &w->up, s->xn, XLSTM__CAST(size_t, D), n, s->up, ldu, NULL, w->up_b);
-    for (t = 0; t < n; t++) { /* causal conv on the mLSTM path, in token order */
-        float *xm = s->up + XLSTM__CAST(size_t, t) * ldu, *xc = s->conv + XLSTM__CAST(size_t, t) * ldw;
-        if (K > 0) xlstm__conv_step(xc, s->owner[t]->bs[bi].conv, xm, w->conv_w, w->conv_b, I, K);
-        else memcpy(xc, xm, XLSTM__CAST(size_t, I) * sizeof(float));
-    }
-    XLSTM__FOR_ROWS(s, n, xlstm__mlstm_silu_rows, &rc);
+    xlstm__conv(s, bi, s->up, ldu, n, I, K, 1); /* causal conv and SiLU on the mLSTM path */
     /* q, k from the conv path, v from the plain path; rows hold (q | k | v) */
     xlstm__headwise(s, &w->q, s->conv, ldw, n, s->qkv, q3, w->q_b);
     xlstm__headwise(s, &w->k, s->conv, ldw, n, s->qkv + I, q3, w->k_b);
@@ -7256,21 +7339,53 @@ static void xlstm__large_block(xlstm_state *s, int bi, int n, int one_sequence) 
 
 /* raw += R y_{t-1} + bias for (head, gate) pairs [lo, hi), hg = head * 4 + gate
    (R block-diagonal per head and gate) */
+/* One token of the sLSTM layer for heads [lo, hi): + R y_{t-1} (block-
+   diagonal per head and gate) + bias, the pointwise cell, the head's group
+   of the norm, and the residual; a head reads and writes only its own
+   lanes. c->raw is the token's (i | f | z | o) row, c->out its row of x. */
 static void xlstm__slstm_rec_heads(void *ctx, int task, int lo, int hi) {
     const xlstm__block_ctx *c = XLSTM__CAST(const xlstm__block_ctx *, ctx);
     const xlstm__kern *k = c->s->model->kern;
-    const int D = c->s->model->cfg.embedding_dim, DH = c->s->model->cfg.slstm.head_dim;
-    int hg;
+    const xlstm_config *cfg = &c->s->model->cfg;
+    const int D = cfg->embedding_dim, DH = cfg->slstm.head_dim;
+    xlstm__bstate *st = c->st;
+    float *raw = c->raw;
+    int hd, g, r, j;
     (void)task;
-    for (hg = lo; hg < hi; hg++) {
-        const int hd = hg / 4, g = hg % 4;
-        const float *yh = c->st->y + hd * DH, *R = c->w->rec + XLSTM__CAST(size_t, hg) * DH * DH; /* (DH_out, DH_in) */
-        int r;
-        for (r = 0; r < DH; r++) {
-            float acc = k->dot[XLSTM__DT_F32](XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, R + XLSTM__CAST(size_t, r) * DH)),
-                                              NULL, yh, DH);
-            c->raw[g * D + hd * DH + r] += acc + c->w->gate_b[g * D + hd * DH + r];
+    for (hd = lo; hd < hi; hd++) {
+        const int j0 = hd * DH, j1 = j0 + DH;
+        for (g = 0; g < 4; g++) {
+            const float *R = c->w->rec + XLSTM__CAST(size_t, hd * 4 + g) * DH * DH; /* (DH_out, DH_in) */
+            for (r = 0; r < DH; r++) {
+                float acc = k->dot[XLSTM__DT_F32](XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, R + XLSTM__CAST(size_t, r) * DH)),
+                                                  NULL, st->y + j0, DH);
+                raw[g * D + j0 + r] += acc + c->w->gate_b[g * D + j0 + r];
+            }
         }
+        if (cfg->slstm.function_lstm) { /* classic LSTM pointwise function: states y, c */
+            for (j = j0; j < j1; j++) {
+                float ig = xlstm__sigmoid(raw[j]), fg = xlstm__sigmoid(raw[D + j]);
+                float zz = tanhf(raw[2 * D + j]), og = xlstm__sigmoid(raw[3 * D + j]);
+                st->c[j] = fg * st->c[j] + ig * zz;
+                st->y[j] = og * tanhf(st->c[j]);
+            }
+        } else {
+            for (j = j0; j < j1; j++) {
+                float ir = raw[j], fr = raw[D + j], zr = raw[2 * D + j], orr = raw[3 * D + j];
+                /* m_t = max(i~, log f + m_{t-1}); gates exp(. - m_t), capped at 1 */
+                float logfm = st->m[j] + xlstm__logsigmoid(fr);
+                float m_new = c->all_n_zero ? ir : (ir > logfm ? ir : logfm);
+                float ig = expf(ir - m_new), fg = expf(logfm - m_new), og = xlstm__sigmoid(orr);
+                if (ig > 1.0f) ig = 1.0f;
+                if (fg > 1.0f) fg = 1.0f;
+                st->c[j] = fg * st->c[j] + ig * tanhf(zr);
+                st->n[j] = fg * st->n[j] + ig;
+                st->m[j] = m_new;
+                st->y[j] = og * st->c[j] / st->n[j];
+            }
+        }
+        xlstm__layernorm(c->h + j0, st->y + j0, c->w->gn_w ? c->w->gn_w + j0 : NULL, DH); /* the head's group */
+        for (j = j0; j < j1; j++) c->out[j] += c->h[j];
     }
 }
 
@@ -7301,55 +7416,21 @@ static void xlstm__slstm_block(xlstm_state *s, int bi, int n) {
 
     xlstm__block_ctx_init(&rc, s, w, w->norm_w, NULL);
     XLSTM__FOR_ROWS(s, n, xlstm__layernorm_rows, &rc);
-    for (t = 0; t < n; t++) {
-        float *xn = s->xn + XLSTM__CAST(size_t, t) * D, *xc = s->conv + XLSTM__CAST(size_t, t) * ldw;
-        if (K > 0) {
-            xlstm__conv_step(xc, s->owner[t]->bs[bi].conv, xn, w->conv_w, w->conv_b, D, K);
-            mdl->kern->silu(xc, D);
-        } else {
-            memcpy(xc, xn, XLSTM__CAST(size_t, D) * sizeof(float));
-        }
-    }
+    xlstm__conv(s, bi, s->xn, XLSTM__CAST(size_t, D), n, D, K, K > 0);
     /* input and forget gates see the conv path; cell input and output gate the
        raw input; rows hold (i | f | z | o), D each */
     xlstm__headwise(s, &w->gate_w[0], s->conv, ldw, n, s->raw, ldr, NULL);
     xlstm__headwise(s, &w->gate_w[1], s->conv, ldw, n, s->raw + D, ldr, NULL);
     xlstm__headwise(s, &w->gate_w[2], s->xn, XLSTM__CAST(size_t, D), n, s->raw + 2 * D, ldr, NULL);
     xlstm__headwise(s, &w->gate_w[3], s->xn, XLSTM__CAST(size_t, D), n, s->raw + 3 * D, ldr, NULL);
-    for (t = 0; t < n; t++) { /* the recurrence, in token order */
+    for (t = 0; t < n; t++) { /* the recurrence, in token order, the heads in parallel */
         xlstm__bstate *st = &s->owner[t]->bs[bi];
-        float *raw = s->raw + XLSTM__CAST(size_t, t) * ldr;
-        int all_n_zero = 1;
-        /* + R y_{t-1} (block-diagonal per head and gate) + bias */
-        rc.st = st, rc.raw = raw;
-        xlstm__for(s, NH * 4, 1, XLSTM__CAST(size_t, 4) * D * DH, 2 * XLSTM_PARALLEL_MIN_WORK, xlstm__slstm_rec_heads, &rc);
-        if (c->slstm.function_lstm) { /* classic LSTM pointwise function: states y, c */
-            for (j = 0; j < D; j++) {
-                float ig = xlstm__sigmoid(raw[j]), fg = xlstm__sigmoid(raw[D + j]);
-                float zz = tanhf(raw[2 * D + j]), og = xlstm__sigmoid(raw[3 * D + j]);
-                st->c[j] = fg * st->c[j] + ig * zz;
-                st->y[j] = og * tanhf(st->c[j]);
-            }
-        } else {
-            /* the reference starts the stabiliser at i~ while the normaliser is all zero */
-            for (j = 0; j < D; j++)
-                if (st->n[j] != 0.0f) all_n_zero = 0;
-            for (j = 0; j < D; j++) {
-                float ir = raw[j], fr = raw[D + j], zr = raw[2 * D + j], orr = raw[3 * D + j];
-                /* m_t = max(i~, log f + m_{t-1}); gates exp(. - m_t), capped at 1 */
-                float logfm = st->m[j] + xlstm__logsigmoid(fr);
-                float m_new = all_n_zero ? ir : (ir > logfm ? ir : logfm);
-                float ig = expf(ir - m_new), fg = expf(logfm - m_new), og = xlstm__sigmoid(orr);
-                if (ig > 1.0f) ig = 1.0f;
-                if (fg > 1.0f) fg = 1.0f;
-                st->c[j] = fg * st->c[j] + ig * tanhf(zr);
-                st->n[j] = fg * st->n[j] + ig;
-                st->m[j] = m_new;
-                st->y[j] = og * st->c[j] / st->n[j];
-            }
-        }
-        xlstm__groupnorm(s->h + XLSTM__CAST(size_t, t) * ldw, st->y, w->gn_w, NH, DH);
-        for (j = 0; j < D; j++) s->x[XLSTM__CAST(size_t, t) * D + j] += s->h[XLSTM__CAST(size_t, t) * ldw + j];
+        rc.st = st, rc.raw = s->raw + XLSTM__CAST(size_t, t) * ldr;
+        rc.h = s->h + XLSTM__CAST(size_t, t) * ldw, rc.out = s->x + XLSTM__CAST(size_t, t) * D;
+        /* the reference starts the stabiliser at i~ while the normaliser is all zero */
+        rc.all_n_zero = 1;
+        for (j = 0; j < D && rc.all_n_zero; j++) rc.all_n_zero = st->n[j] == 0.0f;
+        xlstm__for(s, NH, 1, XLSTM__CAST(size_t, 4) * D * DH, 2 * XLSTM_PARALLEL_MIN_WORK, xlstm__slstm_rec_heads, &rc);
     }
 
     if (c->ffn.present) {
