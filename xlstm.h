@@ -3920,11 +3920,22 @@ XLSTMDEF size_t xlstm_model_weight_bytes(const xlstm_model *m) { return m ? m->w
 
 /* x rounded to int8 in blocks of 32: q; each block's step d and its share
    of the q4 offset (weights are stored as q + 8), -8 d sum(q) / 8, both
-   repeated 8 times: once per 32-bit lane of a block's sums. */
+   repeated 8 times: once per 32-bit lane of a block's sums. q4, d4, o4, where
+   not NULL: the same x laid out for a q4 kernel that takes four blocks (64
+   bytes of weights) per step (xlstm__xq_q4_layout). */
 typedef struct xlstm__xq {
     signed char *q;
     float *d8, *off8;
+    signed char *q4;
+    float *d4, *o4;
 } xlstm__xq;
+/* The part of x from element x0 on (a multiple of 32), without the q4 layout. */
+static xlstm__xq xlstm__xq_from(const xlstm__xq *x, size_t x0) {
+    xlstm__xq r;
+    r.q = x->q + x0, r.d8 = x->d8 + x0 / 4, r.off8 = x->off8 + x0 / 4;
+    r.q4 = NULL, r.d4 = NULL, r.o4 = NULL;
+    return r;
+}
 /* a stored row (n values) against x rounded to int8 */
 typedef float (*xlstm__dot_i8_fn)(const unsigned char *row, const float *scale, const xlstm__xq *x, int n);
 
@@ -4037,6 +4048,24 @@ static void xlstm__quantize_x(const float *x, int n, const xlstm__xq *o) {
             o->off8[b * 8 + i] = -d * XLSTM__CAST(float, sum);
         }
     }
+}
+/* The q4 layout of x's first n / 128 groups of four blocks: per group, the
+   blocks' first 16 values (the weights' low nibbles), then their last 16
+   (the high nibbles), so one 64-byte load of weights and two of x feed two
+   vpdpbusd; each block's step and twice its offset share (a block has 4
+   32-bit lanes here, not 8) once per lane. */
+static void xlstm__xq_q4_layout(const xlstm__xq *o, int n) {
+    int g, L, i;
+    for (g = 0; g < n / 128; g++)
+        for (L = 0; L < 4; L++) {
+            const int b = 4 * g + L;
+            memcpy(o->q4 + 128 * g + 16 * L, o->q + 32 * b, 16);
+            memcpy(o->q4 + 128 * g + 64 + 16 * L, o->q + 32 * b + 16, 16);
+            for (i = 0; i < 4; i++) {
+                o->d4[16 * g + 4 * L + i] = o->d8[8 * b];
+                o->o4[16 * g + 4 * L + i] = 2.0f * o->off8[8 * b];
+            }
+        }
 }
 #if defined(XLSTM__HAVE_VNNI)
 /* The oracle of every dot_q4_i8: integer block sums, then the scales. */
@@ -5363,9 +5392,25 @@ XLSTM__VNNI_TARGET static float xlstm__dot_q4_i8_vnni(const unsigned char *row, 
     const __m512i low4 = _mm512_set1_epi8(15);
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     const int nb = n / XLSTM__QBLOCK;
-    int b;
+    int b = 0;
     float s;
-    for (b = 0; b + 2 <= nb; b += 2) {
+    if (x->q4) { /* four blocks per step, x in its q4 layout: half the instructions per weight */
+        const __m512i lane_block = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+        for (; b + 4 <= nb; b += 4) {
+            const unsigned char *q = row + (size_t)b * (XLSTM__QBLOCK / 2);
+            const signed char *xg = x->q4 + (size_t)b * XLSTM__QBLOCK;
+            const __m512i w = _mm512_loadu_si512(XLSTM__CAST(const void *, q));
+            __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(w, low4), _mm512_loadu_si512(XLSTM__CAST(const void *, xg)));
+            __m512 v, sw;
+            __builtin_prefetch(q + XLSTM__PREFETCH);
+            dot = _mm512_dpbusd_epi32(dot, _mm512_and_si512(_mm512_srli_epi16(w, 4), low4), _mm512_loadu_si512(XLSTM__CAST(const void *, xg + 64)));
+            v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_loadu_ps(x->d4 + (size_t)b * 4), _mm512_loadu_ps(x->o4 + (size_t)b * 4));
+            sw = _mm512_permutexvar_ps(lane_block, _mm512_castps128_ps512(_mm_loadu_ps(scale + b)));
+            if (b & 4) acc1 = _mm512_fmadd_ps(v, sw, acc1);
+            else acc0 = _mm512_fmadd_ps(v, sw, acc0);
+        }
+    }
+    for (; b + 2 <= nb; b += 2) {
         const unsigned char *q = row + (size_t)b * (XLSTM__QBLOCK / 2);
         __m512i w, xq, dot;
         __m512 sw, v;
@@ -5386,8 +5431,7 @@ XLSTM__VNNI_TARGET static float xlstm__dot_q4_i8_vnni(const unsigned char *row, 
     }
     s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
     if (b < nb) {
-        xlstm__xq tail;
-        tail.q = x->q + (size_t)b * XLSTM__QBLOCK, tail.d8 = x->d8 + (size_t)b * 8, tail.off8 = x->off8 + (size_t)b * 8;
+        const xlstm__xq tail = xlstm__xq_from(x, (size_t)b * XLSTM__QBLOCK);
         s += xlstm__dot_q4_i8_scalar(row + (size_t)b * (XLSTM__QBLOCK / 2), scale + b, &tail, XLSTM__QBLOCK);
     }
     return s;
@@ -5418,8 +5462,7 @@ XLSTM__VNNI_TARGET static float xlstm__dot_q8_i8_vnni(const unsigned char *row, 
     }
     s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
     if (b < nb) {
-        xlstm__xq tail;
-        tail.q = x->q + (size_t)b * XLSTM__QBLOCK, tail.d8 = x->d8 + (size_t)b * 8, tail.off8 = x->off8 + (size_t)b * 8;
+        const xlstm__xq tail = xlstm__xq_from(x, (size_t)b * XLSTM__QBLOCK);
         s += xlstm__dot_q8_i8_scalar(row + (size_t)b * XLSTM__QBLOCK, scale + b, &tail, XLSTM__QBLOCK);
     }
     return s;
@@ -5442,8 +5485,7 @@ XLSTM__VNNI_TARGET static void xlstm__dot4_q8_i8_vnni(const unsigned char *row, 
     for (i = 0; i < 4; i++) {
         y[i] = _mm512_reduce_add_ps(acc[i]);
         if (b < nb) {
-            xlstm__xq tail;
-            tail.q = x->q + (size_t)b * XLSTM__QBLOCK, tail.d8 = x->d8 + (size_t)b * 8, tail.off8 = x->off8 + (size_t)b * 8;
+            const xlstm__xq tail = xlstm__xq_from(x, (size_t)b * XLSTM__QBLOCK);
             y[i] += xlstm__dot_q8_i8_scalar(row + (size_t)i * row_bytes + (size_t)b * XLSTM__QBLOCK, scale + (size_t)i * nblk + b, &tail,
                                             XLSTM__QBLOCK);
         }
@@ -5479,7 +5521,7 @@ XLSTM__VNNI_TARGET static float xlstm__fast_quant_block(const float *x, unsigned
         float d8[8], off8[8];
         xlstm__xq o;
         int i;
-        o.q = qs, o.d8 = d8, o.off8 = off8;
+        o.q = qs, o.d8 = d8, o.off8 = off8, o.q4 = NULL, o.d4 = NULL, o.o4 = NULL;
         xlstm__quantize_x(x, XLSTM__QBLOCK, &o);
         for (i = 0; i < XLSTM__QBLOCK; i++) q[i] = XLSTM__CAST(unsigned char, qs[i] + 128);
         return d8[0];
@@ -5925,7 +5967,7 @@ struct xlstm_state {
     float *chunk;          /* chunkwise mLSTM, per thread: (R, R) weights, (4, R) vectors, 2 x (R, dk) */
     size_t chunk_stride;
     float *xt;             /* (groups of XLSTM__XGROUP, max_cols, np) transposed input rows of a matrix product */
-    xlstm__xq xq;          /* one input row rounded to int8 (max_cols) */
+    xlstm__xq xq;          /* one input row rounded to int8 (max_cols); q4, d4, o4: room for its q4 layout */
     float *xeo;            /* one input row split even/odd (max_cols) */
     float *deq;            /* per thread: dequantised weight tile (WTILE, max_cols) + output tile (WTILE, 32) */
     size_t deq_stride;
@@ -6018,7 +6060,7 @@ static xlstm_state *xlstm__state_new(const xlstm_model *model, const xlstm_state
    X^T for XLSTM_PREFILL_ROWS vectors, x rounded to int8, x split even/odd,
    and the threads' weight tiles (s->deq_stride set), with alignment slack. */
 static size_t xlstm__kernel_scratch_floats(const xlstm_state *s, size_t cols) {
-    return 16 + (XLSTM_PREFILL_ROWS + XLSTM__XGROUP - 1) / XLSTM__XGROUP * XLSTM__XGROUP * cols + 3 * (cols / 4 + 1) + cols + 16 +
+    return 16 + (XLSTM_PREFILL_ROWS + XLSTM__XGROUP - 1) / XLSTM__XGROUP * XLSTM__XGROUP * cols + 4 * (cols / 4 + 1) + 2 * (cols / 8 + 1) + cols + 16 +
            XLSTM__CAST(size_t, s->n_threads) * s->deq_stride;
 }
 /* Lay that scratch out from p. */
@@ -6029,6 +6071,9 @@ static void xlstm__kernel_scratch_place(xlstm_state *s, float *p, size_t cols) {
     s->xq.d8 = p, p += cols / 4 + 1;
     s->xq.off8 = p, p += cols / 4 + 1;
     s->xq.q = XLSTM__CAST(signed char *, XLSTM__CAST(void *, p)), p += cols / 4 + 1;
+    s->xq.d4 = p, p += cols / 8 + 1;
+    s->xq.o4 = p, p += cols / 8 + 1;
+    s->xq.q4 = XLSTM__CAST(signed char *, XLSTM__CAST(void *, p)), p += cols / 4 + 1;
     s->xeo = p, p += cols;
     i = XLSTM__CAST(size_t, XLSTM__ADDR(p) % 64) / sizeof(float); /* 64-byte align the tiles */
     s->deq = p + (i ? 16 - i : 0);
@@ -6159,8 +6204,7 @@ XLSTMDEF xlstm_status xlstm_state_create_with_params(const xlstm_model *model, c
     s->deq_stride = XLSTM__WTILE * (cols + XLSTM__XGROUP);
     s->chunk_stride = R * R + 4 * R + 2 * R * DK + R * DV;
     scratch = V + R * (2 * D + s->ld_up + 2 * wide + ld_qkv + (4 * D > wide ? 4 * D : wide) + 2 * NH) +
-              XLSTM__CAST(size_t, s->n_threads) * s->chunk_stride + (R + XLSTM__XGROUP - 1) / XLSTM__XGROUP * XLSTM__XGROUP * cols + 16 + (3 * (cols / 4) + 4) + cols + 16 +
-              XLSTM__CAST(size_t, s->n_threads) * s->deq_stride + 64;
+              XLSTM__CAST(size_t, s->n_threads) * s->chunk_stride + xlstm__kernel_scratch_floats(s, cols) + 64;
     s->mem = xlstm__state_mem(s, total + scratch);
     s->bs = XLSTM__CAST(xlstm__bstate *, xlstm__malloc(&model->alloc, (XLSTM__CAST(size_t, c->num_blocks) + 1) * sizeof(xlstm__bstate)));
     s->yptr = XLSTM__CAST(float **, xlstm__malloc(&model->alloc, R * sizeof(float *)));
@@ -6431,7 +6475,8 @@ typedef struct xlstm__matvec_ctx {
     const xlstm__mat *m0, *m1;
     const float *X;
     float *y0, *y1;
-    xlstm__dot_i8_fn dot_i8; /* non-NULL: x is in s->xq */
+    xlstm__dot_i8_fn dot_i8; /* non-NULL: x is in xq */
+    xlstm__xq xq;            /* s->xq, with the q4 layout for q4 rows */
     int eo;                  /* bf16 against x split even/odd in s->xeo */
 } xlstm__matvec_ctx;
 
@@ -6449,7 +6494,7 @@ static void xlstm__matvec_rows(void *ctx, int t, int lo, int hi) {
         const int ri = r < rows ? r : r - rows;
         const unsigned char *row = m->w + XLSTM__CAST(size_t, ri) * m->row_bytes;
         const float *sc = m->scale ? m->scale + XLSTM__CAST(size_t, ri) * nblk : NULL;
-        (r < rows ? c->y0 : c->y1)[ri] = c->dot_i8 ? c->dot_i8(row, sc, &s->xq, cols)
+        (r < rows ? c->y0 : c->y1)[ri] = c->dot_i8 ? c->dot_i8(row, sc, &c->xq, cols)
                                          : c->eo   ? k->dot_bf16_eo(row, s->xeo, cols)
                                                    : k->dot[m->dtype](row, sc, c->X, cols);
     }
@@ -6463,7 +6508,12 @@ static void xlstm__matvec(xlstm_state *s, const xlstm__mat *m0, const xlstm__mat
     c.s = s, c.m0 = m0, c.m1 = m1, c.X = X, c.y0 = y0, c.y1 = y1;
     c.dot_i8 = dot_i8 && rows >= 64 ? dot_i8 : NULL;
     c.eo = m0->dtype == XLSTM__DT_BF16 && k->dot_bf16_eo && rows >= 64;
+    c.xq = xlstm__xq_from(&s->xq, 0);
     if (c.dot_i8) xlstm__quantize_x(X, cols, &s->xq);
+    if (c.dot_i8 && m0->dtype == XLSTM__DT_Q4) {
+        c.xq.q4 = s->xq.q4, c.xq.d4 = s->xq.d4, c.xq.o4 = s->xq.o4;
+        xlstm__xq_q4_layout(&c.xq, cols);
+    }
     if (c.eo) xlstm__even_odd(s->xeo, X, cols);
     xlstm__for(s, all, 16, XLSTM__CAST(size_t, all) * XLSTM__CAST(size_t, cols), XLSTM_PARALLEL_MIN_WORK, xlstm__matvec_rows, &c);
 }
@@ -6867,8 +6917,7 @@ static void xlstm__headwise_outputs(void *ctx, int t, int lo, int hi) {
         const size_t x0 = XLSTM__CAST(size_t, r / bs) * XLSTM__CAST(size_t, bs);
         float acc;
         if (c->dot_i8) {
-            xlstm__xq xs;
-            xs.q = c->s->xq.q + x0, xs.d8 = c->s->xq.d8 + x0 / 4, xs.off8 = c->s->xq.off8 + x0 / 4;
+            const xlstm__xq xs = xlstm__xq_from(&c->s->xq, x0);
             acc = c->dot_i8(row, sc, &xs, bs);
         } else {
             acc = k->dot[m->dtype](row, sc, c->X + x0, bs);
@@ -7871,8 +7920,7 @@ static void xlstm__tx_gate_rows(xlstm_state *s, const xlstm__block *blk, int L, 
         const unsigned char *row = m->w + XLSTM__CAST(size_t, o) * m->row_bytes;
         const float *sc = m->scale ? m->scale + XLSTM__CAST(size_t, o) * nblk : NULL;
         const xlstm__dot_i8_fn dot_i8 = i8 ? xlstm__dot_i8(k, m->dtype) : NULL;
-        xlstm__xq xs;
-        if (dot_i8) xs.q = s->xq.q + x0, xs.d8 = s->xq.d8 + x0 / 4, xs.off8 = s->xq.off8 + x0 / 4;
+        const xlstm__xq xs = xlstm__xq_from(&s->xq, x0);
         /* four q8 rows of one gate and one head (q8 rows are multiples of 32 wide) */
         if (dot_i8 && m->dtype == XLSTM__DT_Q8 && k->dot4_q8_i8 && j + 4 <= j1 && o % 4 == 0 && o + 4 <= D) {
             k->dot4_q8_i8(row, m->row_bytes, sc, nblk, &xs, DH, s->tg + j);

@@ -330,13 +330,13 @@ static void test_kernels_match_scalar(void) {
             const xlstm__dot_i8_fn oracle = dt ? xlstm__dot_q8_i8_scalar : xlstm__dot_q4_i8_scalar;
             float (*const fdot)(const unsigned char *, const float *, const float *, int) =
                 dt ? xlstm__dot_q8_scalar : xlstm__dot_q4_scalar;
-            static signed char xq8[1024];
-            static float d8[256], off8[256];
+            static signed char xq8[1024], xq4[1024];
+            static float d8[256], off8[256], d4[128], o4[128];
             xlstm__xq xq;
             int n;
             if (!vec) continue;
-            xq.q = xq8, xq.d8 = d8, xq.off8 = off8;
-            for (n = 32; n <= 1024; n += n < 128 ? 32 : 448) {
+            xq.q = xq8, xq.d8 = d8, xq.off8 = off8, xq.q4 = NULL, xq.d4 = NULL, xq.o4 = NULL;
+            for (n = 32; n <= 1024; n += n < 224 ? 32 : 352) {
                 static float wf[1024];
                 double a, b, f, bound = 0;
                 xlstm__quantize_x(x, n, &xq);
@@ -348,6 +348,13 @@ static void test_kernels_match_scalar(void) {
                 for (i = 0; i < (size_t)n; i++) bound += fabs(wf[i]) * d8[i / XLSTM__QBLOCK * 8] / 2;
                 CHECK_NEAR(b, a, 1e-4 * (1 + fabs(a)));
                 CHECK_NEAR(a, f, bound * 1.001 + 1e-5 * (1 + fabs(f)));
+                if (!dt) { /* q4 with x in its four-block layout (groups of 128, then the blocks past them) */
+                    xlstm__xq x4 = xq;
+                    x4.q4 = xq4, x4.d4 = d4, x4.o4 = o4;
+                    xlstm__xq_q4_layout(&x4, n);
+                    b = vec(row, scale, &x4, n);
+                    CHECK_NEAR(b, a, 1e-4 * (1 + fabs(a)));
+                }
                 if (dt && kk->dot4_q8_i8 && n <= 512) { /* four rows n bytes apart, n / 32 scales each */
                     float y4[4];
                     int r;
@@ -572,7 +579,7 @@ static void test_fast_prompts(void) {
             X[4 * ldx + cols - 1] = 0.0f / 0.0f;                      /* NaN */
             mat.w = w, mat.scale = i8 ? scale : NULL, mat.rows = rows, mat.cols = cols, mat.dtype = dt, mat.row_bytes = rb;
             xlstm__matmul(s, &mat, X, ldx, nx, Y, (size_t)rows, NULL, NULL);
-            xq.q = q, xq.d8 = d8, xq.off8 = off8;
+            xq.q = q, xq.d8 = d8, xq.off8 = off8, xq.q4 = NULL, xq.d4 = NULL, xq.o4 = NULL;
             for (j = 0; j < nx; j++) {
                 const float *x = X + (size_t)j * ldx;
                 if (i8) xlstm__quantize_x(x, cols, &xq);
