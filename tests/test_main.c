@@ -1265,6 +1265,52 @@ static void test_message_formatter(void) {
     CHECK(strcmp(small, "ab98765") == 0);
 }
 
+/* The causal conv against a direct sum: channel counts that are and are not
+   multiples of 16, tap counts up to and past XLSTM__CONV_K (the generic
+   per-channel path), one pass over n rows or channel ranges one at a time,
+   and the history left for the next call. */
+static void test_causal_conv(void) {
+    enum { C = 37, N = 5, KMAX = 11, LD = 40 };
+    static const int ks[] = {1, 2, 4, 8, 9, 11}, cs[] = {16, 32, 37};
+    float w[C * KMAX], b[C], X[N * LD], Y[N * LD], hist[(KMAX - 1) * C], hist0[(KMAX - 1) * C];
+    size_t ki, ci;
+    int i;
+    for (i = 0; i < C * KMAX; i++) w[i] = (float)((i * 7) % 13 - 6) / 8.0f;
+    for (i = 0; i < C; i++) b[i] = (float)(i % 5) / 4.0f - 0.5f;
+    for (i = 0; i < N * LD; i++) X[i] = (float)((i * 5) % 11 - 5) / 4.0f;
+    for (i = 0; i < (KMAX - 1) * C; i++) hist0[i] = (float)((i * 3) % 7 - 3) / 2.0f;
+    for (ki = 0; ki < sizeof ks / sizeof ks[0]; ki++)
+        for (ci = 0; ci < sizeof cs / sizeof cs[0]; ci++) {
+            const int K = ks[ki], nc = cs[ci];
+            int split, t, c, k;
+            for (split = 0; split < 2; split++) {
+                memcpy(hist, hist0, sizeof hist);
+                memset(Y, 0, sizeof Y);
+                if (split) /* 16 channels at a time, the rest last */
+                    for (c = 0; c < nc; c += 16) xlstm__conv_seq(Y, LD, hist, X, LD, N, w, b, nc, K, c, c + 16 < nc ? c + 16 : nc);
+                else
+                    xlstm__conv_seq(Y, LD, hist, X, LD, N, w, b, nc, K, 0, nc);
+                for (t = 0; t < N; t++)
+                    for (c = 0; c < nc; c++) {
+                        /* input s_j for j = t .. t + K - 1: the K - 1 history rows, then X's rows */
+                        double acc = b[c];
+                        for (k = 0; k < K; k++) {
+                            const int j = t + k;
+                            const float v = j < K - 1 ? hist0[(size_t)j * nc + c] : X[(size_t)(j - (K - 1)) * LD + c];
+                            acc += (double)w[c * K + k] * v;
+                        }
+                        CHECK_NEAR(Y[t * LD + c], acc, 1e-5 * (1 + fabs(acc)));
+                    }
+                for (k = 0; k < K - 1; k++) /* the last K - 1 inputs */
+                    for (c = 0; c < nc; c++) {
+                        const int j = N + k;
+                        const float v = j < K - 1 ? hist0[(size_t)j * nc + c] : X[(size_t)(j - (K - 1)) * LD + c];
+                        CHECK(hist[(size_t)k * nc + c] == v);
+                    }
+            }
+        }
+}
+
 static void test_config_rounding(void) {
     /* proj_factor 1.3 * 64 = 83.2 -> up to 128, down to 64 (multiples of 64) */
     CHECK_EQ_INT(xlstm__round_proj(1.3, 64, 64, 1), 128);
@@ -1401,6 +1447,7 @@ typedef struct {
 static const test_case tests[] = {
     {"reference_models", test_reference_models},
     {"kernels_match_scalar", test_kernels_match_scalar},
+    {"causal_conv", test_causal_conv},
     {"quantized_models", test_quantized_models},
     {"fast_prompts", test_fast_prompts},
     {"threads_agree", test_threads_agree},
