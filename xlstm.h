@@ -5967,7 +5967,8 @@ struct xlstm_state {
     float *chunk;          /* chunkwise mLSTM, per thread: (R, R) weights, (4, R) vectors, 2 x (R, dk) */
     size_t chunk_stride;
     float *xt;             /* (groups of XLSTM__XGROUP, max_cols, np) transposed input rows of a matrix product */
-    xlstm__xq xq;          /* one input row rounded to int8 (max_cols); q4, d4, o4: room for its q4 layout */
+    xlstm__xq xq;          /* one input row rounded to int8 (max_cols); its q4 layout NULL */
+    xlstm__xq xq4;         /* room for that row's q4 layout (q4, d4, o4; the rest NULL), set per product */
     float *xeo;            /* one input row split even/odd (max_cols) */
     float *deq;            /* per thread: dequantised weight tile (WTILE, max_cols) + output tile (WTILE, 32) */
     size_t deq_stride;
@@ -5993,9 +5994,6 @@ struct xlstm_state {
     size_t ld_th, n_th; /* n_th: th's floats (R * ld_th, or more for the threads' gate shares) */
 };
 
-/* Each block's part rounded up to 16 floats, so the next block's starts on a cache line. */
-static size_t xlstm__state_floats_unpadded(const xlstm_config *c, int b);
-static size_t xlstm__state_floats(const xlstm_config *c, int b) { return (xlstm__state_floats_unpadded(c, b) + 15) / 16 * 16; }
 static size_t xlstm__state_floats_unpadded(const xlstm_config *c, int b) {
     size_t D = XLSTM__CAST(size_t, c->embedding_dim);
     if (c->arch == XLSTM_ARCH_LARGE) { /* C (NH, DK, DV); n (NH, DK); m (NH) */
@@ -6011,6 +6009,8 @@ static size_t xlstm__state_floats_unpadded(const xlstm_config *c, int b) {
         return (K > 1 ? (K - 1) * D : 0) + 4 * D;
     }
 }
+/* Each block's part rounded up to 16 floats, so the next block's starts on a cache line. */
+static size_t xlstm__state_floats(const xlstm_config *c, int b) { return (xlstm__state_floats_unpadded(c, b) + 15) / 16 * 16; }
 
 XLSTMDEF void xlstm_state_free(xlstm_state *s);
 
@@ -6071,9 +6071,11 @@ static void xlstm__kernel_scratch_place(xlstm_state *s, float *p, size_t cols) {
     s->xq.d8 = p, p += cols / 4 + 1;
     s->xq.off8 = p, p += cols / 4 + 1;
     s->xq.q = XLSTM__CAST(signed char *, XLSTM__CAST(void *, p)), p += cols / 4 + 1;
-    s->xq.d4 = p, p += cols / 8 + 1;
-    s->xq.o4 = p, p += cols / 8 + 1;
-    s->xq.q4 = XLSTM__CAST(signed char *, XLSTM__CAST(void *, p)), p += cols / 4 + 1;
+    s->xq.q4 = NULL, s->xq.d4 = NULL, s->xq.o4 = NULL; /* a stale layout is never read through s->xq */
+    s->xq4.q = NULL, s->xq4.d8 = NULL, s->xq4.off8 = NULL;
+    s->xq4.d4 = p, p += cols / 8 + 1;
+    s->xq4.o4 = p, p += cols / 8 + 1;
+    s->xq4.q4 = XLSTM__CAST(signed char *, XLSTM__CAST(void *, p)), p += cols / 4 + 1;
     s->xeo = p, p += cols;
     i = XLSTM__CAST(size_t, XLSTM__ADDR(p) % 64) / sizeof(float); /* 64-byte align the tiles */
     s->deq = p + (i ? 16 - i : 0);
@@ -6508,10 +6510,10 @@ static void xlstm__matvec(xlstm_state *s, const xlstm__mat *m0, const xlstm__mat
     c.s = s, c.m0 = m0, c.m1 = m1, c.X = X, c.y0 = y0, c.y1 = y1;
     c.dot_i8 = dot_i8 && rows >= 64 ? dot_i8 : NULL;
     c.eo = m0->dtype == XLSTM__DT_BF16 && k->dot_bf16_eo && rows >= 64;
-    c.xq = xlstm__xq_from(&s->xq, 0);
+    c.xq = s->xq;
     if (c.dot_i8) xlstm__quantize_x(X, cols, &s->xq);
     if (c.dot_i8 && m0->dtype == XLSTM__DT_Q4) {
-        c.xq.q4 = s->xq.q4, c.xq.d4 = s->xq.d4, c.xq.o4 = s->xq.o4;
+        c.xq.q4 = s->xq4.q4, c.xq.d4 = s->xq4.d4, c.xq.o4 = s->xq4.o4;
         xlstm__xq_q4_layout(&c.xq, cols);
     }
     if (c.eo) xlstm__even_odd(s->xeo, X, cols);
