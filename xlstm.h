@@ -1840,15 +1840,20 @@ static float xlstm__round_bf16(float x) {
     return x;
 }
 
-/* Where column o of a bf16 row of n sits when each full block of 32 columns
-   is interleaved (column c of the block at 2c, column 16 + c at 2c + 1): a
-   64-byte load then splits into two vectors of 16 consecutive columns by one
-   shift and one mask. The TiRex recurrent kernel is stored so. */
-static size_t xlstm__bf16_eo_index(int o, int n) {
-    const int c = o % 32;
-    if (o - c + 32 > n) return XLSTM__CAST(size_t, o); /* the tail stays in order */
-    return XLSTM__CAST(size_t, o - c + (c < 16 ? 2 * c : 2 * (c - 16) + 1));
+/* The TiRex recurrent kernel in bf16, one head's (K, n) matrix A: the rows
+   in pairs (2p, 2p + 1), each column's two values side by side in 32 bits
+   (row 2p in the low half), as vdpbf16ps multiplies them; the columns in
+   blocks of XLSTM__REC_BLOCK, each block's pairs contiguous, so a pass over a
+   block reads one stream. An odd K has a zero row K. The index (in
+   uint16_t) of A[k][o], and the uint16_t count of the whole matrix. */
+#define XLSTM__REC_BLOCK 256
+static size_t xlstm__rec16_index(int k, int o, int K, int n) {
+    const int o0 = o - o % XLSTM__REC_BLOCK, w = n - o0 < XLSTM__REC_BLOCK ? n - o0 : XLSTM__REC_BLOCK;
+    const size_t word = XLSTM__CAST(size_t, o0) * XLSTM__CAST(size_t, (K + 1) / 2) + XLSTM__CAST(size_t, k / 2) * XLSTM__CAST(size_t, w) +
+                        XLSTM__CAST(size_t, o - o0);
+    return 2 * word + XLSTM__CAST(size_t, k & 1);
 }
+static size_t xlstm__rec16_count(int K, int n) { return 2 * XLSTM__CAST(size_t, (K + 1) / 2) * XLSTM__CAST(size_t, n); }
 static float xlstm__f16_to_f32(uint16_t h) {
     uint32_t sign = XLSTM__CAST(uint32_t, h >> 15) << 31, exp = (h >> 10) & 0x1F, man = h & 0x3FF, u;
     float f;
@@ -2858,8 +2863,9 @@ struct xlstm_model {
     const float *tx_in_b[3], *tx_out_b[3];
     int fp32_recurrence;
     int fast_bf16, fast_i8; /* fast_prompts asked for and this CPU's kernels have the products */
-    uint16_t *tx_rec16; /* bf16 recurrence: each block's recurrent kernel as bf16, (NB, NH, DH, 4 DH),
-                           64-byte aligned (the kernel's 64-byte loads must not straddle lines) */
+    uint16_t *tx_rec16; /* bf16 recurrence: each block's recurrent kernel as bf16, (NB, NH) heads laid out
+                           by xlstm__rec16_index, 64-byte aligned (the kernel's 64-byte loads must not straddle lines) */
+    void (*tx_vecmat_bf16)(const float *x, const uint16_t *A, int K, int n, float *y); /* h R with it: the kernels' or vdpbf16ps */
     void *tx_rec16_mem; /* its allocation */
 };
 
@@ -3582,28 +3588,32 @@ static xlstm_status xlstm__load_impl(xlstm__src *src, uint32_t n_src, const char
     if (!s && m->cfg.arch == XLSTM_ARCH_TIREX) {
         /* the reference's CPU cell multiplies by the recurrent kernel cast to bf16 */
         const xlstm_config *c = &m->cfg;
-        const size_t n = 4 * XLSTM__CAST(size_t, c->embedding_dim) * XLSTM__CAST(size_t, c->slstm.head_dim);
-        const size_t G = 4 * XLSTM__CAST(size_t, c->slstm.head_dim);
-        int32_t b;
+        const int DH = c->slstm.head_dim, NH = c->slstm.num_heads, G = 4 * DH;
+        const size_t per_head = xlstm__rec16_count(DH, G), n = XLSTM__CAST(size_t, NH) * per_head;
+        int32_t b, h, k, j;
         m->fp32_recurrence = params && params->fp32_recurrence;
         if (!m->fp32_recurrence) {
             m->tx_rec16_mem = xlstm__malloc(a, XLSTM__CAST(size_t, c->num_blocks) * n * sizeof(uint16_t) + 64);
             if (!m->tx_rec16_mem) s = xlstm__fail(err, XLSTM_ERR_NOMEM, "out of memory");
-            else m->tx_rec16 = XLSTM__CAST(uint16_t *, XLSTM__CAST(void *, XLSTM__CAST(unsigned char *, m->tx_rec16_mem) +
-                                                                               (64 - XLSTM__ADDR(m->tx_rec16_mem) % 64)));
-        }
-        for (b = 0; b < c->num_blocks && m->tx_rec16; b++) {
-            const float *rec = m->blocks[b].rec;
-            size_t i;
-            for (i = 0; i < n; i++) {
-                uint32_t u;
-                const float r = xlstm__round_bf16(rec[i]);
-                memcpy(&u, &r, 4);
-                /* rows of 4 DH within each head's (DH, 4 DH) block, interleaved for the kernel */
-                m->tx_rec16[XLSTM__CAST(size_t, b) * n + i - i % G + xlstm__bf16_eo_index(XLSTM__CAST(int, i % G), XLSTM__CAST(int, G))] =
-                    XLSTM__CAST(uint16_t, u >> 16);
+            else {
+                m->tx_rec16 = XLSTM__CAST(uint16_t *, XLSTM__CAST(void *, XLSTM__CAST(unsigned char *, m->tx_rec16_mem) +
+                                                                         (64 - XLSTM__ADDR(m->tx_rec16_mem) % 64)));
+                memset(m->tx_rec16, 0, XLSTM__CAST(size_t, c->num_blocks) * n * sizeof(uint16_t)); /* an odd DH's zero row */
             }
         }
+        for (b = 0; b < c->num_blocks && m->tx_rec16; b++)
+            for (h = 0; h < NH; h++) {
+                /* head h's (DH, 4 DH) block of the stored (NH, DH, 4 DH), laid out for the kernel */
+                const float *rec = m->blocks[b].rec + XLSTM__CAST(size_t, h) * XLSTM__CAST(size_t, DH) * XLSTM__CAST(size_t, G);
+                uint16_t *out = m->tx_rec16 + XLSTM__CAST(size_t, b) * n + XLSTM__CAST(size_t, h) * per_head;
+                for (k = 0; k < DH; k++)
+                    for (j = 0; j < G; j++) {
+                        uint32_t u;
+                        const float r = xlstm__round_bf16(rec[XLSTM__CAST(size_t, k) * XLSTM__CAST(size_t, G) + XLSTM__CAST(size_t, j)]);
+                        memcpy(&u, &r, 4);
+                        out[xlstm__rec16_index(k, j, DH, G)] = XLSTM__CAST(uint16_t, u >> 16);
+                    }
+            }
     }
     if (!s && m->cfg.tie_weights) {
         if (m->head.w) { /* both stored: the reference loads lm_head last into the shared tensor */
@@ -4274,12 +4284,16 @@ static float xlstm__logsigmoid(float x) { return (x < 0 ? x : 0.0f) - log1pf(exp
 static float xlstm__nan_max(float a, float b) { return a != a ? a : b != b ? b : a > b ? a : b; }
 static float xlstm__nan_min(float a, float b) { return a != a ? a : b != b ? b : a < b ? a : b; }
 
-/* The same with A in bfloat16, interleaved as xlstm__bf16_eo_index says. */
+/* The same in bfloat16, as the reference's CPU cell multiplies: x rounded
+   to bf16 (the carried h already is), A laid out as xlstm__rec16_index says;
+   exact products summed in f32. */
 static void xlstm__vecmat_bf16_scalar(const float *x, const uint16_t *A, int K, int n, float *y) {
     int k, o;
     for (o = 0; o < n; o++) y[o] = 0.0f;
-    for (k = 0; k < K; k++)
-        for (o = 0; o < n; o++) y[o] += x[k] * xlstm__bf16_to_f32(A[(size_t)k * n + xlstm__bf16_eo_index(o, n)]);
+    for (k = 0; k < K; k++) {
+        const float xk = xlstm__round_bf16(x[k]);
+        for (o = 0; o < n; o++) y[o] += xk * xlstm__bf16_to_f32(A[xlstm__rec16_index(k, o, K, n)]);
+    }
 }
 
 /* TiRex's sLSTM step for n elements of one head: raw gates g = (Wx + Ry) + b
@@ -4837,11 +4851,15 @@ XLSTM__VI void xlstm__zip(xlstm__v16f *lo, xlstm__v16f *hi, const xlstm__v16f *a
 XLSTM__VI void xlstm__transpose16_v(float *out, size_t ldo, const float *in, size_t ldi) {
     xlstm__v16f m[2][16];
     int r, round;
+#pragma GCC unroll 16
     for (r = 0; r < 16; r++) xlstm__vld(&m[0][r], in + (size_t)r * ldi);
+#pragma GCC unroll 4
     for (round = 0; round < 4; round++) {
         xlstm__v16f *from = m[round & 1], *to = m[(round & 1) ^ 1];
+#pragma GCC unroll 8
         for (r = 0; r < 8; r++) XLSTM__ZIP(to[2 * r], to[2 * r + 1], from[r], from[r + 8]);
     }
+#pragma GCC unroll 16
     for (r = 0; r < 16; r++) xlstm__vst(out + (size_t)r * ldo, &m[0][r]);
 }
 
@@ -5135,32 +5153,39 @@ XLSTM__VI void xlstm__vecmat_v(const float *x, const float *A, int K, int n, flo
         y[o] = acc;
     }
 }
-XLSTM__VI void xlstm__vecmat_bf16_v(const float *x, const uint16_t *A, int K, int n, float *y) {
-    int k, o = 0, j;
-    for (; o + 256 <= n; o += 256) { /* as xlstm__vecmat_v; 64 bytes hold columns o..o+15 (even) and o+16..o+31 (odd) */
-        xlstm__v16f acc[16], w;
-        xlstm__v16u u, t;
-        for (j = 0; j < 16; j++) xlstm__vzero(&acc[j]);
-        for (k = 0; k < K; k++) {
-            const unsigned char *r = XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, A + (size_t)k * n + o));
-            const float xk = x[k];
-#pragma GCC unroll 8
-            for (j = 0; j < 8; j++) {
-                __builtin_prefetch(r + 64 * j + 8 * 2 * (size_t)n); /* 8 rows ahead: a short stream from memory */
-                memcpy(&u, r + 64 * j, sizeof u);
-                t = u << 16, memcpy(&w, &t, sizeof w), acc[2 * j] += xk * w;
-                t = u & 0xFFFF0000u, memcpy(&w, &t, sizeof w), acc[2 * j + 1] += xk * w;
-            }
+/* nv vectors of one column block (pairs kp of them, w words each, from r) */
+XLSTM__VI void xlstm__vecmat_bf16_block_v(const float *x, const unsigned char *r, int K, size_t w, float *y, const int nv) {
+    xlstm__v16f acc[16], lo, hi;
+    xlstm__v16u u, t;
+    int p, j;
+    for (j = 0; j < nv; j++) xlstm__vzero(&acc[j]);
+    for (p = 0; 2 * p < K; p++, r += 4 * w) {
+        const float x0 = xlstm__round_bf16(x[2 * p]), x1 = 2 * p + 1 < K ? xlstm__round_bf16(x[2 * p + 1]) : 0.0f;
+#pragma GCC unroll 16
+        for (j = 0; j < nv; j++) {
+            memcpy(&u, r + 64 * j, sizeof u);
+            t = u << 16, memcpy(&lo, &t, sizeof lo);
+            t = u & 0xFFFF0000u, memcpy(&hi, &t, sizeof hi);
+            acc[j] += x0 * lo;
+            acc[j] += x1 * hi;
         }
-        for (j = 0; j < 16; j++) xlstm__vst(y + o + 16 * j, &acc[j]);
     }
-    if (o < n) { /* the rest through the oracle, on the rows' remaining columns */
-        float tail[256];
-        int c;
-        for (c = 0; c < n - o; c++) tail[c] = 0.0f;
-        for (k = 0; k < K; k++)
-            for (c = 0; c < n - o; c++) tail[c] += x[k] * xlstm__bf16_to_f32(A[(size_t)k * n + xlstm__bf16_eo_index(o + c, n)]);
-        for (c = 0; c < n - o; c++) y[o + c] = tail[c];
+    for (j = 0; j < nv; j++) xlstm__vst(y + 16 * j, &acc[j]);
+}
+/* Column blocks one after another (each pass one stream from L2); columns
+   past a block's last 16 through the oracle's sum. */
+XLSTM__VI void xlstm__vecmat_bf16_v(const float *x, const uint16_t *A, int K, int n, float *y) {
+    int o0, c, k;
+    for (o0 = 0; o0 < n; o0 += XLSTM__REC_BLOCK) {
+        const int w = n - o0 < XLSTM__REC_BLOCK ? n - o0 : XLSTM__REC_BLOCK;
+        const unsigned char *r = XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, A + xlstm__rec16_index(0, o0, K, n)));
+        if (w == XLSTM__REC_BLOCK) xlstm__vecmat_bf16_block_v(x, r, K, XLSTM__CAST(size_t, w), y + o0, XLSTM__REC_BLOCK / 16);
+        else xlstm__vecmat_bf16_block_v(x, r, K, XLSTM__CAST(size_t, w), y + o0, w / 16);
+        for (c = o0 + w / 16 * 16; c < o0 + w; c++) {
+            float acc = 0.0f;
+            for (k = 0; k < K; k++) acc += xlstm__round_bf16(x[k]) * xlstm__bf16_to_f32(A[xlstm__rec16_index(k, c, K, n)]);
+            y[c] = acc;
+        }
     }
 }
 
@@ -5755,6 +5780,43 @@ XLSTM__BF16_TARGET static void xlstm__fast_bf16_tile(const unsigned char *w, siz
     default: xlstm__fast_bf16_tile_k(w, ldw, xp, np, npairs, out, 4); break;
     }
 }
+/* xlstm__vecmat_bf16 by vdpbf16ps, on CPUs with AVX-512 BF16: each 32-bit
+   lane multiplies a column's pair of rows by x's pair in one instruction
+   (exact products, summed in f32 as the reference's bf16 matmul sums them,
+   the pair's two in the instruction's order); half the instructions per
+   weight of widening to f32, and the pass reads its block as one stream */
+XLSTM__BF16_TARGET static inline __attribute__((always_inline)) void
+xlstm__vecmat_bf16_block_dp(const float *x, const unsigned char *r, int K, size_t w, float *y, const int nv) {
+    __m512 acc[16];
+    int p, j;
+#pragma GCC unroll 16
+    for (j = 0; j < nv; j++) acc[j] = _mm512_setzero_ps();
+    for (p = 0; 2 * p < K; p++, r += 4 * w) {
+        const float x0 = xlstm__round_bf16(x[2 * p]), x1 = 2 * p + 1 < K ? xlstm__round_bf16(x[2 * p + 1]) : 0.0f;
+        uint32_t lo, hi;
+        __m512i xb;
+        memcpy(&lo, &x0, 4), memcpy(&hi, &x1, 4);
+        xb = _mm512_set1_epi32(XLSTM__CAST(int32_t, (lo >> 16) | (hi & 0xFFFF0000u)));
+#pragma GCC unroll 16
+        for (j = 0; j < nv; j++) acc[j] = _mm512_dpbf16_ps(acc[j], (__m512bh)_mm512_loadu_si512(XLSTM__CAST(const void *, r + 64 * j)), (__m512bh)xb);
+    }
+#pragma GCC unroll 16
+    for (j = 0; j < nv; j++) _mm512_storeu_ps(y + 16 * j, acc[j]);
+}
+XLSTM__BF16_TARGET static void xlstm__vecmat_bf16_dp(const float *x, const uint16_t *A, int K, int n, float *y) {
+    int o0, c, k;
+    for (o0 = 0; o0 < n; o0 += XLSTM__REC_BLOCK) {
+        const int w = n - o0 < XLSTM__REC_BLOCK ? n - o0 : XLSTM__REC_BLOCK;
+        const unsigned char *r = XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, A + xlstm__rec16_index(0, o0, K, n)));
+        if (w == XLSTM__REC_BLOCK) xlstm__vecmat_bf16_block_dp(x, r, K, XLSTM__CAST(size_t, w), y + o0, XLSTM__REC_BLOCK / 16);
+        else xlstm__vecmat_bf16_block_dp(x, r, K, XLSTM__CAST(size_t, w), y + o0, w / 16);
+        for (c = o0 + w / 16 * 16; c < o0 + w; c++) {
+            float acc = 0.0f;
+            for (k = 0; k < K; k++) acc += xlstm__round_bf16(x[k]) * xlstm__bf16_to_f32(A[xlstm__rec16_index(k, c, K, n)]);
+            y[c] = acc;
+        }
+    }
+}
 #endif
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
@@ -5823,6 +5885,11 @@ XLSTMDEF const char *xlstm_model_kernels(const xlstm_model *m) { return m ? m->k
    at the AVX-512 levels on CPUs with AVX-512 BF16, int8 at the VNNI level;
    elsewhere the default products. */
 static void xlstm__fast_pick(xlstm_model *m, int want) {
+    m->tx_vecmat_bf16 = m->kern->vecmat_bf16; /* not a prompt product: the reference's own bf16 sums, opt-in or not */
+#if defined(XLSTM__HAVE_FAST_BF16)
+    if ((m->kern == &xlstm__kern_avx512vnni || m->kern == &xlstm__kern_avx512) && __builtin_cpu_supports("avx512bf16"))
+        m->tx_vecmat_bf16 = xlstm__vecmat_bf16_dp;
+#endif
     m->fast_bf16 = m->fast_i8 = 0;
     if (!want) return;
 #if defined(XLSTM__HAVE_FAST)
@@ -8098,13 +8165,16 @@ static void xlstm__tx_cell_head(xlstm_state *s, const xlstm__block *blk, float *
     float *ry = s->ry + XLSTM__CAST(size_t, head) * XLSTM__CAST(size_t, G);
     const size_t rec0 = XLSTM__CAST(size_t, head) * XLSTM__CAST(size_t, G) * XLSTM__CAST(size_t, DH);
     const float *rec = blk->rec + rec0;
-    const uint16_t *rec16 = bf16 ? s->model->tx_rec16 + XLSTM__CAST(size_t, blk - s->model->blocks) * 4 * XLSTM__CAST(size_t, D) * XLSTM__CAST(size_t, DH) + rec0 : NULL;
+    const size_t per_head16 = xlstm__rec16_count(DH, G);
+    const uint16_t *rec16 = bf16 ? s->model->tx_rec16 + (XLSTM__CAST(size_t, blk - s->model->blocks) * XLSTM__CAST(size_t, c->slstm.num_heads) +
+                                                         XLSTM__CAST(size_t, head)) * per_head16
+                                 : NULL;
     int t;
     for (t = 0; t < L; t++) {
         const float *wx = gates + XLSTM__CAST(size_t, t) * ldt;
         float *out = s->h + XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, D) + h0;
         /* Ry = h_prev R for this head, the four gates side by side (4 DH) */
-        if (bf16) k->vecmat_bf16(hp, rec16, DH, G, ry);
+        if (bf16) s->model->tx_vecmat_bf16(hp, rec16, DH, G, ry);
         else k->vecmat(hp, rec, DH, G, ry);
         k->slstm_point(wx, ldw, ry, XLSTM__CAST(size_t, DH), blk->gate_b + h0, XLSTM__CAST(size_t, D), out, cp, np, mp, first && t == 0, bf16, DH);
         memcpy(hp, out, XLSTM__CAST(size_t, DH) * sizeof(float));

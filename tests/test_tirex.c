@@ -351,6 +351,35 @@ static void test_tirex_embeddings(void) {
    scalar oracle: random gates over the whole range the cell sees (including
    saturation, a forget gate beyond the clamp, NaN and infinities), both
    roundings, the first-step rule, and lengths that leave vector tails. */
+/* A (K, n) as bf16 in the recurrent kernel's layout (xlstm__rec16_index), the padding row of an odd K zero */
+static void rec16_fill(uint16_t *A16, const float *A, int K, int n) {
+    int k, o;
+    for (o = 0; o < n; o++)
+        if (K % 2) A16[xlstm__rec16_index(K, o, K, n)] = 0;
+    for (k = 0; k < K; k++)
+        for (o = 0; o < n; o++) {
+            uint32_t u;
+            const float r = xlstm__round_bf16(A[(size_t)k * n + o]);
+            memcpy(&u, &r, 4);
+            A16[xlstm__rec16_index(k, o, K, n)] = (uint16_t)(u >> 16);
+        }
+}
+/* the vdpbf16ps product, where this CPU has it, against the oracle's y0 */
+static void rec16_check_dp(const float *x, const uint16_t *A16, int K, int n, const float *y0) {
+#if defined(XLSTM__HAVE_FAST_BF16)
+    static float y[512];
+    int i;
+    if (!__builtin_cpu_supports("avx512bf16") || !kernels_available(XLSTM_KERNELS_AVX512)) return;
+    xlstm__vecmat_bf16_dp(x, A16, K, n, y);
+    for (i = 0; i < n; i++) {
+        if (y0[i] != y0[i]) CHECK(y[i] != y[i]);
+        else CHECK_NEAR(y[i], y0[i], 1e-5 * (fabs(y0[i]) + 1));
+    }
+#else
+    (void)x, (void)A16, (void)K, (void)n, (void)y0;
+#endif
+}
+
 static void test_tirex_kernels(void) {
     const xlstm__kern *ref = xlstm__pick_kernels(XLSTM_KERNELS_SCALAR);
     enum { N = 149, K = 37, LDW = 160, LDB = 152 }; /* N: two blocks of 64, one of 16, a scalar tail */
@@ -398,37 +427,31 @@ static void test_tirex_kernels(void) {
                 if (y0[i] != y0[i]) CHECK(y1[i] != y1[i]);
                 else CHECK_NEAR(y1[i], y0[i], 1e-5 * (fabs(y0[i]) + 1));
             }
-            {
-                uint16_t A16[K * N];
-                for (i = 0; i < K * N; i++) {
-                    uint32_t u;
-                    const float r = xlstm__round_bf16(A[i]);
-                    memcpy(&u, &r, 4);
-                    A16[i] = (uint16_t)(u >> 16);
-                }
+            { /* K odd: the layout's zero row; x not bf16: every kernel rounds it */
+                static uint16_t A16[(K + 1) * N];
+                memset(A16, 0xFF, sizeof A16); /* the padding row must be written */
+                rec16_fill(A16, A, K, N);
                 ref->vecmat_bf16(x, A16, K, N, y0);
                 kk->vecmat_bf16(x, A16, K, N, y1);
                 for (i = 0; i < N; i++) {
                     if (y0[i] != y0[i]) CHECK(y1[i] != y1[i]);
                     else CHECK_NEAR(y1[i], y0[i], 1e-5 * (fabs(y0[i]) + 1));
                 }
+                rec16_check_dp(x, A16, K, N, y0);
             }
         }
         { /* rows of 300: the 256-wide blocks and the tails */
             static float Aw[20 * 300], yw0[300], yw1[300];
             static uint16_t Aw16[20 * 300];
-            for (i = 0; i < 20 * 300; i++) {
-                uint32_t u;
-                Aw[i] = (float)((i * 37) % 101 - 50) / 50.0f;
-                memcpy(&u, &Aw[i], 4);
-                Aw16[i] = (uint16_t)(u >> 16);
-            }
+            for (i = 0; i < 20 * 300; i++) Aw[i] = (float)((i * 37) % 101 - 50) / 50.0f;
+            rec16_fill(Aw16, Aw, 20, 300);
             ref->vecmat(x, Aw, 20, 300, yw0);
             kk->vecmat(x, Aw, 20, 300, yw1);
             for (i = 0; i < 300; i++) CHECK_NEAR(yw1[i], yw0[i], 1e-5 * (fabs(yw0[i]) + 1));
             ref->vecmat_bf16(x, Aw16, 20, 300, yw0);
             kk->vecmat_bf16(x, Aw16, 20, 300, yw1);
             for (i = 0; i < 300; i++) CHECK_NEAR(yw1[i], yw0[i], 1e-5 * (fabs(yw0[i]) + 1));
+            rec16_check_dp(x, Aw16, 20, 300, yw0);
         }
         /* a few ulp from the polynomials; bf16 rounds the states, so a
            rounding boundary may be crossed: one bf16 step (2^-8) */
