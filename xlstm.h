@@ -7239,12 +7239,13 @@ typedef struct xlstm__block_ctx {
     xlstm__bstate *st;
     float *raw, *h, *out; /* the sLSTM token's gates, cell output, row of x */
     int all_n_zero;
+    int n_rows; /* xlstm__slstm_seq_heads: the sequence's tokens */
 } xlstm__block_ctx;
 
 static void xlstm__block_ctx_init(xlstm__block_ctx *c, const xlstm_state *s, const xlstm__block *w, const float *norm_w,
                                   const float *norm_b) {
     c->s = s, c->w = w, c->norm_w = norm_w, c->norm_b = norm_b, c->st = NULL, c->raw = NULL, c->h = NULL, c->out = NULL;
-    c->all_n_zero = 0;
+    c->all_n_zero = 0, c->n_rows = 0;
 }
 
 /* xn = LayerNorm(x) for rows [lo, hi) */
@@ -7523,6 +7524,24 @@ static void xlstm__slstm_rec_heads(void *ctx, int task, int lo, int hi) {
     }
 }
 
+/* One sequence's n_rows tokens (rows in order): each head through all of
+   them on one thread, as the heads' recurrences are independent (one
+   parallel loop instead of one per token; the head's recurrent kernel stays
+   in that core's cache). After any step every n is at least 1 or NaN, so
+   the first-step rule can hold for the first token alone. */
+static void xlstm__slstm_seq_heads(void *ctx, int task, int lo, int hi) {
+    const xlstm__block_ctx *c = XLSTM__CAST(const xlstm__block_ctx *, ctx);
+    const xlstm_state *s = c->s;
+    const size_t D = XLSTM__CAST(size_t, s->model->cfg.embedding_dim);
+    xlstm__block_ctx r = *c;
+    int t;
+    for (t = 0; t < c->n_rows; t++) {
+        r.raw = s->raw + XLSTM__CAST(size_t, t) * 4 * D, r.h = s->h + XLSTM__CAST(size_t, t) * s->ld_wide, r.out = s->x + XLSTM__CAST(size_t, t) * D;
+        r.all_n_zero = c->all_n_zero && t == 0;
+        xlstm__slstm_rec_heads(&r, task, lo, hi);
+    }
+}
+
 /* the gated feed-forward: act(first half) * second half */
 static void xlstm__slstm_ffn_rows(void *ctx, int task, int lo, int hi) {
     const xlstm__block_ctx *c = XLSTM__CAST(const xlstm__block_ctx *, ctx);
@@ -7557,7 +7576,12 @@ static void xlstm__slstm_block(xlstm_state *s, int bi, int n) {
     xlstm__headwise(s, &w->gate_w[1], s->conv, ldw, n, s->raw + D, ldr, NULL);
     xlstm__headwise(s, &w->gate_w[2], s->xn, XLSTM__CAST(size_t, D), n, s->raw + 2 * D, ldr, NULL);
     xlstm__headwise(s, &w->gate_w[3], s->xn, XLSTM__CAST(size_t, D), n, s->raw + 3 * D, ldr, NULL);
-    for (t = 0; t < n; t++) { /* the recurrence, in token order, the heads in parallel */
+    for (t = 1; t < n && s->owner[t] == s->owner[0]; t++) {}
+    if (n > 1 && t == n) { /* one sequence: each head's tokens on one thread */
+        rc.st = &s->owner[0]->bs[bi], rc.n_rows = n, rc.all_n_zero = 1;
+        for (j = 0; j < D && rc.all_n_zero; j++) rc.all_n_zero = rc.st->n[j] == 0.0f;
+        xlstm__for(s, NH, 1, XLSTM__CAST(size_t, 4) * D * DH * XLSTM__CAST(size_t, n), 2 * XLSTM_PARALLEL_MIN_WORK, xlstm__slstm_seq_heads, &rc);
+    } else for (t = 0; t < n; t++) { /* a token, or rows of distinct sequences (a batch): the heads in parallel */
         xlstm__bstate *st = &s->owner[t]->bs[bi];
         rc.st = st, rc.raw = s->raw + XLSTM__CAST(size_t, t) * ldr;
         rc.h = s->h + XLSTM__CAST(size_t, t) * ldw, rc.out = s->x + XLSTM__CAST(size_t, t) * D;
