@@ -2810,7 +2810,7 @@ typedef struct xlstm__block {
     const float *down_b;                /* (D) */
     /* sLSTM, NH heads of DH, gates in the cell's order i, f, z, o */
     xlstm__mat gate_w[4];               /* (NH*DH, DH) block-diagonal */
-    const float *rec;                   /* (NH, 4, DH, DH): [h][g][out][in] */
+    const float *rec;                   /* (NH, DH, 4 DH): [h][in][g * DH + out], as TiRex and cuda store it */
     const float *gate_b;                /* (4, D): [g][h*DH + j] */
     const float *gn_w;                  /* (D) or NULL */
     const float *ffn_norm_w;            /* (D) */
@@ -2872,7 +2872,7 @@ struct xlstm_model {
 /* One expected tensor: name, shape, and where it goes. VEC tensors become f32
    copies (with a layout change for the cuda sLSTM tensors); MAT tensors stay
    in their stored type, in place when aligned. */
-enum { XLSTM__LAY_PLAIN, XLSTM__LAY_REC_CUDA, XLSTM__LAY_BIAS_CUDA };
+enum { XLSTM__LAY_PLAIN, XLSTM__LAY_REC_T, XLSTM__LAY_BIAS_CUDA };
 typedef struct xlstm__spec {
     char name[96];
     char alt[32]; /* another name the tensor may have (NX vs Hugging Face) */
@@ -3092,13 +3092,14 @@ static void xlstm__build_specs(xlstm_model *m, xlstm__specs *s) {
             xlstm__want_mat(s, pre, "xlstm.igate.weight", &blk->gate_w[1], 3, NH, DH, DH);
             xlstm__want_mat(s, pre, "xlstm.zgate.weight", &blk->gate_w[2], 3, NH, DH, DH);
             xlstm__want_mat(s, pre, "xlstm.ogate.weight", &blk->gate_w[3], 3, NH, DH, DH);
+            /* the recurrent kernel kept as (NH, DH_in, 4 DH_out), as cuda stores it: h R is a vecmat */
             if (c->slstm.backend_cuda) {
                 xlstm__want_vec(s, pre, "xlstm.slstm_cell._recurrent_kernel_", &blk->rec, 3, NH, DH, 4 * DH);
-                if (!s->overflow) s->v[s->n - 1].layout = XLSTM__LAY_REC_CUDA;
                 xlstm__want_vec(s, pre, "xlstm.slstm_cell._bias_", &blk->gate_b, 1, 4 * D, 0, 0);
                 if (!s->overflow) s->v[s->n - 1].layout = XLSTM__LAY_BIAS_CUDA;
             } else {
                 xlstm__want_vec(s, pre, "xlstm.slstm_cell._recurrent_kernel_", &blk->rec, 3, NH, 4 * DH, DH);
+                if (!s->overflow) s->v[s->n - 1].layout = XLSTM__LAY_REC_T;
                 xlstm__want_vec(s, pre, "xlstm.slstm_cell._bias_", &blk->gate_b, 1, 4 * D, 0, 0);
             }
             if (c->slstm.group_norm_weight) xlstm__want_vec(s, pre, "xlstm.group_norm.weight", &blk->gn_w, 1, D, 0, 0);
@@ -3144,11 +3145,11 @@ static void xlstm__convert_vec(const xlstm_config *c, const xlstm__spec *sp, con
     size_t n = t->nbytes / (t->dtype == XLSTM__DT_F32 ? 4 : 2), i;
     for (i = 0; i < n; i++) {
         size_t o = i;
-        if (sp->layout == XLSTM__LAY_REC_CUDA) {
-            /* cuda keeps (NH, DH_in, 4*DH_out); we want (NH, 4, DH_out, DH_in) */
+        if (sp->layout == XLSTM__LAY_REC_T) {
+            /* (NH, 4 DH_out, DH_in) stored; we keep (NH, DH_in, 4 DH_out) */
             size_t DH = XLSTM__CAST(size_t, c->slstm.head_dim), G = 4 * DH;
-            size_t h = i / (DH * G), rem = i % (DH * G), din = rem / G, gout = rem % G;
-            o = h * G * DH + gout * DH + din;
+            size_t h = i / (DH * G), rem = i % (DH * G), gout = rem / DH, din = rem % DH;
+            o = h * G * DH + din * G + gout;
         } else if (sp->layout == XLSTM__LAY_BIAS_CUDA) {
             /* cuda keeps (NH, 4, DH); we want (4, NH, DH) */
             size_t DH = XLSTM__CAST(size_t, c->slstm.head_dim), NH = XLSTM__CAST(size_t, c->slstm.num_heads);
@@ -3988,9 +3989,9 @@ struct xlstm__kern {
     void (*vecmat)(const float *x, const float *A, int K, int n, float *y);
     /* the same with A in bfloat16 (the bf16 recurrent kernel: half the bytes) */
     void (*vecmat_bf16)(const float *x, const uint16_t *A, int K, int n, float *y);
-    /* TiRex's sLSTM pointwise step (xlstm__slstm_point_scalar says what) */
+    /* the sLSTM pointwise step (xlstm__slstm_point_scalar says what) */
     void (*slstm_point)(const float *wx, size_t ldw, const float *ry, size_t ldr, const float *b, size_t ldb, float *h, float *c,
-                        float *nn, float *m, int first, int bf16, int n);
+                        float *nn, float *m, int first, int bf16, float f_cap, int n);
     /* xlstm__rmsnorm and xlstm__groupnorm (statistics in double, as theirs) */
     void (*rmsnorm)(float *y, const float *x, const float *w, const float *b, int n, float eps);
     void (*groupnorm)(float *y, const float *x, const float *w, int heads, int dh);
@@ -4296,26 +4297,27 @@ static void xlstm__vecmat_bf16_scalar(const float *x, const uint16_t *A, int K, 
     }
 }
 
-/* TiRex's sLSTM step for n elements of one head: raw gates g = (Wx + Ry) + b
+/* The sLSTM step for n elements of one head: raw gates g = (Wx + Ry) + b
    for (i, f, z, o) at wx + k*ldw, ry + k*ldr, b + k*ldw; the states h, c, n,
    m updated in place (paper eqs. 8-17, the reference's pointwise code):
-   logfm = m + logsigmoid(min(f, 15)), m' = first ? i : max(i, logfm),
+   logfm = m + logsigmoid(min(f, f_cap)), m' = first ? i : max(i, logfm),
    i' = min(exp(i - m'), 1), f' = min(exp(logfm - m'), 1), c' = f'c + i' tanh z,
-   n' = f'n + i', h' = sigmoid(o) c' / n'. bf16: Wx and Ry are rounded to
+   n' = f'n + i', h' = sigmoid(o) c' / n'. TiRex caps f at 15, the 2024 LM
+   not at all (f_cap = infinity). bf16: Wx and Ry are rounded to
    bfloat16 before the sum and the new states after it, as the reference's
    CPU cell computes and carries them. max and min pass NaN on as torch's do. */
 static float xlstm__slstm_pre(float wx, float ry, int bf16) {
     return bf16 ? xlstm__round_bf16(wx) + xlstm__round_bf16(ry) : wx + ry;
 }
 static void xlstm__slstm_point_scalar(const float *wx, size_t ldw, const float *ry, size_t ldr, const float *b, size_t ldb, float *h,
-                                      float *c, float *nn, float *m, int first, int bf16, int n) {
+                                      float *c, float *nn, float *m, int first, int bf16, float f_cap, int n) {
     int j;
     for (j = 0; j < n; j++) {
         const float ir = xlstm__slstm_pre(wx[j], ry[j], bf16) + b[j];
         const float fr = xlstm__slstm_pre(wx[ldw + j], ry[ldr + j], bf16) + b[ldb + j];
         const float zr = xlstm__slstm_pre(wx[2 * ldw + j], ry[2 * ldr + j], bf16) + b[2 * ldb + j];
         const float orw = xlstm__slstm_pre(wx[3 * ldw + j], ry[3 * ldr + j], bf16) + b[3 * ldb + j];
-        const float logfm = m[j] + xlstm__logsigmoid(xlstm__nan_min(fr, 15.0f));
+        const float logfm = m[j] + xlstm__logsigmoid(xlstm__nan_min(fr, f_cap));
         const float mn = first ? ir : xlstm__nan_max(ir, logfm);
         const float ig = xlstm__nan_min(expf(ir - mn), 1.0f), fg = xlstm__nan_min(expf(logfm - mn), 1.0f);
         float cn = fg * c[j] + ig * tanhf(zr), n2 = fg * nn[j] + ig, hn = xlstm__sigmoid(orw) * cn / n2, m2 = mn;
@@ -5075,13 +5077,13 @@ XLSTM__VI void xlstm__vround_bf16(xlstm__v16f *x) {
    log and division overlap in the pipeline (one block at a time is
    latency-bound: 4 blocks take half the time of 4 in turn, same bits). */
 XLSTM__VI void xlstm__slstm_point_u(const float *wx, size_t ldw, const float *ry, size_t ldr, const float *b, size_t ldb, float *h, float *c,
-                                    float *nn, float *m, int first, int bf16, const int U) {
+                                    float *nn, float *m, int first, int bf16, float f_cap, const int U) {
     xlstm__v16f g[4][4], t0[4], t1[4], lf[4], lz[4], mn[4], ig[4], fg[4], e[4], cn[4], n2[4], hn[4], tz[4], zero, lim, one;
     xlstm__v16i neg[4];
     int k, u;
 #define XLSTM__EACH _Pragma("GCC unroll 4") for (u = 0; u < U; u++)
     xlstm__vzero(&zero);
-    lim = zero + 15.0f, one = zero + 1.0f;
+    lim = zero + f_cap, one = zero + 1.0f;
     for (k = 0; k < 4; k++) {
         XLSTM__EACH {
             xlstm__vld(&t0[u], wx + k * ldw + 16 * u);
@@ -5123,11 +5125,12 @@ XLSTM__VI void xlstm__slstm_point_u(const float *wx, size_t ldw, const float *ry
 #undef XLSTM__EACH
 }
 XLSTM__VI void xlstm__slstm_point_v(const float *wx, size_t ldw, const float *ry, size_t ldr, const float *b, size_t ldb, float *h, float *c,
-                                    float *nn, float *m, int first, int bf16, int n, const int PU) {
+                                    float *nn, float *m, int first, int bf16, float f_cap, int n, const int PU) {
     int j = 0;
-    for (; PU == 4 && j + 64 <= n; j += 64) xlstm__slstm_point_u(wx + j, ldw, ry + j, ldr, b + j, ldb, h + j, c + j, nn + j, m + j, first, bf16, 4);
-    for (; j + 16 <= n; j += 16) xlstm__slstm_point_u(wx + j, ldw, ry + j, ldr, b + j, ldb, h + j, c + j, nn + j, m + j, first, bf16, 1);
-    if (j < n) xlstm__slstm_point_scalar(wx + j, ldw, ry + j, ldr, b + j, ldb, h + j, c + j, nn + j, m + j, first, bf16, n - j);
+    for (; PU == 4 && j + 64 <= n; j += 64)
+        xlstm__slstm_point_u(wx + j, ldw, ry + j, ldr, b + j, ldb, h + j, c + j, nn + j, m + j, first, bf16, f_cap, 4);
+    for (; j + 16 <= n; j += 16) xlstm__slstm_point_u(wx + j, ldw, ry + j, ldr, b + j, ldb, h + j, c + j, nn + j, m + j, first, bf16, f_cap, 1);
+    if (j < n) xlstm__slstm_point_scalar(wx + j, ldw, ry + j, ldr, b + j, ldb, h + j, c + j, nn + j, m + j, first, bf16, f_cap, n - j);
 }
 XLSTM__VI void xlstm__vecmat_v(const float *x, const float *A, int K, int n, float *y) {
     int k, o = 0, j;
@@ -5284,8 +5287,8 @@ XLSTM__VI void xlstm__relu_v(float *x, int n) {
     }                                                                                                              \
     ATTR static void xlstm__slstm_point_##SUF(const float *wx, size_t ldw, const float *ry, size_t ldr, const float *b, \
                                               size_t ldb, float *h, float *c, float *nn, float *m, int first, int bf16, \
-                                              int n) {                                                             \
-        xlstm__slstm_point_v(wx, ldw, ry, ldr, b, ldb, h, c, nn, m, first, bf16, n, PU);                           \
+                                              float f_cap, int n) {                                                \
+        xlstm__slstm_point_v(wx, ldw, ry, ldr, b, ldb, h, c, nn, m, first, bf16, f_cap, n, PU);                    \
     }                                                                                                              \
     ATTR static void xlstm__rmsnorm_##SUF(float *y, const float *x, const float *w, const float *b, int n, float eps) { \
         xlstm__rmsnorm_v(y, x, w, b, n, eps);                                                                      \
@@ -6051,7 +6054,7 @@ struct xlstm_state {
     float *th;                 /* (R, ld_th) hidden rows: patch embeddings, feed-forward gate | up */
     float *tres;               /* (R, max(D, QP)) residual branch of a ResidualBlock */
     float *tg;                 /* (R, 4D) gate pre-activations i, f, z, o */
-    float *ry;                 /* (4D) recurrent products, per head (4 DH) */
+    float *ry;                 /* (4D) sLSTM recurrent products, per head (4 DH) (language models too) */
     float *win, *tsq;          /* (T) one window, raw then scaled; (T) its squared deviations */
     float *tq;                 /* (Q, P) one pass's output patch */
     float *tpass, *tlast;      /* (NB, 4, D) states of the window being run, (D) its final row */
@@ -6272,7 +6275,7 @@ XLSTMDEF xlstm_status xlstm_state_create_with_params(const xlstm_model *model, c
     s->ld_wide = wide;
     s->deq_stride = XLSTM__WTILE * (cols + XLSTM__XGROUP);
     s->chunk_stride = R * R + 4 * R + 2 * R * DK + R * DV;
-    scratch = V + R * (2 * D + s->ld_up + 2 * wide + ld_qkv + (4 * D > wide ? 4 * D : wide) + 2 * NH) +
+    scratch = V + R * (2 * D + s->ld_up + 2 * wide + ld_qkv + (4 * D > wide ? 4 * D : wide) + 2 * NH) + 4 * D +
               XLSTM__CAST(size_t, s->n_threads) * s->chunk_stride + xlstm__kernel_scratch_floats(s, cols) + 64;
     s->mem = xlstm__state_mem(s, total + scratch);
     s->bs = XLSTM__CAST(xlstm__bstate *, xlstm__malloc(&model->alloc, (XLSTM__CAST(size_t, c->num_blocks) + 1) * sizeof(xlstm__bstate)));
@@ -6319,6 +6322,7 @@ XLSTMDEF xlstm_status xlstm_state_create_with_params(const xlstm_model *model, c
     s->qkv = p, p += R * ld_qkv;
     s->raw = p, p += R * (4 * D > wide ? 4 * D : wide);
     s->gates = p, p += R * 2 * NH;
+    s->ry = p, p += 4 * D;
     s->chunk = p, p += XLSTM__CAST(size_t, s->n_threads) * s->chunk_stride;
     xlstm__kernel_scratch_place(s, p, cols);
     xlstm_state_reset(s);
@@ -7489,35 +7493,20 @@ static void xlstm__slstm_rec_heads(void *ctx, int task, int lo, int hi) {
     (void)task;
     for (hd = lo; hd < hi; hd++) {
         const int j0 = hd * DH, j1 = j0 + DH;
-        for (g = 0; g < 4; g++) {
-            const float *R = c->w->rec + XLSTM__CAST(size_t, hd * 4 + g) * DH * DH; /* (DH_out, DH_in) */
-            for (r = 0; r < DH; r++) {
-                float acc = k->dot[XLSTM__DT_F32](XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, R + XLSTM__CAST(size_t, r) * DH)),
-                                                  NULL, st->y + j0, DH);
-                raw[g * D + j0 + r] += acc + c->w->gate_b[g * D + j0 + r];
-            }
-        }
+        float *ry = c->s->ry + 4 * XLSTM__CAST(size_t, j0); /* this head's four gates' h R */
+        k->vecmat(st->y + j0, c->w->rec + XLSTM__CAST(size_t, hd) * 4 * DH * DH, DH, 4 * DH, ry); /* (DH_in, 4 DH_out) */
         if (cfg->slstm.function_lstm) { /* classic LSTM pointwise function: states y, c */
+            for (g = 0; g < 4; g++)
+                for (r = 0; r < DH; r++) raw[g * D + j0 + r] = (raw[g * D + j0 + r] + ry[g * DH + r]) + c->w->gate_b[g * D + j0 + r];
             for (j = j0; j < j1; j++) {
                 float ig = xlstm__sigmoid(raw[j]), fg = xlstm__sigmoid(raw[D + j]);
                 float zz = tanhf(raw[2 * D + j]), og = xlstm__sigmoid(raw[3 * D + j]);
                 st->c[j] = fg * st->c[j] + ig * zz;
                 st->y[j] = og * tanhf(st->c[j]);
             }
-        } else {
-            for (j = j0; j < j1; j++) {
-                float ir = raw[j], fr = raw[D + j], zr = raw[2 * D + j], orr = raw[3 * D + j];
-                /* m_t = max(i~, log f + m_{t-1}); gates exp(. - m_t), capped at 1 */
-                float logfm = st->m[j] + xlstm__logsigmoid(fr);
-                float m_new = c->all_n_zero ? ir : (ir > logfm ? ir : logfm);
-                float ig = expf(ir - m_new), fg = expf(logfm - m_new), og = xlstm__sigmoid(orr);
-                if (ig > 1.0f) ig = 1.0f;
-                if (fg > 1.0f) fg = 1.0f;
-                st->c[j] = fg * st->c[j] + ig * tanhf(zr);
-                st->n[j] = fg * st->n[j] + ig;
-                st->m[j] = m_new;
-                st->y[j] = og * st->c[j] / st->n[j];
-            }
+        } else { /* the exponential-gating step, as TiRex's without its forget-gate cap */
+            k->slstm_point(raw + j0, XLSTM__CAST(size_t, D), ry, XLSTM__CAST(size_t, DH), c->w->gate_b + j0, XLSTM__CAST(size_t, D), st->y + j0,
+                           st->c + j0, st->n + j0, st->m + j0, c->all_n_zero, 0, HUGE_VALF, DH);
         }
         xlstm__layernorm(c->h + j0, st->y + j0, c->w->gn_w ? c->w->gn_w + j0 : NULL, DH); /* the head's group */
         for (j = j0; j < j1; j++) c->out[j] += c->h[j];
@@ -8200,7 +8189,7 @@ static void xlstm__tx_cell_head(xlstm_state *s, const xlstm__block *blk, float *
         /* Ry = h_prev R for this head, the four gates side by side (4 DH) */
         if (bf16) s->model->tx_vecmat_bf16(hp, rec16, DH, G, ry);
         else k->vecmat(hp, rec, DH, G, ry);
-        k->slstm_point(wx, ldw, ry, XLSTM__CAST(size_t, DH), blk->gate_b + h0, XLSTM__CAST(size_t, D), out, cp, np, mp, first && t == 0, bf16, DH);
+        k->slstm_point(wx, ldw, ry, XLSTM__CAST(size_t, DH), blk->gate_b + h0, XLSTM__CAST(size_t, D), out, cp, np, mp, first && t == 0, bf16, 15.0f, DH);
         memcpy(hp, out, XLSTM__CAST(size_t, DH) * sizeof(float));
     }
 }

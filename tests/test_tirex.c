@@ -406,8 +406,8 @@ static void test_tirex_kernels(void) {
             }
             first = rep % 4 == 0, bf16 = rep % 2;
             memcpy(st1, st0, sizeof st0);
-            ref->slstm_point(wx, LDW, ry, N, b, LDB, st0[0], st0[1], st0[2], st0[3], first, bf16, N);
-            kk->slstm_point(wx, LDW, ry, N, b, LDB, st1[0], st1[1], st1[2], st1[3], first, bf16, N);
+            ref->slstm_point(wx, LDW, ry, N, b, LDB, st0[0], st0[1], st0[2], st0[3], first, bf16, 15.0f, N);
+            kk->slstm_point(wx, LDW, ry, N, b, LDB, st1[0], st1[1], st1[2], st1[3], first, bf16, 15.0f, N);
             for (i = 0; i < 4 * N; i++) {
                 const float a = st0[i / N][i % N], v = st1[i / N][i % N];
                 double d;
