@@ -3985,6 +3985,9 @@ struct xlstm__kern {
     /* one f32 row against nx vectors (rows of X, ldx apart): out[v] = w . X_v;
        the row is read once for all of them (small batches) */
     void (*dots)(const float *w, const float *X, size_t ldx, int nx, int n, float *out);
+    /* block-diagonal product with 4 x 4 blocks (the 2024 LM's q/k/v): y[r] =
+       ((w[4r] x[b] + w[4r+1] x[b+1]) + w[4r+2] x[b+2]) + w[4r+3] x[b+3] (+ bias[r]), b = r - r % 4 */
+    void (*headwise4)(const float *W, const float *x, const float *bias, float *y, int rows);
     /* y = x A for A (K, n) row-major: the sLSTM recurrence h R */
     void (*vecmat)(const float *x, const float *A, int K, int n, float *y);
     /* the same with A in bfloat16 (the bf16 recurrent kernel: half the bytes) */
@@ -4342,6 +4345,14 @@ static void xlstm__relu_scalar(float *x, int n) {
     for (i = 0; i < n; i++) x[i] = x[i] > 0 ? x[i] : 0.0f;
 }
 
+static void xlstm__headwise4_scalar(const float *W, const float *x, const float *bias, float *y, int rows) {
+    int r;
+    for (r = 0; r < rows; r++) {
+        const float *w = W + XLSTM__CAST(size_t, r) * 4, *xb = x + r / 4 * 4;
+        y[r] = w[0] * xb[0] + w[1] * xb[1] + w[2] * xb[2] + w[3] * xb[3] + (bias ? bias[r] : 0.0f);
+    }
+}
+
 static const xlstm__kern xlstm__kern_scalar = {
     "scalar",
     {xlstm__dot_f32_scalar, xlstm__dot_bf16_scalar, xlstm__dot_f16_scalar, xlstm__dot_q8_scalar, xlstm__dot_q4_scalar},
@@ -4355,6 +4366,7 @@ static const xlstm__kern xlstm__kern_scalar = {
     xlstm__silu_scalar,
     xlstm__transpose16_scalar,
     xlstm__dots_scalar,
+    xlstm__headwise4_scalar,
     xlstm__vecmat_scalar,
     xlstm__vecmat_bf16_scalar,
     xlstm__slstm_point_scalar,
@@ -4835,6 +4847,54 @@ XLSTM__VI void xlstm__dots_v(const float *w, const float *X, size_t ldx, int nx,
     }
 }
 
+/* 16 outputs at a time: the weights' four columns by two rounds of even/odd
+   unzips, x's four values per block spread to the block's lanes; the sums in
+   the oracle's order */
+#if defined(__clang__)
+#define XLSTM__UNZIP(ev, od, a, b)                                                                                     \
+    ((ev) = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30),               \
+     (od) = __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31))
+#define XLSTM__SPREAD4(x0, x1, x2, x3, x)                                                                               \
+    ((x0) = __builtin_shufflevector(x, x, 0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12),                      \
+     (x1) = __builtin_shufflevector(x, x, 1, 1, 1, 1, 5, 5, 5, 5, 9, 9, 9, 9, 13, 13, 13, 13),                      \
+     (x2) = __builtin_shufflevector(x, x, 2, 2, 2, 2, 6, 6, 6, 6, 10, 10, 10, 10, 14, 14, 14, 14),                  \
+     (x3) = __builtin_shufflevector(x, x, 3, 3, 3, 3, 7, 7, 7, 7, 11, 11, 11, 11, 15, 15, 15, 15))
+#else
+XLSTM__VI void xlstm__unzip(xlstm__v16f *ev, xlstm__v16f *od, const xlstm__v16f *a, const xlstm__v16f *b) {
+    const xlstm__v16u e = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
+    *ev = __builtin_shuffle(*a, *b, e);
+    *od = __builtin_shuffle(*a, *b, e + 1);
+}
+XLSTM__VI void xlstm__spread4(xlstm__v16f *x0, xlstm__v16f *x1, xlstm__v16f *x2, xlstm__v16f *x3, const xlstm__v16f *x) {
+    const xlstm__v16u base = {0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12};
+    *x0 = __builtin_shuffle(*x, base);
+    *x1 = __builtin_shuffle(*x, base + 1);
+    *x2 = __builtin_shuffle(*x, base + 2);
+    *x3 = __builtin_shuffle(*x, base + 3);
+}
+#define XLSTM__UNZIP(ev, od, a, b) xlstm__unzip(&(ev), &(od), &(a), &(b))
+#define XLSTM__SPREAD4(x0, x1, x2, x3, x) xlstm__spread4(&(x0), &(x1), &(x2), &(x3), &(x))
+#endif
+XLSTM__VI void xlstm__headwise4_v(const float *W, const float *x, const float *bias, float *y, int rows) {
+    int r = 0;
+    for (; r + 16 <= rows; r += 16) {
+        xlstm__v16f a, b, c, d, e01, o01, e23, o23, w0, w1, w2, w3, xv, x0, x1, x2, x3, acc;
+        xlstm__vld(&a, W + XLSTM__CAST(size_t, r) * 4), xlstm__vld(&b, W + XLSTM__CAST(size_t, r) * 4 + 16);
+        xlstm__vld(&c, W + XLSTM__CAST(size_t, r) * 4 + 32), xlstm__vld(&d, W + XLSTM__CAST(size_t, r) * 4 + 48);
+        XLSTM__UNZIP(e01, o01, a, b), XLSTM__UNZIP(e23, o23, c, d);
+        XLSTM__UNZIP(w0, w2, e01, e23), XLSTM__UNZIP(w1, w3, o01, o23);
+        xlstm__vld(&xv, x + r);
+        XLSTM__SPREAD4(x0, x1, x2, x3, xv);
+        acc = w0 * x0;
+        acc = acc + w1 * x1;
+        acc = acc + w2 * x2;
+        acc = acc + w3 * x3;
+        if (bias) xlstm__vld(&a, bias + r), acc = acc + a;
+        xlstm__vst(y + r, &acc);
+    }
+    if (r < rows) xlstm__headwise4_scalar(W + XLSTM__CAST(size_t, r) * 4, x + r, bias ? bias + r : NULL, y + r, rows - r);
+}
+
 /* 16 x 16 transpose in registers: four rounds of zipping row r with row
    r + 8 (lo halves into row 2r, hi halves into row 2r + 1). A round rotates
    the 8-bit (row, column) index left by one bit, so four rounds swap them. */
@@ -5276,6 +5336,9 @@ XLSTM__VI void xlstm__relu_v(float *x, int n) {
     ATTR static void xlstm__transpose16_##SUF(float *o, size_t ldo, const float *in, size_t ldi) {                \
         xlstm__transpose16_v(o, ldo, in, ldi);                                                                     \
     }                                                                                                              \
+    ATTR static void xlstm__headwise4_##SUF(const float *W, const float *x, const float *bias, float *y, int rows) { \
+        xlstm__headwise4_v(W, x, bias, y, rows);                                                                   \
+    }                                                                                                              \
     ATTR static void xlstm__dots_##SUF(const float *w, const float *X, size_t ldx, int nx, int n, float *out) {  \
         xlstm__dots_v(w, X, ldx, nx, n, out);                                                                      \
     }                                                                                                              \
@@ -5341,6 +5404,7 @@ XLSTM__VI void xlstm__relu_v(float *x, int n) {
         xlstm__silu_##SUF,                                                                                         \
         xlstm__transpose16_##SUF,                                                                                  \
         xlstm__dots_##SUF,                                                                                         \
+        xlstm__headwise4_##SUF,                                                                                    \
         xlstm__vecmat_##SUF,                                                                                       \
         xlstm__vecmat_bf16_##SUF,                                                                                  \
         xlstm__slstm_point_##SUF,                                                                                  \
@@ -5837,6 +5901,7 @@ static const xlstm__kern xlstm__kern_avx512vnni = {
     xlstm__silu_avx512,
     xlstm__transpose16_avx512,
     xlstm__dots_avx512,
+    xlstm__headwise4_avx512,
     xlstm__vecmat_avx512,
     xlstm__vecmat_bf16_avx512,
     xlstm__slstm_point_avx512,
@@ -6960,11 +7025,10 @@ static void xlstm__headwise_tiny(void *ctx, int t, int lo, int hi) {
         const float *x = c->X + XLSTM__CAST(size_t, j) * c->ldx;
         float *y = c->Y + XLSTM__CAST(size_t, j) * c->ldy;
         int ro = 0;
-        if (bs == 4) /* the 2024 LM's qkv_proj_blocksize: unrolled, same sums */
-            for (; ro < rows; ro++) {
-                const float *w = W + XLSTM__CAST(size_t, ro) * 4, *xb = x + XLSTM__CAST(size_t, ro / 4) * 4;
-                y[ro] = w[0] * xb[0] + w[1] * xb[1] + w[2] * xb[2] + w[3] * xb[3] + (bias ? bias[ro] : 0.0f);
-            }
+        if (bs == 4) { /* the 2024 LM's qkv_proj_blocksize */
+            c->s->model->kern->headwise4(W, x, bias, y, rows);
+            ro = rows;
+        }
         for (; ro < rows; ro++) {
             const float *w = W + XLSTM__CAST(size_t, ro) * bs, *xb = x + XLSTM__CAST(size_t, ro / bs) * bs;
             float acc = 0.0f;

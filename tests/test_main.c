@@ -408,6 +408,24 @@ static void test_kernels_match_scalar(void) {
                     tested++;
                 }
         }
+        /* 4 x 4 blocks (the LM's q/k/v): 16 outputs at a time and a tail, with and without bias */
+        {
+            static float w4[4 * 57], x4[57], b4[57], o1[57], o2[57];
+            int rows, wb;
+            for (i = 0; i < 4 * 57; i++) w4[i] = (float)((i * 41) % 31 - 15) / 8.0f;
+            for (i = 0; i < 57; i++) x4[i] = (float)((i * 17) % 13 - 6) / 3.0f, b4[i] = (float)(i % 5) - 2.0f;
+            for (rows = 4; rows <= 56; rows += 4)
+                for (wb = 0; wb < 2; wb++) {
+                    ref->headwise4(w4, x4, wb ? b4 : NULL, o1, rows);
+                    kk->headwise4(w4, x4, wb ? b4 : NULL, o2, rows);
+                    for (i = 0; i < (size_t)rows; i++) CHECK_NEAR(o2[i], o1[i], 1e-5 * (1 + fabs(o1[i])));
+                    CHECK(o2[rows - 1] != 0.0f || o1[rows - 1] == 0.0f);
+                    tested++;
+                }
+            /* a known value: output 5 is block 1's row 1 */
+            ref->headwise4(w4, x4, NULL, o1, 8);
+            CHECK_NEAR(o1[5], w4[20] * x4[4] + w4[21] * x4[5] + w4[22] * x4[6] + w4[23] * x4[7], 1e-6);
+        }
         /* the 16 x 16 transpose: exactly the plain loop's, with strides */
         {
             static float in[16 * 21], o1[16 * 40], o2[16 * 40];
