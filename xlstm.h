@@ -7322,7 +7322,8 @@ static void xlstm__layernorm_rows(void *ctx, int task, int lo, int hi) {
     const size_t D = XLSTM__CAST(size_t, c->s->model->cfg.embedding_dim);
     int t;
     (void)task;
-    for (t = lo; t < hi; t++) xlstm__layernorm(c->s->xn + XLSTM__CAST(size_t, t) * D, c->s->x + XLSTM__CAST(size_t, t) * D, c->norm_w, XLSTM__CAST(int, D));
+    for (t = lo; t < hi; t++) /* a LayerNorm is a group norm of one group */
+        c->s->model->kern->groupnorm(c->s->xn + XLSTM__CAST(size_t, t) * D, c->s->x + XLSTM__CAST(size_t, t) * D, c->norm_w, 1, XLSTM__CAST(int, D));
 }
 
 /* A block's causal conv (K > 0) or copy (K = 0) of n rows of X into s->conv,
@@ -7377,7 +7378,7 @@ static void xlstm__mlstm_out_rows(void *ctx, int task, int lo, int hi) {
         const float *xc = s->conv + XLSTM__CAST(size_t, t) * ldw;
         float *z = s->up + XLSTM__CAST(size_t, t) * ldu + I;
         int c_;
-        xlstm__groupnorm(hn, h, w->outnorm_w, NH, DH);
+        s->model->kern->groupnorm(hn, h, w->outnorm_w, NH, DH);
         /* learnable skip from the conv path, then the output gate SiLU(z) (z is not needed after) */
         s->model->kern->silu(z, I);
         for (c_ = 0; c_ < I; c_++) hn[c_] = (hn[c_] + w->skip[c_] * xc[c_]) * z[c_];
@@ -7572,7 +7573,7 @@ static void xlstm__slstm_rec_heads(void *ctx, int task, int lo, int hi) {
             k->slstm_point(raw + j0, XLSTM__CAST(size_t, D), ry, XLSTM__CAST(size_t, DH), c->w->gate_b + j0, XLSTM__CAST(size_t, D), st->y + j0,
                            st->c + j0, st->n + j0, st->m + j0, c->all_n_zero, 0, HUGE_VALF, DH);
         }
-        xlstm__layernorm(c->h + j0, st->y + j0, c->w->gn_w ? c->w->gn_w + j0 : NULL, DH); /* the head's group */
+        k->groupnorm(c->h + j0, st->y + j0, c->w->gn_w ? c->w->gn_w + j0 : NULL, 1, DH); /* the head's group */
         for (j = j0; j < j1; j++) c->out[j] += c->h[j];
     }
 }
