@@ -5822,6 +5822,9 @@ xlstm__fast_bf16_tile_k(const unsigned char *w, size_t ldw, const float *xp, siz
         for (v = 0; v < NJ; v++) acc[t][v] = _mm512_setzero_ps();
     for (p = 0; p < npairs; p++) {
         __m512i xv[4];
+        if (!(p & 15)) /* the next tile's rows (those that follow), a line each: the weights come from memory */
+            #pragma GCC unroll 8
+            for (t = 0; t < XLSTM__FMR; t++) _mm_prefetch(XLSTM__CAST(const char *, w + XLSTM__CAST(size_t, XLSTM__FMR + t) * ldw + 4 * XLSTM__CAST(size_t, p)), _MM_HINT_T0);
         #pragma GCC unroll 8
         for (v = 0; v < NJ; v++) xv[v] = _mm512_loadu_si512(XLSTM__CAST(const void *, xp + XLSTM__CAST(size_t, p) * np + 16 * v));
         #pragma GCC unroll 8
@@ -6705,6 +6708,11 @@ static void xlstm__fast_i8_tiles(void *ctx, int task, int lo, int hi) {
         const float *ws = m->scale + XLSTM__CAST(size_t, r0) * nblk;
         size_t ldw = m->row_bytes, lds = nblk;
         out = s->deq + XLSTM__CAST(size_t, task) * s->deq_stride;
+        if (rt + 1 < hi) { /* the next tile's rows, which come from memory, while this one runs */
+            const unsigned char *nxt = m->w + XLSTM__CAST(size_t, r0 + XLSTM__FMR) * m->row_bytes;
+            size_t o;
+            for (o = 0; o < XLSTM__CAST(size_t, XLSTM__FMR) * m->row_bytes; o += 64) XLSTM__PREFETCH_L2(nxt + o);
+        }
         corr = XLSTM__CAST(int32_t *, XLSTM__CAST(void *, out + XLSTM__FMR * 32));
         wst = out + XLSTM__FMR * 32 + XLSTM__FMR * nblk;
         wt = XLSTM__CAST(signed char *, XLSTM__CAST(void *, wst + XLSTM__FMR * nblk));
