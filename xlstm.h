@@ -5824,7 +5824,7 @@ xlstm__fast_bf16_tile_k(const unsigned char *w, size_t ldw, const float *xp, siz
         __m512i xv[4];
         if (!(p & 15)) /* the next tile's rows (those that follow), a line each: the weights come from memory */
             #pragma GCC unroll 8
-            for (t = 0; t < XLSTM__FMR; t++) _mm_prefetch(XLSTM__CAST(const char *, w + XLSTM__CAST(size_t, XLSTM__FMR + t) * ldw + 4 * XLSTM__CAST(size_t, p)), _MM_HINT_T0);
+            for (t = 0; t < XLSTM__FMR; t++) _mm_prefetch(XLSTM__CAST(const char *, XLSTM__CAST(const void *, w + XLSTM__CAST(size_t, XLSTM__FMR + t) * ldw + 4 * XLSTM__CAST(size_t, p))), _MM_HINT_T0);
         #pragma GCC unroll 8
         for (v = 0; v < NJ; v++) xv[v] = _mm512_loadu_si512(XLSTM__CAST(const void *, xp + XLSTM__CAST(size_t, p) * np + 16 * v));
         #pragma GCC unroll 8
