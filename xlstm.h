@@ -1,5 +1,5 @@
 /* xlstm.h - run xLSTM models in plain C99: language models and the TiRex
-   time-series forecaster.                                    v0.4.0
+   time-series forecaster.                                    v0.5.1
    Single-file library; MIT license at the end of this file.
 
    USAGE
@@ -154,6 +154,13 @@
      Large) and the LM forward; TiRex forecasting; sampling; tokenizer.
 
    RECENT CHANGES
+     0.5.1  TiRex's bf16 recurrent kernel in row pairs, multiplied with
+            vdpbf16ps on CPUs with AVX-512 BF16; the LM's sLSTM recurrent
+            kernel kept as (NH, DH, 4 DH) (h R as one vector-matrix product)
+            and its gating through the vector pointwise kernel; a prompt's
+            sLSTM heads each on one thread for the whole chunk; vector
+            kernels for the 4 x 4-block q/k/v projections and the norms;
+            fast prompt tiles prefetch their weights.
      0.5.0  q8 decode with VNNI (int8 x int8, as 4-bit already was); TiRex
             stream steps with q8/q4 take it for the gates too; Windows mmap
             (CreateFileMappingW, UTF-8 paths); XLSTM_NO_GNU_EXTENSIONS (the
@@ -182,7 +189,7 @@
 
 #define XLSTM_VERSION_MAJOR 0
 #define XLSTM_VERSION_MINOR 5
-#define XLSTM_VERSION_PATCH 0
+#define XLSTM_VERSION_PATCH 1
 #define XLSTM__STR(x) #x
 #define XLSTM__XSTR(x) XLSTM__STR(x)
 #define XLSTM_VERSION_STRING \
