@@ -4297,14 +4297,18 @@ static float xlstm__nan_min(float a, float b) { return a != a ? a : b != b ? b :
 
 /* The same in bfloat16, as the reference's CPU cell multiplies: x rounded
    to bf16 (the carried h already is), A laid out as xlstm__rec16_index says;
-   exact products summed in f32. */
-static void xlstm__vecmat_bf16_scalar(const float *x, const uint16_t *A, int K, int n, float *y) {
-    int k, o;
-    for (o = 0; o < n; o++) y[o] = 0.0f;
-    for (k = 0; k < K; k++) {
-        const float xk = xlstm__round_bf16(x[k]);
-        for (o = 0; o < n; o++) y[o] += xk * xlstm__bf16_to_f32(A[xlstm__rec16_index(k, o, K, n)]);
+   exact products summed in f32, in order of k. Columns [c0, c1) (the vector
+   kernels take a block's last columns from here). */
+static void xlstm__vecmat_bf16_cols(const float *x, const uint16_t *A, int K, int n, int c0, int c1, float *y) {
+    int c, k;
+    for (c = c0; c < c1; c++) {
+        float acc = 0.0f;
+        for (k = 0; k < K; k++) acc += xlstm__round_bf16(x[k]) * xlstm__bf16_to_f32(A[xlstm__rec16_index(k, c, K, n)]);
+        y[c] = acc;
     }
+}
+static void xlstm__vecmat_bf16_scalar(const float *x, const uint16_t *A, int K, int n, float *y) {
+    xlstm__vecmat_bf16_cols(x, A, K, n, 0, n, y);
 }
 
 /* The sLSTM step for n elements of one head: raw gates g = (Wx + Ry) + b
@@ -5245,17 +5249,13 @@ XLSTM__VI void xlstm__vecmat_bf16_block_v(const float *x, const unsigned char *r
 /* Column blocks one after another (each pass one stream from L2); columns
    past a block's last 16 through the oracle's sum. */
 XLSTM__VI void xlstm__vecmat_bf16_v(const float *x, const uint16_t *A, int K, int n, float *y) {
-    int o0, c, k;
+    int o0;
     for (o0 = 0; o0 < n; o0 += XLSTM__REC_BLOCK) {
         const int w = n - o0 < XLSTM__REC_BLOCK ? n - o0 : XLSTM__REC_BLOCK;
         const unsigned char *r = XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, A + xlstm__rec16_index(0, o0, K, n)));
         if (w == XLSTM__REC_BLOCK) xlstm__vecmat_bf16_block_v(x, r, K, XLSTM__CAST(size_t, w), y + o0, XLSTM__REC_BLOCK / 16);
         else xlstm__vecmat_bf16_block_v(x, r, K, XLSTM__CAST(size_t, w), y + o0, w / 16);
-        for (c = o0 + w / 16 * 16; c < o0 + w; c++) {
-            float acc = 0.0f;
-            for (k = 0; k < K; k++) acc += xlstm__round_bf16(x[k]) * xlstm__bf16_to_f32(A[xlstm__rec16_index(k, c, K, n)]);
-            y[c] = acc;
-        }
+        xlstm__vecmat_bf16_cols(x, A, K, n, o0 + w / 16 * 16, o0 + w, y);
     }
 }
 
@@ -5881,17 +5881,13 @@ xlstm__vecmat_bf16_block_dp(const float *x, const unsigned char *r, int K, size_
     for (j = 0; j < nv; j++) _mm512_storeu_ps(y + 16 * j, acc[j]);
 }
 XLSTM__BF16_TARGET static void xlstm__vecmat_bf16_dp(const float *x, const uint16_t *A, int K, int n, float *y) {
-    int o0, c, k;
+    int o0;
     for (o0 = 0; o0 < n; o0 += XLSTM__REC_BLOCK) {
         const int w = n - o0 < XLSTM__REC_BLOCK ? n - o0 : XLSTM__REC_BLOCK;
         const unsigned char *r = XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, A + xlstm__rec16_index(0, o0, K, n)));
         if (w == XLSTM__REC_BLOCK) xlstm__vecmat_bf16_block_dp(x, r, K, XLSTM__CAST(size_t, w), y + o0, XLSTM__REC_BLOCK / 16);
         else xlstm__vecmat_bf16_block_dp(x, r, K, XLSTM__CAST(size_t, w), y + o0, w / 16);
-        for (c = o0 + w / 16 * 16; c < o0 + w; c++) {
-            float acc = 0.0f;
-            for (k = 0; k < K; k++) acc += xlstm__round_bf16(x[k]) * xlstm__bf16_to_f32(A[xlstm__rec16_index(k, c, K, n)]);
-            y[c] = acc;
-        }
+        xlstm__vecmat_bf16_cols(x, A, K, n, o0 + w / 16 * 16, o0 + w, y);
     }
 }
 #endif
