@@ -1,5 +1,5 @@
 /* xlstm.h - run xLSTM models in plain C99: language models and the TiRex
-   time-series forecaster.                                    v0.5.1
+   time-series forecaster.                                    v0.5.2
    Single-file library; MIT license at the end of this file.
 
    USAGE
@@ -154,6 +154,9 @@
      Large) and the LM forward; TiRex forecasting; sampling; tokenizer.
 
    RECENT CHANGES
+     0.5.2  OpenMP builds: after two stalled loops in a row (a thread whose
+            core another process holds), the next loops run on the calling
+            thread alone for a while, so a busy core no longer halves decode.
      0.5.1  TiRex's bf16 recurrent kernel in row pairs, multiplied with
             vdpbf16ps on CPUs with AVX-512 BF16; the LM's sLSTM recurrent
             kernel kept as (NH, DH, 4 DH) (h R as one vector-matrix product)
@@ -189,7 +192,7 @@
 
 #define XLSTM_VERSION_MAJOR 0
 #define XLSTM_VERSION_MINOR 5
-#define XLSTM_VERSION_PATCH 1
+#define XLSTM_VERSION_PATCH 2
 #define XLSTM__STR(x) #x
 #define XLSTM__XSTR(x) XLSTM__STR(x)
 #define XLSTM_VERSION_STRING \
@@ -6093,6 +6096,22 @@ typedef struct xlstm__bstate {
 } xlstm__bstate;
 
 #define XLSTM__CLAIM_STRIDE (64 / sizeof(long)) /* counters 64 bytes apart never share a cache line */
+/* An OpenMP region ends when every thread of its team has arrived, however
+   the work was claimed: a thread whose core another process holds (and the
+   scheduler gives it only every few milliseconds) stalls every loop. So when
+   the end of a region waited longer than XLSTM__STALL_S and longer than the
+   master's own part of the loop took, twice within XLSTM__SOLO_CLEAR regions
+   (one alone happens on an idle machine too: a hypervisor's preemption), the
+   next loops run on the calling thread alone. That run doubles with each
+   stall that follows it (from XLSTM__SOLO_MIN up to XLSTM__SOLO_MAX loops,
+   about 3 to 25 tokens of the 125M model), and XLSTM__SOLO_CLEAR regions
+   without a stall set it back. The results are the same bits either way.
+   The counters sit in the line after the claims: loops left to run alone,
+   the next such run, regions since the last stall (at most XLSTM__SOLO_CLEAR). */
+#define XLSTM__STALL_S 2e-4
+#define XLSTM__SOLO_MIN 256
+#define XLSTM__SOLO_MAX 2048
+#define XLSTM__SOLO_CLEAR 256
 
 /* Scratch rows: one row per token of a prefill chunk, or per sequence of a batch. */
 struct xlstm_state {
@@ -6188,11 +6207,15 @@ static xlstm_state *xlstm__state_new(const xlstm_model *model, const xlstm_state
     if (s->n_threads < 1) s->n_threads = 1;
     if (s->n_threads > 256) s->n_threads = 256;
     if (s->n_threads > 1) {
-        s->claims = XLSTM__CAST(long *, xlstm__malloc(&model->alloc, XLSTM__CAST(size_t, s->n_threads) * XLSTM__CLAIM_STRIDE * sizeof(long)));
+        /* one more line for xlstm__parallel's stall counters */
+        s->claims = XLSTM__CAST(long *, xlstm__malloc(&model->alloc, XLSTM__CAST(size_t, s->n_threads + 1) * XLSTM__CLAIM_STRIDE * sizeof(long)));
         if (!s->claims) {
             xlstm__free(&model->alloc, XLSTM__CAST(void *, s));
             return NULL;
         }
+        memset(s->claims, 0, XLSTM__CAST(size_t, s->n_threads + 1) * XLSTM__CLAIM_STRIDE * sizeof(long));
+        s->claims[XLSTM__CAST(size_t, s->n_threads) * XLSTM__CLAIM_STRIDE + 1] = XLSTM__SOLO_MIN;
+        s->claims[XLSTM__CAST(size_t, s->n_threads) * XLSTM__CLAIM_STRIDE + 2] = XLSTM__SOLO_CLEAR;
     }
     return s;
 }
@@ -6510,11 +6533,33 @@ static void xlstm__parallel(const xlstm_state *s, xlstm__task_fn fn, void *ctx, 
         return;
     }
 #ifdef _OPENMP
-#pragma omp parallel num_threads(n)
     {
-        /* a smaller team than asked for (nested regions, OMP_DYNAMIC) runs the rest in turn */
+        long *solo = s->claims + XLSTM__CAST(size_t, s->n_threads) * XLSTM__CLAIM_STRIDE;
+        double t0, master_done = 0.0, wait;
         int t;
-        for (t = omp_get_thread_num(); t < n; t += omp_get_num_threads()) fn(ctx, t);
+        if (solo[0] > 0) { /* each task claims what the ones before it left: task 0 takes it all */
+            solo[0]--;
+            for (t = 0; t < n; t++) fn(ctx, t);
+            return;
+        }
+        t0 = omp_get_wtime();
+#pragma omp parallel num_threads(n)
+        {
+            /* a smaller team than asked for (nested regions, OMP_DYNAMIC) runs the rest in turn */
+            int u;
+            for (u = omp_get_thread_num(); u < n; u += omp_get_num_threads()) fn(ctx, u);
+            if (omp_get_thread_num() == 0) master_done = omp_get_wtime();
+        }
+        wait = omp_get_wtime() - master_done;
+        if (wait > XLSTM__STALL_S && wait > master_done - t0) {
+            if (solo[2] < XLSTM__SOLO_CLEAR) { /* the second stall in a row: alone for a while */
+                solo[0] = solo[1];
+                solo[1] = solo[1] < XLSTM__SOLO_MAX / 2 ? 2 * solo[1] : XLSTM__SOLO_MAX;
+            }
+            solo[2] = 0;
+        } else if (solo[2] < XLSTM__SOLO_CLEAR && ++solo[2] == XLSTM__SOLO_CLEAR) {
+            solo[1] = XLSTM__SOLO_MIN;
+        }
     }
 #else
     {

@@ -807,14 +807,15 @@ static void test_long_stream(void) {
 
 /* OpenMP builds: logits are the same bits for any thread count (2 from
    omp_set_num_threads, 3 from the state's params; OMP_DYNAMIC may give a
-   smaller team, whose threads then run the remaining tasks). */
+   smaller team, whose threads then run the remaining tasks), and when loops
+   run on the caller alone after a stall (forced here for some of them). */
 static void test_threads_agree(void) {
 #ifdef _OPENMP
     xlstm_model *m = load_or_null(DATA "ref/long_mixed");
-    xlstm_state *one, *two, *three;
+    xlstm_state *one, *two, *three, *solo;
     xlstm_state_params sp = xlstm_state_default_params();
     expected e;
-    float *a, *b, *c;
+    float *a, *b, *c, *d;
     size_t V;
     CHECK(m != NULL);
     CHECK(load_expected(DATA "ref/long_mixed", &e, NULL));
@@ -825,12 +826,19 @@ static void test_threads_agree(void) {
     xlstm_state_create(m, &two, NULL);
     sp.n_threads = 3;
     CHECK(xlstm_state_create_with_params(m, &sp, &three, NULL) == XLSTM_OK);
+    sp.n_threads = 2;
+    CHECK(xlstm_state_create_with_params(m, &sp, &solo, NULL) == XLSTM_OK);
+    solo->claims[2 * XLSTM__CLAIM_STRIDE] = 37; /* the first 37 loops alone, the rest in a team */
+    d = (float *)malloc(e.n * V * sizeof(float));
     a = (float *)malloc(e.n * V * sizeof(float));
     b = (float *)malloc(e.n * V * sizeof(float));
     c = (float *)malloc(e.n * V * sizeof(float));
     xlstm_prefill(one, e.tokens, e.n, a, NULL);
     xlstm_prefill(two, e.tokens, e.n, b, NULL);
     xlstm_prefill(three, e.tokens, e.n, c, NULL);
+    xlstm_prefill(solo, e.tokens, e.n, d, NULL);
+    CHECK(solo->claims[2 * XLSTM__CLAIM_STRIDE] != 37); /* the loops alone ran (a real stall may have started more) */
+    CHECK(memcmp(a, d, e.n * V * sizeof(float)) == 0);
     printf("  1 vs 2 vs 3 threads: max diff %.2e, %.2e over %lu tokens\n", max_abs_diff(a, b, e.n * V),
            max_abs_diff(a, c, e.n * V), (unsigned long)e.n);
     CHECK(memcmp(a, b, e.n * V * sizeof(float)) == 0);
@@ -838,6 +846,8 @@ static void test_threads_agree(void) {
     free(a);
     free(b);
     free(c);
+    free(d);
+    xlstm_state_free(solo);
     xlstm_state_free(one);
     xlstm_state_free(two);
     xlstm_state_free(three);
