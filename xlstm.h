@@ -71,15 +71,16 @@
      vector version written once with GCC/Clang vector extensions, compiled for
      the baseline (SSE2 / NEON / wasm SIMD128), AVX2 and AVX-512; the best the
      CPU has is picked at load (params.kernels forces one). With AVX-512 VNNI a
-     decode step rounds the activations of 4-bit and 8-bit matrices to 8 bits
-     (blocks of 32) for an integer dot product; every other path keeps f32
-     activations.
+     decode step (and a batch or prompt of fewer than 16 rows) rounds the
+     activations of 4-bit and 8-bit matrices to 8 bits (blocks of 32) for an
+     integer dot product; every other path keeps f32 activations.
      A prompt is run in chunks of XLSTM_PREFILL_ROWS tokens: matrix products
      over the chunk (register-tiled, each weight tile widened to f32 once) and
      the chunkwise closed form of the mLSTM, equal to stepping token by token.
-     A batch of fewer than 16 sequences widens each weight row once and
-     multiplies it into up to 8 sequences at a time; larger batches use the
-     matrix products.
+     A batch of fewer than 16 sequences reads each weight row once: q8 and q4
+     rows go into every sequence with a step's int8 kernels (each sequence's
+     step to the bit), other rows are widened to f32 once and go into up to 8
+     sequences at a time. Larger batches use the matrix products.
 
    FORECASTING (TiRex)
      xlstm_model *m; xlstm_state *s; float q[32 * 9], median[32];
@@ -463,15 +464,21 @@ XLSTMDEF xlstm_status xlstm_state_restore(xlstm_state *state, const void *src, s
    A token outside [0, vocab_size) returns XLSTM_ERR_TOKEN and leaves the
    state untouched. */
 XLSTMDEF xlstm_status xlstm_step(xlstm_state *state, int32_t token, const float **logits);
-/* Feed n tokens; equal to n calls of xlstm_step. all_logits (optional,
-   n * vocab_size floats) receives every position's logits; *last_logits
-   (optional) the last position's. Every token is checked before any is fed. */
+/* Feed n tokens; equal to n calls of xlstm_step (within float rounding; a
+   chunk of 16 or more tokens multiplies f32 activations, which differs from
+   a step's int8-rounded ones with q8/q4 weights on VNNI CPUs: see KERNELS).
+   all_logits (optional, n * vocab_size floats) receives every position's
+   logits; *last_logits (optional) the last position's. Every token is
+   checked before any is fed. */
 XLSTMDEF xlstm_status xlstm_prefill(xlstm_state *state, const int32_t *tokens, size_t n,
                                     float *all_logits, const float **last_logits);
 /* Step n independent sequences at once, one token each, reading the weights
    once for all of them (many NPCs, or a server's requests). states[i] must be
    distinct states of one model; logits[i] (optional) receives states[i]'s
-   logits. Equal to xlstm_step on each. */
+   logits. Equal to xlstm_step on each: up to 15 sequences take a step's
+   int8 kernels for q8 and q4 rows (the same bits), other rows within float
+   rounding; 16 or more take the prompt's matrix products (as
+   xlstm_prefill's chunks). */
 XLSTMDEF xlstm_status xlstm_step_batch(xlstm_state *const *states, const int32_t *tokens, size_t n,
                                        const float **logits);
 /* Bytes of recurrent state (what save/restore carries) and of the whole state object. */
@@ -6655,56 +6662,108 @@ static xlstm__dot_i8_fn xlstm__dot_i8(const xlstm__kern *k, int dtype) {
 #endif
 
 /* y0 = m0 x, and y1 = m1 x when m1 is given (the same type and shape: a
-   SwiGLU's two matrices), in one parallel loop. q4 and q8 with an 8-bit dot
-   product: x rounded to int8 once for all rows (with few rows the rounding
-   would cost more than it saves); bf16: x split into even and odd elements
-   once. */
+   SwiGLU's two matrices), in one parallel loop; or (xlstm__matvecs) a few
+   vectors against m0. q4 and q8 with an 8-bit dot product: each x rounded
+   to int8 once for all rows (with few rows the rounding would cost more than
+   it saves); bf16: each x split into even and odd elements once. */
+#define XLSTM__MATVECS_MAX (XLSTM__SMALL_BATCH - 1) /* vectors per xlstm__matvecs */
 typedef struct xlstm__matvec_ctx {
     const xlstm_state *s;
     const xlstm__mat *m0, *m1;
-    const float *X;
+    const float *X; /* vector j at X + j ldx, for the dot products on f32 x */
+    size_t ldx;
     float *y0, *y1;
-    xlstm__dot_i8_fn dot_i8; /* non-NULL: x is in xq */
-    xlstm__xq xq;            /* s->xq, with the q4 layout for q4 rows */
-    int eo;                  /* bf16 against x split even/odd in s->xeo */
+    float *const *yp;        /* nx > 1: vector j's outputs (m0 alone) */
+    int nx;                  /* vectors */
+    xlstm__dot_i8_fn dot_i8; /* non-NULL: vector j is in xq[j] */
+    xlstm__xq xq[XLSTM__MATVECS_MAX]; /* with the q4 layout for q4 rows */
+    int eo;                  /* bf16 against vector j split even/odd at xeo + j cols */
+    const float *xeo;
 } xlstm__matvec_ctx;
 
-/* outputs [lo, hi) of (y0 | y1) */
+/* one stored row against vector j, as a step multiplies it */
+static float xlstm__matvec_dot(const xlstm__matvec_ctx *c, const xlstm__mat *m, const unsigned char *row, const float *sc, int j) {
+    const int cols = m->cols;
+    return c->dot_i8 ? c->dot_i8(row, sc, &c->xq[j], cols)
+           : c->eo   ? c->s->model->kern->dot_bf16_eo(row, c->xeo + XLSTM__CAST(size_t, j) * XLSTM__CAST(size_t, cols), cols)
+                     : c->s->model->kern->dot[m->dtype](row, sc, c->X + XLSTM__CAST(size_t, j) * c->ldx, cols);
+}
+
+/* outputs [lo, hi) of (y0 | y1), or of every vector's */
 static void xlstm__matvec_rows(void *ctx, int t, int lo, int hi) {
     const xlstm__matvec_ctx *c = XLSTM__CAST(const xlstm__matvec_ctx *, ctx);
-    const xlstm_state *s = c->s;
-    const xlstm__kern *k = s->model->kern;
-    const int rows = c->m0->rows, cols = c->m0->cols;
-    const size_t nblk = XLSTM__CAST(size_t, cols) / XLSTM__QBLOCK;
-    int r;
+    const int rows = c->m0->rows;
+    const size_t nblk = XLSTM__CAST(size_t, c->m0->cols) / XLSTM__QBLOCK;
+    int r, j;
     (void)t;
     for (r = lo; r < hi; r++) {
         const xlstm__mat *m = r < rows ? c->m0 : c->m1;
         const int ri = r < rows ? r : r - rows;
         const unsigned char *row = m->w + XLSTM__CAST(size_t, ri) * m->row_bytes;
         const float *sc = m->scale ? m->scale + XLSTM__CAST(size_t, ri) * nblk : NULL;
-        (r < rows ? c->y0 : c->y1)[ri] = c->dot_i8 ? c->dot_i8(row, sc, &c->xq, cols)
-                                         : c->eo   ? k->dot_bf16_eo(row, s->xeo, cols)
-                                                   : k->dot[m->dtype](row, sc, c->X, cols);
+        if (c->nx == 1) (r < rows ? c->y0 : c->y1)[ri] = xlstm__matvec_dot(c, m, row, sc, 0);
+        else
+            for (j = 0; j < c->nx; j++) c->yp[j][ri] = xlstm__matvec_dot(c, m, row, sc, j);
     }
 }
 
-static void xlstm__matvec(xlstm_state *s, const xlstm__mat *m0, const xlstm__mat *m1, const float *X, float *y0, float *y1) {
+/* Which row kernels a step takes for m (the rule of xlstm__matvec). */
+static void xlstm__matvec_kinds(const xlstm_state *s, const xlstm__mat *m, xlstm__matvec_ctx *c) {
     const xlstm__kern *k = s->model->kern;
+    const xlstm__dot_i8_fn dot_i8 = xlstm__dot_i8(k, m->dtype);
+    c->dot_i8 = dot_i8 && m->rows >= 64 ? dot_i8 : NULL;
+    c->eo = m->dtype == XLSTM__DT_BF16 && k->dot_bf16_eo && m->rows >= 64;
+}
+
+static void xlstm__matvec(xlstm_state *s, const xlstm__mat *m0, const xlstm__mat *m1, const float *X, float *y0, float *y1) {
     const int rows = m0->rows, cols = m0->cols, all = m1 ? 2 * rows : rows;
-    const xlstm__dot_i8_fn dot_i8 = xlstm__dot_i8(k, m0->dtype);
     xlstm__matvec_ctx c;
-    c.s = s, c.m0 = m0, c.m1 = m1, c.X = X, c.y0 = y0, c.y1 = y1;
-    c.dot_i8 = dot_i8 && rows >= 64 ? dot_i8 : NULL;
-    c.eo = m0->dtype == XLSTM__DT_BF16 && k->dot_bf16_eo && rows >= 64;
-    c.xq = s->xq;
+    c.s = s, c.m0 = m0, c.m1 = m1, c.X = X, c.ldx = 0, c.y0 = y0, c.y1 = y1, c.yp = NULL, c.nx = 1;
+    xlstm__matvec_kinds(s, m0, &c);
+    c.xq[0] = s->xq, c.xeo = s->xeo;
     if (c.dot_i8) xlstm__quantize_x(X, cols, &s->xq);
     if (c.dot_i8 && m0->dtype == XLSTM__DT_Q4) {
-        c.xq.q4 = s->xq4.q4, c.xq.d4 = s->xq4.d4, c.xq.o4 = s->xq4.o4;
-        xlstm__xq_q4_layout(&c.xq, cols);
+        c.xq[0].q4 = s->xq4.q4, c.xq[0].d4 = s->xq4.d4, c.xq[0].o4 = s->xq4.o4;
+        xlstm__xq_q4_layout(&c.xq[0], cols);
     }
     if (c.eo) xlstm__even_odd(s->xeo, X, cols);
     xlstm__for(s, all, 16, XLSTM__CAST(size_t, all) * XLSTM__CAST(size_t, cols), XLSTM_PARALLEL_MIN_WORK, xlstm__matvec_rows, &c);
+}
+
+/* yp[j] = m X_j for 2 <= nx <= XLSTM__MATVECS_MAX vectors (rows of X, ldx
+   apart) with the row kernels of a step where a step rounds x to int8 (q8,
+   q4), so that a small batch gives each sequence the numbers its own step
+   would, each weight row read from memory once for all of them; the rounded
+   vectors live in s->xt (free between products). Returns 0, doing nothing,
+   where the step multiplies 64 or more rows by f32 x: the caller's 8-vector
+   dot products do that faster, equal within rounding. */
+static int xlstm__matvecs(xlstm_state *s, const xlstm__mat *m, const float *X, size_t ldx, int nx, float *const *yp) {
+    const int rows = m->rows, cols = m->cols;
+    const size_t per = 2 * XLSTM__CAST(size_t, cols), cw = XLSTM__CAST(size_t, cols);
+    xlstm__matvec_ctx c;
+    int j;
+    c.s = s, c.m0 = m, c.m1 = NULL, c.X = X, c.ldx = ldx, c.y0 = NULL, c.y1 = NULL, c.yp = yp, c.nx = nx;
+    xlstm__matvec_kinds(s, m, &c);
+    if (nx < 2 || nx > XLSTM__MATVECS_MAX || (!c.dot_i8 && rows >= 64)) return 0;
+    c.eo = 0, c.xeo = NULL; /* bf16: f32 x, as the 8-vector dot products */
+    for (j = 0; j < nx && c.dot_i8; j++) {
+        const float *x = X + XLSTM__CAST(size_t, j) * ldx;
+        float *p = s->xt + XLSTM__CAST(size_t, j) * per; /* q, d8, off8 and the q4 layout: 1.25 cols + 6 floats */
+        xlstm__xq *q = &c.xq[j];
+        q->d8 = p, p += cols / 4 + 1;
+        q->off8 = p, p += cols / 4 + 1;
+        q->q = XLSTM__CAST(signed char *, XLSTM__CAST(void *, p)), p += cols / 4 + 1;
+        q->q4 = NULL, q->d4 = NULL, q->o4 = NULL;
+        xlstm__quantize_x(x, cols, q);
+        if (m->dtype == XLSTM__DT_Q4) {
+            q->d4 = p, p += cols / 8 + 1;
+            q->o4 = p, p += cols / 8 + 1;
+            q->q4 = XLSTM__CAST(signed char *, XLSTM__CAST(void *, p));
+            xlstm__xq_q4_layout(q, cols);
+        }
+    }
+    xlstm__for(s, rows, 16, XLSTM__CAST(size_t, rows) * cw * XLSTM__CAST(size_t, nx), XLSTM_PARALLEL_MIN_WORK, xlstm__matvec_rows, &c);
+    return 1;
 }
 
 #if defined(XLSTM__HAVE_FAST)
@@ -7033,6 +7092,8 @@ static void xlstm__matmul(xlstm_state *s, const xlstm__mat *m, const float *X, s
         /* done with the fast prompt products; the bias below */
     } else if (nx == 1) {
         xlstm__matvec(s, m, NULL, X, yp[0], NULL);
+    } else if (nx < XLSTM__SMALL_BATCH && xlstm__matvecs(s, m, X, ldx, nx, yp)) {
+        /* a small batch: each vector as its own step multiplies it */
     } else if (rows < 16 && nx >= XLSTM__SMALL_BATCH) {
         /* a few weight rows (gates) against many vectors: split the vectors */
         xlstm__for(s, (nx + 7) / 8, 1, work, XLSTM_PARALLEL_MIN_WORK, xlstm__matmul_vecs, &c);
