@@ -1,5 +1,5 @@
 /* xlstm.h - run xLSTM models in plain C99: language models and the TiRex
-   time-series forecaster.                                    v0.5.2
+   time-series forecaster.                                    v0.5.3
    Single-file library; MIT license at the end of this file.
 
    USAGE
@@ -155,6 +155,10 @@
      Large) and the LM forward; TiRex forecasting; sampling; tokenizer.
 
    RECENT CHANGES
+     0.5.3  q8/q4 batches of up to 15 sequences (and prompts under 16 tokens)
+            round x to int8 per sequence as a step does: a batched step
+            equals each sequence's own step to the bit (it drifted by up to
+            2 logits), and q8 batches decode 10-20% faster.
      0.5.2  OpenMP builds: after two stalled loops in a row (a thread whose
             core another process holds), the next loops run on the calling
             thread alone for a while, so a busy core no longer halves decode.
@@ -193,7 +197,7 @@
 
 #define XLSTM_VERSION_MAJOR 0
 #define XLSTM_VERSION_MINOR 5
-#define XLSTM_VERSION_PATCH 2
+#define XLSTM_VERSION_PATCH 3
 #define XLSTM__STR(x) #x
 #define XLSTM__XSTR(x) XLSTM__STR(x)
 #define XLSTM_VERSION_STRING \
