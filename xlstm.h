@@ -6669,7 +6669,7 @@ static xlstm__dot_i8_fn xlstm__dot_i8(const xlstm__kern *k, int dtype) {
    SwiGLU's two matrices), in one parallel loop; or (xlstm__matvecs) a few
    vectors against m0. q4 and q8 with an 8-bit dot product: each x rounded
    to int8 once for all rows (with few rows the rounding would cost more than
-   it saves); bf16: each x split into even and odd elements once. */
+   it saves); bf16 (one vector): x split into even and odd elements once. */
 #define XLSTM__MATVECS_MAX (XLSTM__SMALL_BATCH - 1) /* vectors per xlstm__matvecs */
 typedef struct xlstm__matvec_ctx {
     const xlstm_state *s;
@@ -6681,7 +6681,7 @@ typedef struct xlstm__matvec_ctx {
     int nx;                  /* vectors */
     xlstm__dot_i8_fn dot_i8; /* non-NULL: vector j is in xq[j] */
     xlstm__xq xq[XLSTM__MATVECS_MAX]; /* with the q4 layout for q4 rows */
-    int eo;                  /* bf16 against vector j split even/odd at xeo + j cols */
+    int eo;                  /* bf16 against the one vector split even/odd in xeo */
     const float *xeo;
 } xlstm__matvec_ctx;
 
@@ -6689,7 +6689,7 @@ typedef struct xlstm__matvec_ctx {
 static float xlstm__matvec_dot(const xlstm__matvec_ctx *c, const xlstm__mat *m, const unsigned char *row, const float *sc, int j) {
     const int cols = m->cols;
     return c->dot_i8 ? c->dot_i8(row, sc, &c->xq[j], cols)
-           : c->eo   ? c->s->model->kern->dot_bf16_eo(row, c->xeo + XLSTM__CAST(size_t, j) * XLSTM__CAST(size_t, cols), cols)
+           : c->eo   ? c->s->model->kern->dot_bf16_eo(row, c->xeo, cols)
                      : c->s->model->kern->dot[m->dtype](row, sc, c->X + XLSTM__CAST(size_t, j) * c->ldx, cols);
 }
 
