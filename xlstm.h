@@ -6238,19 +6238,27 @@ static size_t xlstm__kernel_scratch_floats(const xlstm_state *s, size_t cols) {
     return 16 + (XLSTM_PREFILL_ROWS + XLSTM__XGROUP - 1) / XLSTM__XGROUP * XLSTM__XGROUP * cols + 4 * (cols / 4 + 1) + 2 * (cols / 8 + 1) + cols + 16 +
            XLSTM__CAST(size_t, s->n_threads) * s->deq_stride;
 }
+/* x rounded to int8 (up to cols wide) from p: x's q, d8 and off8, then
+   x4's q4 layout (d4, o4, q4; x4 may be x); 1.25 cols + 6 floats. Returns
+   the float after them. */
+static float *xlstm__xq_place(float *p, size_t cols, xlstm__xq *x, xlstm__xq *x4) {
+    x->d8 = p, p += cols / 4 + 1;
+    x->off8 = p, p += cols / 4 + 1;
+    x->q = XLSTM__CAST(signed char *, XLSTM__CAST(void *, p)), p += cols / 4 + 1;
+    x->q4 = NULL, x->d4 = NULL, x->o4 = NULL;
+    x4->d4 = p, p += cols / 8 + 1;
+    x4->o4 = p, p += cols / 8 + 1;
+    x4->q4 = XLSTM__CAST(signed char *, XLSTM__CAST(void *, p)), p += cols / 4 + 1;
+    return p;
+}
 /* Lay that scratch out from p. */
 static void xlstm__kernel_scratch_place(xlstm_state *s, float *p, size_t cols) {
     size_t i = XLSTM__CAST(size_t, XLSTM__ADDR(p) % 64) / sizeof(float); /* 64-byte rows for the vector loads */
     p += i ? 16 - i : 0;
     s->xt = p, p += (XLSTM_PREFILL_ROWS + XLSTM__XGROUP - 1) / XLSTM__XGROUP * XLSTM__XGROUP * cols;
-    s->xq.d8 = p, p += cols / 4 + 1;
-    s->xq.off8 = p, p += cols / 4 + 1;
-    s->xq.q = XLSTM__CAST(signed char *, XLSTM__CAST(void *, p)), p += cols / 4 + 1;
-    s->xq.q4 = NULL, s->xq.d4 = NULL, s->xq.o4 = NULL; /* a stale layout is never read through s->xq */
+    /* s->xq has no q4 layout (a stale one is never read through it); s->xq4 holds it */
+    p = xlstm__xq_place(p, cols, &s->xq, &s->xq4);
     s->xq4.q = NULL, s->xq4.d8 = NULL, s->xq4.off8 = NULL;
-    s->xq4.d4 = p, p += cols / 8 + 1;
-    s->xq4.o4 = p, p += cols / 8 + 1;
-    s->xq4.q4 = XLSTM__CAST(signed char *, XLSTM__CAST(void *, p)), p += cols / 4 + 1;
     s->xeo = p, p += cols;
     i = XLSTM__CAST(size_t, XLSTM__ADDR(p) % 64) / sizeof(float); /* 64-byte align the tiles */
     s->deq = p + (i ? 16 - i : 0);
@@ -6751,18 +6759,11 @@ static int xlstm__matvecs(xlstm_state *s, const xlstm__mat *m, const float *X, s
     if (nx < 2 || nx > XLSTM__MATVECS_MAX || (!c.dot_i8 && rows >= 64)) return 0;
     c.eo = 0, c.xeo = NULL; /* bf16: f32 x, as the 8-vector dot products */
     for (j = 0; j < nx && c.dot_i8; j++) {
-        const float *x = X + XLSTM__CAST(size_t, j) * ldx;
-        float *p = s->xt + XLSTM__CAST(size_t, j) * per; /* q, d8, off8 and the q4 layout: 1.25 cols + 6 floats */
-        xlstm__xq *q = &c.xq[j];
-        q->d8 = p, p += cols / 4 + 1;
-        q->off8 = p, p += cols / 4 + 1;
-        q->q = XLSTM__CAST(signed char *, XLSTM__CAST(void *, p)), p += cols / 4 + 1;
-        q->q4 = NULL, q->d4 = NULL, q->o4 = NULL;
-        xlstm__quantize_x(x, cols, q);
+        xlstm__xq *q = &c.xq[j], q4;
+        xlstm__xq_place(s->xt + XLSTM__CAST(size_t, j) * per, cw, q, &q4);
+        xlstm__quantize_x(X + XLSTM__CAST(size_t, j) * ldx, cols, q);
         if (m->dtype == XLSTM__DT_Q4) {
-            q->d4 = p, p += cols / 8 + 1;
-            q->o4 = p, p += cols / 8 + 1;
-            q->q4 = XLSTM__CAST(signed char *, XLSTM__CAST(void *, p));
+            q->q4 = q4.q4, q->d4 = q4.d4, q->o4 = q4.o4;
             xlstm__xq_q4_layout(q, cols);
         }
     }
