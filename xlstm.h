@@ -5582,23 +5582,21 @@ XLSTM__VNNI_TARGET static float xlstm__dot_q8_i8_vnni(const unsigned char *row, 
 }
 XLSTM__VNNI_TARGET static void xlstm__dot4_q8_i8_vnni(const unsigned char *row, size_t row_bytes, const float *scale,
                                                       size_t nblk, const xlstm__xq *x, int n, float *y) {
-    __m512 acc0[4], acc1[4]; /* as xlstm__dot_q8_i8_vnni sums, so each y[i] is its value to the bit */
+    __m512 acc[4];
     const int nb = n / XLSTM__QBLOCK;
     int b, i;
-    for (i = 0; i < 4; i++) acc0[i] = acc1[i] = _mm512_setzero_ps();
+    for (i = 0; i < 4; i++) acc[i] = _mm512_setzero_ps();
     for (b = 0; b + 2 <= nb; b += 2) {
         const __m512i xq = _mm512_loadu_si512(XLSTM__CAST(const void *, x->q + (size_t)b * XLSTM__QBLOCK));
         const __m512 dx = _mm512_loadu_ps(x->d8 + (size_t)b * 8);
         for (i = 0; i < 4; i++) {
             const unsigned char *q = row + (size_t)i * row_bytes + (size_t)b * XLSTM__QBLOCK;
-            const __m512 v = xlstm__q8_i8_pair(q, xq, dx, scale + (size_t)i * nblk + b);
             __builtin_prefetch(q + XLSTM__PREFETCH);
-            if (b & 2) acc1[i] = _mm512_add_ps(acc1[i], v);
-            else acc0[i] = _mm512_add_ps(acc0[i], v);
+            acc[i] = _mm512_add_ps(acc[i], xlstm__q8_i8_pair(q, xq, dx, scale + (size_t)i * nblk + b));
         }
     }
     for (i = 0; i < 4; i++) {
-        y[i] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[i], acc1[i]));
+        y[i] = _mm512_reduce_add_ps(acc[i]);
         if (b < nb) {
             const xlstm__xq tail = xlstm__xq_from(x, (size_t)b * XLSTM__QBLOCK);
             y[i] += xlstm__dot_q8_i8_scalar(row + (size_t)i * row_bytes + (size_t)b * XLSTM__QBLOCK, scale + (size_t)i * nblk + b, &tail,
@@ -6706,7 +6704,6 @@ static float xlstm__matvec_dot(const xlstm__matvec_ctx *c, const xlstm__mat *m, 
 /* outputs [lo, hi) of (y0 | y1), or of every vector's */
 static void xlstm__matvec_rows(void *ctx, int t, int lo, int hi) {
     const xlstm__matvec_ctx *c = XLSTM__CAST(const xlstm__matvec_ctx *, ctx);
-    const xlstm__kern *k = c->s->model->kern;
     const int rows = c->m0->rows;
     const size_t nblk = XLSTM__CAST(size_t, c->m0->cols) / XLSTM__QBLOCK;
     int r, j;
@@ -6716,12 +6713,7 @@ static void xlstm__matvec_rows(void *ctx, int t, int lo, int hi) {
         const int ri = r < rows ? r : r - rows;
         const unsigned char *row = m->w + XLSTM__CAST(size_t, ri) * m->row_bytes;
         const float *sc = m->scale ? m->scale + XLSTM__CAST(size_t, ri) * nblk : NULL;
-        /* four q8 rows of one matrix at once: the same sums, x read once for them */
-        if (c->nx == 1 && c->dot_i8 && m->dtype == XLSTM__DT_Q8 && k->dot4_q8_i8 && r + 4 <= hi && ri + 4 <= m->rows) {
-            k->dot4_q8_i8(row, m->row_bytes, sc, nblk, &c->xq[0], m->cols, (r < rows ? c->y0 : c->y1) + ri);
-            r += 3;
-        } else if (c->nx == 1)
-            (r < rows ? c->y0 : c->y1)[ri] = xlstm__matvec_dot(c, m, row, sc, 0);
+        if (c->nx == 1) (r < rows ? c->y0 : c->y1)[ri] = xlstm__matvec_dot(c, m, row, sc, 0);
         else
             for (j = 0; j < c->nx; j++) c->yp[j][ri] = xlstm__matvec_dot(c, m, row, sc, j);
     }

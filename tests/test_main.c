@@ -363,8 +363,6 @@ static void test_kernels_match_scalar(void) {
                     for (r = 0; r < 4; r++) {
                         a = oracle(row + (size_t)r * n, scale + r * nb, &xq, n);
                         CHECK_NEAR(y4[r], a, 1e-4 * (1 + fabs(a)));
-                        /* a step takes either for a row: the same sums, to the bit */
-                        CHECK(y4[r] == vec(row + (size_t)r * n, scale + r * nb, &xq, n));
                     }
                 }
                 tested++;
