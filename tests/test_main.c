@@ -486,6 +486,17 @@ static void test_kernels_match_scalar(void) {
             CHECK(memcmp(y1, y2, sizeof y1) == 0);
             CHECK(y2[3] == 0.0f && y2[5] > 1e38f && y2[7] == 1e-45f && y2[8] == 0.0f && y2[999] == x[999] - 500.0f);
             tested++;
+            /* the chunkwise mLSTM's row kernels: the plain loops' results to the bit */
+            ref->scale(y1, x, 0.37f, 999);
+            kk->scale(y2, x, 0.37f, 999);
+            CHECK(memcmp(y1, y2, sizeof y1) == 0 && y1[998] == 0.37f * x[998]);
+            ref->add(y1, w, 997);
+            kk->add(y2, w, 997);
+            CHECK(memcmp(y1, y2, sizeof y1) == 0 && y1[996] == 0.37f * x[996] + w[996]);
+            ref->div(y1, 3.3f, 995);
+            kk->div(y2, 3.3f, 995);
+            CHECK(memcmp(y1, y2, sizeof y1) == 0 && y1[17] == (0.37f * x[17] + w[17]) / 3.3f && y1[996] == 0.37f * x[996] + w[996]);
+            tested++;
         }
         /* matrix products: edge shapes (rows past a register tile, columns
            past a vector, sums longer than a block), a transposed A, beta */
