@@ -6172,13 +6172,17 @@ typedef struct xlstm__bstate {
    scheduler gives it only every few milliseconds) stalls every loop. So when
    the end of a region waited longer than XLSTM__STALL_S and longer than the
    master's own part of the loop took, twice within XLSTM__SOLO_CLEAR regions
-   (one alone happens on an idle machine too: a hypervisor's preemption), the
-   next loops run on the calling thread alone. That run doubles with each
+   (one alone happens on an idle machine too: a hypervisor's preemption),
+   with more time lost waiting than the master ran in the regions between
+   the two (a VM's idle vCPU can take milliseconds to wake now and then: the
+   7B's long loops still gain from the team), the next loops run on the
+   calling thread alone. That run doubles with each
    stall that follows it (from XLSTM__SOLO_MIN up to XLSTM__SOLO_MAX loops,
    about 3 to 25 tokens of the 125M model), and XLSTM__SOLO_CLEAR regions
    without a stall set it back. The results are the same bits either way.
    The counters sit in the line after the claims: loops left to run alone,
-   the next such run, regions since the last stall (at most XLSTM__SOLO_CLEAR). */
+   the next such run, regions since the last stall (at most XLSTM__SOLO_CLEAR),
+   and the microseconds waited and run since it. */
 #define XLSTM__STALL_S 2e-4
 #define XLSTM__SOLO_MIN 256
 #define XLSTM__SOLO_MAX 2048
@@ -6602,6 +6606,26 @@ XLSTMDEF xlstm_status xlstm_state_restore(xlstm_state *s, const void *src, size_
 
 typedef void (*xlstm__task_fn)(void *ctx, int t);
 
+#ifdef _OPENMP
+/* After a team's region: the master ran `ran` seconds, then waited `wait`
+   for the rest (the rule above XLSTM__STALL_S). */
+static void xlstm__stall_update(long *solo, double ran, double wait) {
+    if (solo[2] < XLSTM__SOLO_CLEAR) { /* microseconds waited and run since the last stall */
+        solo[3] += XLSTM__CAST(long, wait * 1e6);
+        solo[4] += XLSTM__CAST(long, ran * 1e6);
+    }
+    if (wait > XLSTM__STALL_S && wait > ran) {
+        if (solo[2] < XLSTM__SOLO_CLEAR && solo[3] > solo[4]) { /* the second stall in a row, and waiting cost more than the master ran */
+            solo[0] = solo[1];
+            solo[1] = solo[1] < XLSTM__SOLO_MAX / 2 ? 2 * solo[1] : XLSTM__SOLO_MAX;
+        }
+        solo[2] = solo[3] = solo[4] = 0;
+    } else if (solo[2] < XLSTM__SOLO_CLEAR && ++solo[2] == XLSTM__SOLO_CLEAR) {
+        solo[1] = XLSTM__SOLO_MIN;
+    }
+}
+#endif
+
 static void xlstm__parallel(const xlstm_state *s, xlstm__task_fn fn, void *ctx, int n) {
     if (n <= 1) {
         fn(ctx, 0);
@@ -6614,7 +6638,7 @@ static void xlstm__parallel(const xlstm_state *s, xlstm__task_fn fn, void *ctx, 
 #ifdef _OPENMP
     {
         long *solo = s->claims + XLSTM__CAST(size_t, s->n_threads) * XLSTM__CLAIM_STRIDE;
-        double t0, master_done = 0.0, wait;
+        double t0, master_done = 0.0;
         int t;
         if (solo[0] > 0) { /* each task claims what the ones before it left: task 0 takes it all */
             solo[0]--;
@@ -6629,16 +6653,7 @@ static void xlstm__parallel(const xlstm_state *s, xlstm__task_fn fn, void *ctx, 
             for (u = omp_get_thread_num(); u < n; u += omp_get_num_threads()) fn(ctx, u);
             if (omp_get_thread_num() == 0) master_done = omp_get_wtime();
         }
-        wait = omp_get_wtime() - master_done;
-        if (wait > XLSTM__STALL_S && wait > master_done - t0) {
-            if (solo[2] < XLSTM__SOLO_CLEAR) { /* the second stall in a row: alone for a while */
-                solo[0] = solo[1];
-                solo[1] = solo[1] < XLSTM__SOLO_MAX / 2 ? 2 * solo[1] : XLSTM__SOLO_MAX;
-            }
-            solo[2] = 0;
-        } else if (solo[2] < XLSTM__SOLO_CLEAR && ++solo[2] == XLSTM__SOLO_CLEAR) {
-            solo[1] = XLSTM__SOLO_MIN;
-        }
+        xlstm__stall_update(solo, master_done - t0, omp_get_wtime() - master_done);
     }
 #else
     {

@@ -854,6 +854,24 @@ static void test_threads_agree(void) {
            max_abs_diff(a, c, e.n * V), (unsigned long)e.n);
     CHECK(memcmp(a, b, e.n * V * sizeof(float)) == 0);
     CHECK(memcmp(a, c, e.n * V * sizeof(float)) == 0);
+    { /* the stall rule: a busy core's stalls (the waits outlast the loops) go alone, a rare slow wake among long loops does not */
+        long st[5] = {0, XLSTM__SOLO_MIN, XLSTM__SOLO_CLEAR, 0, 0};
+        int r;
+        xlstm__stall_update(st, 1e-4, 3e-3); /* a first stall: nothing yet */
+        CHECK(st[0] == 0 && st[2] == 0);
+        xlstm__stall_update(st, 1e-4, 1e-5);
+        xlstm__stall_update(st, 1e-4, 4e-3); /* a second, waits 4 ms against 0.2 ms run */
+        CHECK(st[0] == XLSTM__SOLO_MIN && st[1] == 2 * XLSTM__SOLO_MIN);
+        st[0] = 0, st[1] = XLSTM__SOLO_MIN, st[2] = XLSTM__SOLO_CLEAR;
+        xlstm__stall_update(st, 1e-3, 2e-3);
+        for (r = 0; r < 100; r++) xlstm__stall_update(st, 5e-4, 2e-5); /* the 7B's loops: 50 ms run, 2 ms waited */
+        xlstm__stall_update(st, 1e-3, 3e-3); /* 5 ms waited in all against 51 ms run: stays a team */
+        CHECK(st[0] == 0 && st[2] == 0);
+        for (r = 0; r < XLSTM__SOLO_CLEAR; r++) xlstm__stall_update(st, 5e-4, 2e-4); /* quiet: the next stall starts over */
+        CHECK(st[2] == XLSTM__SOLO_CLEAR);
+        xlstm__stall_update(st, 1e-4, 9e-3);
+        CHECK(st[0] == 0);
+    }
     free(a);
     free(b);
     free(c);
