@@ -4270,20 +4270,32 @@ static void xlstm__gemm_scalar(int M, int N, int P, const float *A, size_t a_rs,
         }
 }
 
+/* A head's C (dk x dv) is kept by strips of XLSTM__STRIP columns: the strip
+   from column b (w = min(XLSTM__STRIP, dv - b) wide) holds rows of w floats
+   at C + b dk. The chunkwise products read and write a strip in place, and a
+   step runs through the whole state in address order. */
+#define XLSTM__STRIP 32
+static size_t xlstm__strip_at(int dk, int dv, int a, int col) {
+    const int b = col / XLSTM__STRIP * XLSTM__STRIP, w = dv - b < XLSTM__STRIP ? dv - b : XLSTM__STRIP;
+    return XLSTM__CAST(size_t, b) * dk + XLSTM__CAST(size_t, a) * w + XLSTM__CAST(size_t, col - b);
+}
+
 static float xlstm__mlstm_head_scalar(float *C, float *nv, const float *q, const float *k, const float *v, float f,
                                       float i, int dk, int dv, float *h) {
     double qn = 0.0;
     int a, b;
-    for (b = 0; b < dv; b++) h[b] = 0.0f;
-    for (a = 0; a < dk; a++) {
-        float ka = i * k[a], qa = q[a];
-        float *Ca = C + XLSTM__CAST(size_t, a) * dv;
-        for (b = 0; b < dv; b++) {
-            Ca[b] = f * Ca[b] + ka * v[b];
-            h[b] += qa * Ca[b];
+    for (b = 0; b < dv; b++) {
+        float hb = 0.0f;
+        for (a = 0; a < dk; a++) {
+            float *c = C + xlstm__strip_at(dk, dv, a, b);
+            *c = f * *c + (i * k[a]) * v[b];
+            hb += q[a] * *c;
         }
-        nv[a] = f * nv[a] + ka;
-        qn += XLSTM__CAST(double, qa) * nv[a];
+        h[b] = hb;
+    }
+    for (a = 0; a < dk; a++) {
+        nv[a] = f * nv[a] + i * k[a];
+        qn += XLSTM__CAST(double, q[a]) * nv[a];
     }
     return XLSTM__CAST(float, qn);
 }
@@ -5082,23 +5094,45 @@ XLSTM__VI float xlstm__mlstm_head_v(float *C, float *nv, const float *q, const f
     double qn = 0.0;
     int a, b;
     if (dv % 16) return xlstm__mlstm_head_scalar(C, nv, q, k, v, f, i, dk, dv, h);
-    for (b = 0; b < dv; b++) h[b] = 0.0f;
-    for (a = 0; a < dk; a++) {
-        float ka = i * k[a], qa = q[a];
-        float *Ca = C + (size_t)a * dv;
-        for (b = 0; b < dv; b += 16) {
-            xlstm__v16f c, vb, hb;
-            if (!(b & 15)) __builtin_prefetch(Ca + b + XLSTM__PREFETCH / 4, 1); /* the memory is updated in place */
-            xlstm__vld(&c, Ca + b);
-            xlstm__vld(&vb, v + b);
-            xlstm__vld(&hb, h + b);
-            c = f * c + ka * vb;
-            hb += qa * c;
-            xlstm__vst(Ca + b, &c);
-            xlstm__vst(h + b, &hb);
+    for (b = 0; b < dv; b += XLSTM__STRIP) { /* a strip's h stays in registers over all of dk */
+        const int nv2 = dv - b >= 32 ? 2 : 1;
+        float *Cs = C + (size_t)b * dk;
+        xlstm__v16f v0, v1, h0, h1, c0, c1;
+        xlstm__vld(&v0, v + b);
+        xlstm__vzero(&h0);
+        xlstm__vzero(&h1);
+        if (nv2 == 2) {
+            xlstm__vld(&v1, v + b + 16);
+            for (a = 0; a < dk; a++) {
+                const float ka = i * k[a], qa = q[a];
+                float *Ca = Cs + (size_t)a * 32;
+                __builtin_prefetch(Ca + XLSTM__PREFETCH / 4, 1); /* the memory is updated in place */
+                xlstm__vld(&c0, Ca);
+                xlstm__vld(&c1, Ca + 16);
+                c0 = f * c0 + ka * v0;
+                c1 = f * c1 + ka * v1;
+                h0 += qa * c0;
+                h1 += qa * c1;
+                xlstm__vst(Ca, &c0);
+                xlstm__vst(Ca + 16, &c1);
+            }
+            xlstm__vst(h + b + 16, &h1);
+        } else {
+            for (a = 0; a < dk; a++) {
+                const float ka = i * k[a], qa = q[a];
+                float *Ca = Cs + (size_t)a * 16;
+                __builtin_prefetch(Ca + XLSTM__PREFETCH / 4, 1);
+                xlstm__vld(&c0, Ca);
+                c0 = f * c0 + ka * v0;
+                h0 += qa * c0;
+                xlstm__vst(Ca, &c0);
+            }
         }
-        nv[a] = f * nv[a] + ka;
-        qn += XLSTM__CAST(double, qa) * nv[a];
+        xlstm__vst(h + b, &h0);
+    }
+    for (a = 0; a < dk; a++) {
+        nv[a] = f * nv[a] + i * k[a];
+        qn += XLSTM__CAST(double, q[a]) * nv[a];
     }
     return XLSTM__CAST(float, qn);
 }
@@ -6451,7 +6485,7 @@ XLSTMDEF xlstm_status xlstm_state_create_with_params(const xlstm_model *model, c
     s->ld_up = 2 * (I > P ? I : P);
     s->ld_wide = wide;
     s->deq_stride = XLSTM__WTILE * (cols + XLSTM__XGROUP);
-    s->chunk_stride = R * R + 4 * R + 2 * R * DK + R * DV + 32 * DK;
+    s->chunk_stride = R * R + 4 * R + 2 * R * DK + R * DV;
     scratch = V + R * (2 * D + s->ld_up + 2 * wide + ld_qkv + (4 * D > wide ? 4 * D : wide) + 2 * NH) + 4 * D +
               XLSTM__CAST(size_t, s->n_threads) * s->chunk_stride + xlstm__kernel_scratch_floats(s, cols) + 64;
     s->mem = xlstm__state_mem(s, total + scratch);
@@ -6548,6 +6582,33 @@ XLSTMDEF size_t xlstm_state_blob_size(const xlstm_state *s) {
     return s ? XLSTM__BLOB_HEADER + s->mem_len * sizeof(float) : 0;
 }
 
+/* Blobs keep each head's C row by row (dk rows of dv), as version 1 always
+   has; the state keeps it by strips (XLSTM__STRIP). */
+static void xlstm__blob_c(const xlstm_state *s, unsigned char *to_blob, const unsigned char *from_blob) {
+    const xlstm_config *c = &s->model->cfg;
+    int b, h, a, col;
+    if (c->arch == XLSTM_ARCH_TIREX) return;
+    for (b = 0; b < c->num_blocks; b++) {
+        const int large = c->arch == XLSTM_ARCH_LARGE;
+        const int nh = large ? c->large.num_heads : c->mlstm.num_heads;
+        const int dk = large ? c->large.qk_head_dim : c->mlstm.head_dim, dv = large ? c->large.v_head_dim : dk;
+        if (!s->bs[b].C) continue;
+        for (h = 0; h < nh; h++) {
+            float *C = s->bs[b].C + XLSTM__CAST(size_t, h) * dk * dv;
+            const size_t at = XLSTM__CAST(size_t, C - s->mem) * sizeof(float);
+            for (col = 0; col < dv; col += XLSTM__STRIP) {
+                const size_t w = XLSTM__CAST(size_t, dv - col < XLSTM__STRIP ? dv - col : XLSTM__STRIP);
+                for (a = 0; a < dk; a++) {
+                    const size_t r = at + (XLSTM__CAST(size_t, a) * dv + XLSTM__CAST(size_t, col)) * sizeof(float);
+                    float *st = C + XLSTM__CAST(size_t, col) * dk + XLSTM__CAST(size_t, a) * w;
+                    if (to_blob) memcpy(to_blob + r, st, w * sizeof(float));
+                    else memcpy(st, from_blob + r, w * sizeof(float));
+                }
+            }
+        }
+    }
+}
+
 XLSTMDEF xlstm_status xlstm_state_save(const xlstm_state *s, void *dst, size_t dst_size) {
     unsigned char *p = XLSTM__CAST(unsigned char *, dst);
     uint32_t magic = XLSTM__BLOB_MAGIC, version = XLSTM__BLOB_VERSION;
@@ -6559,6 +6620,7 @@ XLSTMDEF xlstm_status xlstm_state_save(const xlstm_state *s, void *dst, size_t d
     memcpy(p + 8, &s->model->fingerprint, 8);
     memcpy(p + 16, &count, 8);
     memcpy(p + XLSTM__BLOB_HEADER, s->mem, s->mem_len * sizeof(float));
+    xlstm__blob_c(s, p + XLSTM__BLOB_HEADER, NULL);
     return XLSTM_OK;
 }
 
@@ -6585,6 +6647,7 @@ XLSTMDEF xlstm_status xlstm_state_restore(xlstm_state *s, const void *src, size_
         if (!isfinite(v)) return XLSTM_ERR_VALUE;
     }
     memcpy(s->mem, p + XLSTM__BLOB_HEADER, s->mem_len * sizeof(float));
+    xlstm__blob_c(s, NULL, p + XLSTM__BLOB_HEADER);
     if (s->logits) memset(s->logits, 0, XLSTM__CAST(size_t, s->model->cfg.vocab_size) * sizeof(float));
     return XLSTM_OK;
 }
@@ -7365,13 +7428,13 @@ typedef struct xlstm__cell_ctx {
    rep movs that cost more than the products) */
 static void xlstm__copy_strip(float *dst, size_t ldd, const float *src, size_t lds, int rows, int w) {
     int r;
-    if (w == 32)
+    if (w == XLSTM__STRIP)
         for (r = 0; r < rows; r++) {
             if (r + 16 < rows) { /* rows far apart: the hardware's prefetch does not follow them */
                 const float *ahead = src + XLSTM__CAST(size_t, r + 16) * lds;
                 XLSTM__PREFETCH_L1(ahead), XLSTM__PREFETCH_L1(ahead + 16);
             }
-            memcpy(dst + XLSTM__CAST(size_t, r) * ldd, src + XLSTM__CAST(size_t, r) * lds, 32 * sizeof(float));
+            memcpy(dst + XLSTM__CAST(size_t, r) * ldd, src + XLSTM__CAST(size_t, r) * lds, XLSTM__STRIP * sizeof(float));
         }
     else
         for (r = 0; r < rows; r++) memcpy(dst + XLSTM__CAST(size_t, r) * ldd, src + XLSTM__CAST(size_t, r) * lds, XLSTM__CAST(size_t, w) * sizeof(float));
@@ -7389,7 +7452,7 @@ static void xlstm__mlstm_chunk_heads(void *ctx, int tid, int lo, int hi) {
     for (hd = lo; hd < hi; hd++) {
         int t, u, a, b;
         double qn;
-        float *Wm, *cum, *mt, *alpha, *qnv, *kw, *qa, *vc, *cs;
+        float *Wm, *cum, *mt, *alpha, *qnv, *kw, *qa, *vc;
         float *C = st->C + XLSTM__CAST(size_t, hd) * dk * dv, *nv = st->n + XLSTM__CAST(size_t, hd) * dk;
         const float *Q = p->q + XLSTM__CAST(size_t, hd) * dk, *K = p->k + XLSTM__CAST(size_t, hd) * dk;
         const float *V = p->v + XLSTM__CAST(size_t, hd) * dv;
@@ -7403,8 +7466,7 @@ static void xlstm__mlstm_chunk_heads(void *ctx, int tid, int lo, int hi) {
         qnv = alpha + L;                                             /* (L) normaliser q_t.n_t */
         kw = qnv + L;                                                /* (L, dk) K^T, then keys weighted for the carry */
         qa = kw + L * dk;                                            /* (L, dk) alpha_t q_t */
-        vc = qa + L * dk; /* (L, dv) V packed by strips of 32 columns: the strip from column b at vc + b L, w wide */
-        cs = vc + L * dv; /* (dk, 32) one strip of C, packed: B of the products runs 1.5x faster contiguous */
+        vc = qa + L * dk; /* (L, dv) V by strips, as C: the strip from column b at vc + b L, w wide */
         for (t = 0; t < L; t++) {
             run += xlstm__logsigmoid(*XLSTM__ROW(p->g, p->ldg, t, NH + hd));
             cum[t] = run;
@@ -7416,8 +7478,8 @@ static void xlstm__mlstm_chunk_heads(void *ctx, int tid, int lo, int hi) {
                 kern->transpose16(kw + XLSTM__CAST(size_t, a) * L + u, XLSTM__CAST(size_t, L), K + XLSTM__CAST(size_t, u) * p->ld + a, p->ld);
         for (u = 0; u < L; u++)
             for (a = (u < L / 16 * 16 ? dk / 16 * 16 : 0); a < dk; a++) kw[XLSTM__CAST(size_t, a) * L + u] = K[XLSTM__CAST(size_t, u) * p->ld + a];
-        for (b = 0; b < dv; b += 32) {
-            const int w = dv - b < 32 ? dv - b : 32;
+        for (b = 0; b < dv; b += XLSTM__STRIP) {
+            const int w = dv - b < XLSTM__STRIP ? dv - b : XLSTM__STRIP;
             xlstm__copy_strip(vc + XLSTM__CAST(size_t, b) * L, XLSTM__CAST(size_t, w), V + b, p->ld, L, w);
         }
         kern->gemm(L, L, dk, Q, p->ld, 1, kw, XLSTM__CAST(size_t, L), 0.0f, Wm, XLSTM__CAST(size_t, L));
@@ -7448,17 +7510,16 @@ static void xlstm__mlstm_chunk_heads(void *ctx, int tid, int lo, int hi) {
         kern->scale(nv, nv, alpha[L - 1], dk);
         for (u = 0; u < L; u++) kern->add(nv, kw + XLSTM__CAST(size_t, u) * dk, dk);
         for (t = 0; t < L; t++) kern->scale(qa + XLSTM__CAST(size_t, t) * dk, Q + XLSTM__CAST(size_t, t) * p->ld, alpha[t], dk);
-        /* per 32 columns of C (so each part of the state is read once and
-           written once): H = diag(alpha) Q C_0 (inter-chunk) + Wm V
+        /* per strip of C (so each part of the state is read once and written
+           once, in place): H = diag(alpha) Q C_0 (inter-chunk) + Wm V
            (intra-chunk), then C = alpha_L C_0 + Kw^T V */
-        for (b = 0; b < dv; b += 32) {
-            const int w = dv - b < 32 ? dv - b : 32;
+        for (b = 0; b < dv; b += XLSTM__STRIP) {
+            const int w = dv - b < XLSTM__STRIP ? dv - b : XLSTM__STRIP;
             const float *vs = vc + XLSTM__CAST(size_t, b) * L;
-            xlstm__copy_strip(cs, XLSTM__CAST(size_t, w), C + b, XLSTM__CAST(size_t, dv), dk, w);
+            float *cs = C + XLSTM__CAST(size_t, b) * dk;
             kern->gemm(L, w, dk, qa, XLSTM__CAST(size_t, dk), 1, cs, XLSTM__CAST(size_t, w), 0.0f, H + b, p->ldo);
             kern->gemm(L, w, L, Wm, XLSTM__CAST(size_t, L), 1, vs, XLSTM__CAST(size_t, w), 1.0f, H + b, p->ldo);
             kern->gemm(dk, w, L, kw, 1, XLSTM__CAST(size_t, dk), vs, XLSTM__CAST(size_t, w), alpha[L - 1], cs, XLSTM__CAST(size_t, w));
-            xlstm__copy_strip(C + b, XLSTM__CAST(size_t, dv), cs, XLSTM__CAST(size_t, w), dk, w);
         }
         for (t = 0; t < L; t++) xlstm__normalise_head(kern, H + XLSTM__CAST(size_t, t) * p->ldo, dv, qnv[t], mt[t], p->eps);
         st->m[hd] = mt[L - 1];

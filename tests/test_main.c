@@ -1030,6 +1030,30 @@ static void test_state_save_restore(void) {
     xlstm_state_free(o);
     xlstm_model_free(m);
     xlstm_model_free(other);
+    { /* a blob that an earlier version saved (C row by row; 72-wide heads are
+         kept in strips of 32, 32 and 8) restores to the same sequence, and
+         saves back to the same bytes */
+        size_t len = 0;
+        unsigned char *old = read_all(DATA "state_v1_m_conv1_round_down.bin", &len), *again;
+        m = load_or_null(DATA "ref/m_conv1_round_down");
+        CHECK(old != NULL && m != NULL);
+        V = (size_t)xlstm_model_config(m)->vocab_size;
+        xlstm_state_create(m, &a, NULL);
+        xlstm_state_create(m, &b, NULL);
+        for (i = 0; i < 7; i++) xlstm_step(a, (int32_t)i, &la);
+        CHECK_EQ_INT(xlstm_state_restore(b, old, len), XLSTM_OK);
+        again = (unsigned char *)malloc(len);
+        CHECK_EQ_INT(xlstm_state_save(a, again, len), XLSTM_OK);
+        CHECK(memcmp(again, old, len) == 0);
+        xlstm_step(a, 5, &la);
+        xlstm_step(b, 5, &lb);
+        CHECK(memcmp(la, lb, V * sizeof(float)) == 0);
+        free(old);
+        free(again);
+        xlstm_state_free(a);
+        xlstm_state_free(b);
+        xlstm_model_free(m);
+    }
 }
 
 static void test_bad_tokens(void) {
