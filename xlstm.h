@@ -4174,6 +4174,29 @@ static __attribute__((unused)) float xlstm__fast_dot_bf16_scalar(const unsigned 
         }
     return acc;
 }
+/* The oracle of xlstm__chunk_bf16_gemm: C (M x n) = beta C + A B with A and
+   B as bf16 pairs (A(i, p) at A[i a_rs + p a_cs], B(p, j) at B[p n + j], row
+   2p in the low half), each sum as xlstm__fast_dot_bf16_scalar's, then
+   beta C added with one rounding. */
+static __attribute__((unused)) void xlstm__chunk_bf16_gemm_scalar(int M, int n, int np, const uint32_t *A, size_t a_rs, size_t a_cs,
+                                                                  const uint32_t *B, float beta, float *Cm, size_t ldc) {
+    const float tiny = 1.17549435e-38f;
+    int i, j, p, h;
+    for (i = 0; i < M; i++)
+        for (j = 0; j < n; j++) {
+            float acc = 0.0f, *c = Cm + XLSTM__CAST(size_t, i) * ldc + j;
+            for (p = 0; p < np; p++)
+                for (h = 1; h >= 0; h--) {
+                    float a = xlstm__bf16_to_f32(XLSTM__CAST(uint16_t, A[XLSTM__CAST(size_t, i) * a_rs + XLSTM__CAST(size_t, p) * a_cs] >> (16 * h)));
+                    float b = xlstm__bf16_to_f32(XLSTM__CAST(uint16_t, B[XLSTM__CAST(size_t, p) * n + j] >> (16 * h)));
+                    if (fabsf(a) < tiny) a = 0.0f;
+                    if (fabsf(b) < tiny) b = 0.0f;
+                    acc = xlstm__fma_ref(a, b, acc);
+                    if (fabsf(acc) < tiny) acc = 0.0f;
+                }
+            *c = beta == 0.0f ? acc : xlstm__fma_ref(beta, *c, acc);
+        }
+}
 #endif
 
 /* -- scalar ------------------------------------------------------------------ */
@@ -5995,6 +6018,68 @@ XLSTM__BF16_TARGET static void xlstm__vecmat_bf16_dp(const float *x, const uint1
         xlstm__vecmat_bf16_cols(x, A, K, n, o0 + w / 16 * 16, o0 + w, y);
     }
 }
+
+/* The chunkwise mLSTM's two large products with fast prompts (the inputs
+   rounded to bf16, sums in f32): C (M x 16 nv, ldc) = beta C + A B over np
+   pairs, A(i, p) at A[i a_rs + p a_cs] and B(p, j) at B[p 16 nv + j] as bf16
+   pairs (row 2p in the low half). Register tiles of 8 rows by nv vectors;
+   rows past M repeat the last (results dropped). Oracle:
+   xlstm__chunk_bf16_gemm_scalar. */
+XLSTM__BF16_TARGET static inline __attribute__((always_inline)) void
+xlstm__chunk_bf16_tile(int mr, int np, const uint32_t *A, size_t a_rs, size_t a_cs, const uint32_t *B, float beta, float *Cm,
+                       size_t ldc, const int nv) {
+    __m512 acc[8][2];
+    const uint32_t *ar[8];
+    int i, p, v;
+#pragma GCC unroll 8
+    for (i = 0; i < 8; i++) {
+        ar[i] = A + XLSTM__CAST(size_t, i < mr ? i : mr - 1) * a_rs;
+        acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    }
+    for (p = 0; p < np; p++) {
+        const size_t o = XLSTM__CAST(size_t, p) * a_cs;
+        __m512i b[2];
+#pragma GCC unroll 2
+        for (v = 0; v < nv; v++) b[v] = _mm512_loadu_si512(XLSTM__CAST(const void *, B + XLSTM__CAST(size_t, p) * 16 * nv + 16 * v));
+#pragma GCC unroll 8
+        for (i = 0; i < 8; i++) {
+            const __m512i a = _mm512_set1_epi32(XLSTM__CAST(int32_t, ar[i][o]));
+#pragma GCC unroll 2
+            for (v = 0; v < nv; v++) acc[i][v] = _mm512_dpbf16_ps(acc[i][v], (__m512bh)b[v], (__m512bh)a);
+        }
+    }
+    for (i = 0; i < mr; i++)
+        for (v = 0; v < nv; v++) {
+            float *c = Cm + XLSTM__CAST(size_t, i) * ldc + 16 * v;
+            _mm512_storeu_ps(c, beta == 0.0f ? acc[i][v] : _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_loadu_ps(c), acc[i][v]));
+        }
+}
+XLSTM__BF16_TARGET static void xlstm__chunk_bf16_gemm(int M, int nv, int np, const uint32_t *A, size_t a_rs, size_t a_cs,
+                                                     const uint32_t *B, float beta, float *Cm, size_t ldc) {
+    int i;
+    for (i = 0; i < M; i += 8) {
+        const int mr = M - i < 8 ? M - i : 8;
+        if (nv == 2) xlstm__chunk_bf16_tile(mr, np, A + XLSTM__CAST(size_t, i) * a_rs, a_rs, a_cs, B, beta, Cm + XLSTM__CAST(size_t, i) * ldc, ldc, 2);
+        else xlstm__chunk_bf16_tile(mr, np, A + XLSTM__CAST(size_t, i) * a_rs, a_rs, a_cs, B, beta, Cm + XLSTM__CAST(size_t, i) * ldc, ldc, 1);
+    }
+}
+/* out[j] = rows r0 and r1 (NULL: zeros) at column j rounded to bf16 as
+   xlstm__round_bf16 rounds, r0's in the low half: one pair row of a B (or a
+   transposed A) for xlstm__chunk_bf16_gemm */
+XLSTM__BF16_TARGET static void xlstm__bf16_row_pairs(uint32_t *out, const float *r0, const float *r1, int n) {
+    int j = 0;
+    for (; j + 16 <= n; j += 16) {
+        const __m512i lo = xlstm__fast_rbf16(_mm512_loadu_ps(r0 + j));
+        const __m512i hi = r1 ? xlstm__fast_rbf16(_mm512_loadu_ps(r1 + j)) : _mm512_setzero_si512();
+        _mm512_storeu_si512(XLSTM__CAST(void *, out + j), _mm512_or_si512(_mm512_srli_epi32(lo, 16), _mm512_and_si512(hi, _mm512_set1_epi32(XLSTM__CAST(int32_t, 0xFFFF0000u)))));
+    }
+    for (; j < n; j++) {
+        const float a = xlstm__round_bf16(r0[j]), b = r1 ? xlstm__round_bf16(r1[j]) : 0.0f;
+        uint32_t ua, ub;
+        memcpy(&ua, &a, 4), memcpy(&ub, &b, 4);
+        out[j] = (ua >> 16) | (ub & 0xFFFF0000u);
+    }
+}
 #endif
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
@@ -6485,7 +6570,8 @@ XLSTMDEF xlstm_status xlstm_state_create_with_params(const xlstm_model *model, c
     s->ld_up = 2 * (I > P ? I : P);
     s->ld_wide = wide;
     s->deq_stride = XLSTM__WTILE * (cols + XLSTM__XGROUP);
-    s->chunk_stride = R * R + 4 * R + 2 * R * DK + R * DV;
+    /* + the bf16 pairs of fast prompts' chunk products (xlstm__mlstm_chunk_heads) */
+    s->chunk_stride = R * R + 4 * R + 2 * R * DK + R * DV + R * ((DK + 1) / 2) + (R + 1) / 2 * (DK + DV) + (DK + 1) / 2 * XLSTM__STRIP;
     scratch = V + R * (2 * D + s->ld_up + 2 * wide + ld_qkv + (4 * D > wide ? 4 * D : wide) + 2 * NH) + 4 * D +
               XLSTM__CAST(size_t, s->n_threads) * s->chunk_stride + xlstm__kernel_scratch_floats(s, cols) + 64;
     s->mem = xlstm__state_mem(s, total + scratch);
@@ -7448,11 +7534,20 @@ static void xlstm__mlstm_chunk_heads(void *ctx, int tid, int lo, int hi) {
     const xlstm__cellp *p = cc->p;
     const int L = cc->L, NH = p->NH, dk = p->dk, dv = p->dv;
     const xlstm__kern *kern = s->model->kern;
+#if defined(XLSTM__HAVE_FAST_BF16)
+    /* fast prompts: Q C_0 and Kw^T V on bf16-rounded inputs (each 2 dk dv
+       multiply-adds per token, as many as all the block's projections) */
+    const int bf16 = s->model->fast_bf16 && dv % 16 == 0;
+    const int dkp = (dk + 1) / 2, lp = (L + 1) / 2; /* pairs along dk and along the chunk */
+#endif
     int hd;
     for (hd = lo; hd < hi; hd++) {
         int t, u, a, b;
         double qn;
         float *Wm, *cum, *mt, *alpha, *qnv, *kw, *qa, *vc;
+#if defined(XLSTM__HAVE_FAST_BF16)
+        uint32_t *qp, *kp, *vp, *cp;
+#endif
         float *C = st->C + XLSTM__CAST(size_t, hd) * dk * dv, *nv = st->n + XLSTM__CAST(size_t, hd) * dk;
         const float *Q = p->q + XLSTM__CAST(size_t, hd) * dk, *K = p->k + XLSTM__CAST(size_t, hd) * dk;
         const float *V = p->v + XLSTM__CAST(size_t, hd) * dv;
@@ -7467,6 +7562,12 @@ static void xlstm__mlstm_chunk_heads(void *ctx, int tid, int lo, int hi) {
         kw = qnv + L;                                                /* (L, dk) K^T, then keys weighted for the carry */
         qa = kw + L * dk;                                            /* (L, dk) alpha_t q_t */
         vc = qa + L * dk; /* (L, dv) V by strips, as C: the strip from column b at vc + b L, w wide */
+#if defined(XLSTM__HAVE_FAST_BF16)
+        qp = XLSTM__CAST(uint32_t *, XLSTM__CAST(void *, vc + L * dv)); /* (L, dkp) qa's rows by pairs */
+        kp = qp + L * dkp;                                               /* (lp, dk) Kw's row pairs */
+        vp = kp + lp * dk;                  /* (lp, dv) V's row pairs by strips: the strip from column b at vp + b lp */
+        cp = vp + lp * dv;                  /* (dkp, 32) one strip of C_0's row pairs */
+#endif
         for (t = 0; t < L; t++) {
             run += xlstm__logsigmoid(*XLSTM__ROW(p->g, p->ldg, t, NH + hd));
             cum[t] = run;
@@ -7510,6 +7611,26 @@ static void xlstm__mlstm_chunk_heads(void *ctx, int tid, int lo, int hi) {
         kern->scale(nv, nv, alpha[L - 1], dk);
         for (u = 0; u < L; u++) kern->add(nv, kw + XLSTM__CAST(size_t, u) * dk, dk);
         for (t = 0; t < L; t++) kern->scale(qa + XLSTM__CAST(size_t, t) * dk, Q + XLSTM__CAST(size_t, t) * p->ld, alpha[t], dk);
+#if defined(XLSTM__HAVE_FAST_BF16)
+        if (bf16) {
+            for (t = 0; t < L; t++) {
+                uint32_t *row = qp + XLSTM__CAST(size_t, t) * dkp;
+                const float *q = qa + XLSTM__CAST(size_t, t) * dk;
+                xlstm__fast_row_bf16(XLSTM__CAST(unsigned char *, XLSTM__CAST(void *, row)), XLSTM__CAST(const unsigned char *, XLSTM__CAST(const void *, q)), XLSTM__DT_F32, dk / 2 * 2);
+                if (dk % 2) xlstm__bf16_row_pairs(row + dk / 2, q + dk - 1, NULL, 1);
+            }
+            for (u = 0; u < lp; u++) {
+                const int odd = 2 * u + 1 < L;
+                xlstm__bf16_row_pairs(kp + XLSTM__CAST(size_t, u) * dk, kw + XLSTM__CAST(size_t, 2 * u) * dk, odd ? kw + XLSTM__CAST(size_t, 2 * u + 1) * dk : NULL, dk);
+                for (b = 0; b < dv; b += XLSTM__STRIP) {
+                    const int w = dv - b < XLSTM__STRIP ? dv - b : XLSTM__STRIP;
+                    const float *vs = vc + XLSTM__CAST(size_t, b) * L;
+                    xlstm__bf16_row_pairs(vp + XLSTM__CAST(size_t, b) * lp + XLSTM__CAST(size_t, u) * w, vs + XLSTM__CAST(size_t, 2 * u) * w,
+                                          odd ? vs + XLSTM__CAST(size_t, 2 * u + 1) * w : NULL, w);
+                }
+            }
+        }
+#endif
         /* per strip of C (so each part of the state is read once and written
            once, in place): H = diag(alpha) Q C_0 (inter-chunk) + Wm V
            (intra-chunk), then C = alpha_L C_0 + Kw^T V */
@@ -7517,6 +7638,16 @@ static void xlstm__mlstm_chunk_heads(void *ctx, int tid, int lo, int hi) {
             const int w = dv - b < XLSTM__STRIP ? dv - b : XLSTM__STRIP;
             const float *vs = vc + XLSTM__CAST(size_t, b) * L;
             float *cs = C + XLSTM__CAST(size_t, b) * dk;
+#if defined(XLSTM__HAVE_FAST_BF16)
+            if (bf16) {
+                for (a = 0; a < dkp; a++)
+                    xlstm__bf16_row_pairs(cp + XLSTM__CAST(size_t, a) * w, cs + XLSTM__CAST(size_t, 2 * a) * w, 2 * a + 1 < dk ? cs + XLSTM__CAST(size_t, 2 * a + 1) * w : NULL, w);
+                xlstm__chunk_bf16_gemm(L, w / 16, dkp, qp, XLSTM__CAST(size_t, dkp), 1, cp, 0.0f, H + b, p->ldo);
+                kern->gemm(L, w, L, Wm, XLSTM__CAST(size_t, L), 1, vs, XLSTM__CAST(size_t, w), 1.0f, H + b, p->ldo);
+                xlstm__chunk_bf16_gemm(dk, w / 16, lp, kp, 1, XLSTM__CAST(size_t, dk), vp + XLSTM__CAST(size_t, b) * lp, alpha[L - 1], cs, XLSTM__CAST(size_t, w));
+                continue;
+            }
+#endif
             kern->gemm(L, w, dk, qa, XLSTM__CAST(size_t, dk), 1, cs, XLSTM__CAST(size_t, w), 0.0f, H + b, p->ldo);
             kern->gemm(L, w, L, Wm, XLSTM__CAST(size_t, L), 1, vs, XLSTM__CAST(size_t, w), 1.0f, H + b, p->ldo);
             kern->gemm(dk, w, L, kw, 1, XLSTM__CAST(size_t, dk), vs, XLSTM__CAST(size_t, w), alpha[L - 1], cs, XLSTM__CAST(size_t, w));

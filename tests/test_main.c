@@ -669,6 +669,43 @@ static void test_fast_prompts(void) {
     }
     printf("  %d fast products checked\n", tested);
 #endif
+#if defined(XLSTM__HAVE_FAST_BF16)
+    if (__builtin_cpu_supports("avx512bf16")) { /* the chunkwise mLSTM's bf16 products against their oracle, to the bit */
+        static const int cases[][4] = {{37, 2, 24, 0}, {8, 1, 33, 1}, {5, 2, 1, 1}, {64, 2, 32, 0}, {19, 1, 10, 1}};
+        int ci, i, n_ok = 0;
+        for (ci = 0; ci < 5; ci++) {
+            const int M = cases[ci][0], nv = cases[ci][1], np = cases[ci][2], tr = cases[ci][3], n = 16 * nv;
+            const size_t a_rs = tr ? 1 : (size_t)np, a_cs = tr ? (size_t)M : 1, ldc = (size_t)n + 5;
+            uint32_t *A = (uint32_t *)malloc(sizeof(uint32_t) * (size_t)M * np), *B = (uint32_t *)malloc(sizeof(uint32_t) * (size_t)np * n);
+            float *r0 = (float *)malloc(sizeof(float) * 37), *r1 = (float *)malloc(sizeof(float) * 37);
+            float *C1 = (float *)malloc(sizeof(float) * (size_t)M * ldc), *C2 = (float *)malloc(sizeof(float) * (size_t)M * ldc);
+            uint32_t pairs[37];
+            for (i = 0; i < 37; i++) r0[i] = fp_rand() * 3, r1[i] = fp_rand();
+            for (i = 0; i < M * np; i += 37 < M * np - i ? 37 : M * np - i)
+                xlstm__bf16_row_pairs(A + i, r0, ci % 2 ? r1 : NULL, 37 < M * np - i ? 37 : M * np - i);
+            for (i = 0; i < np * n; i++) {
+                float lo = xlstm__round_bf16(fp_rand()), hi = xlstm__round_bf16(fp_rand() * 1e-2f);
+                uint32_t ul, uh;
+                memcpy(&ul, &lo, 4), memcpy(&uh, &hi, 4);
+                B[i] = (ul >> 16) | (uh & 0xFFFF0000u);
+            }
+            xlstm__bf16_row_pairs(pairs, r0, r1, 37);
+            for (i = 0; i < 37; i++) {
+                float lo = xlstm__round_bf16(r0[i]), hi = xlstm__round_bf16(r1[i]);
+                uint32_t ul, uh;
+                memcpy(&ul, &lo, 4), memcpy(&uh, &hi, 4);
+                CHECK(pairs[i] == ((ul >> 16) | (uh & 0xFFFF0000u)));
+            }
+            for (i = 0; i < M * (int)ldc; i++) C1[i] = C2[i] = fp_rand();
+            xlstm__chunk_bf16_gemm(M, nv, np, A, a_rs, a_cs, B, ci % 2 ? 0.75f : 0.0f, C1, ldc);
+            xlstm__chunk_bf16_gemm_scalar(M, n, np, A, a_rs, a_cs, B, ci % 2 ? 0.75f : 0.0f, C2, ldc);
+            CHECK(memcmp(C1, C2, sizeof(float) * (size_t)M * ldc) == 0);
+            n_ok += memcmp(C1, C2, sizeof(float) * (size_t)M * ldc) == 0;
+            free(A), free(B), free(r0), free(r1), free(C1), free(C2);
+        }
+        printf("  chunk bf16 products: %d of 5 shapes equal their oracle\n", n_ok);
+    }
+#endif
     /* the golden models (f32 weights: rounded to bf16 a tile at a time) and
        the quantized mixed model with fast prompts: how far the prefill's
        logits move from the reference (reported; the f32 tolerance is not
@@ -677,7 +714,7 @@ static void test_fast_prompts(void) {
     {
         int level;
         static const char *dirs[] = {"mlstm_only", "mixed", "slstm_only", "ref/bf16_mixed", "quant/mixed_bf16.safetensors",
-                                     "quant/mixed_q8.safetensors", "quant/mixed_q4.safetensors"};
+                                     "quant/mixed_q8.safetensors", "quant/mixed_q4.safetensors", "ref/long_mixed", "large/long"};
         int di;
         for (level = 0; level < 2; level++)
         for (di = 0; di < (int)(sizeof dirs / sizeof dirs[0]); di++) {
@@ -691,7 +728,7 @@ static void test_fast_prompts(void) {
             size_t V, i;
             snprintf(dir, sizeof dir, DATA "%s", dirs[di]);
             p.kernels = level ? XLSTM_KERNELS_SCALAR : XLSTM_KERNELS_AUTO;
-            CHECK(load_expected(di >= 4 ? DATA "mixed" : dir, &e, NULL));
+            CHECK(load_expected(di >= 4 && di <= 6 ? DATA "mixed" : dir, &e, NULL));
             CHECK_EQ_INT(xlstm_model_load(dir, &p, &m0, NULL), XLSTM_OK);
             p.fast_prompts = 1;
             CHECK_EQ_INT(xlstm_model_load(dir, &p, &m, NULL), XLSTM_OK);
