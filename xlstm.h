@@ -1,5 +1,5 @@
 /* xlstm.h - run xLSTM models in plain C99: language models and the TiRex
-   time-series forecaster.                                    v0.5.3
+   time-series forecaster.                                    v0.5.4
    Single-file library; MIT license at the end of this file.
 
    USAGE
@@ -155,6 +155,12 @@
      Large) and the LM forward; TiRex forecasting; sampling; tokenizer.
 
    RECENT CHANGES
+     0.5.4  each head's mLSTM C kept in strips of 32 columns: prompt chunks
+            update it in place (no strip copies) and a step reads it in
+            address order (the same bits; blobs still hold C row by row);
+            fast prompts run the chunk's Q C and K^T V in bf16 (vdpbf16ps);
+            the busy-core rule goes alone only when the waits outweigh
+            what the caller ran since the last stall.
      0.5.3  q8/q4 batches of up to 15 sequences (and prompts under 16 tokens)
             round x to int8 per sequence as a step does: a batched step
             equals each sequence's own step to the bit (it drifted by up to
@@ -197,7 +203,7 @@
 
 #define XLSTM_VERSION_MAJOR 0
 #define XLSTM_VERSION_MINOR 5
-#define XLSTM_VERSION_PATCH 3
+#define XLSTM_VERSION_PATCH 4
 #define XLSTM__STR(x) #x
 #define XLSTM__XSTR(x) XLSTM__STR(x)
 #define XLSTM_VERSION_STRING \
