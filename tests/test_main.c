@@ -1068,8 +1068,9 @@ static void test_state_save_restore(void) {
     xlstm_model_free(m);
     xlstm_model_free(other);
     { /* a blob that an earlier version saved (C row by row; 72-wide heads are
-         kept in strips of 32, 32 and 8) restores to the same sequence, and
-         saves back to the same bytes */
+         kept in strips of 32, 32 and 8; AVX-512 kernels) restores to the same
+         sequence (to the float rounding of other kernel levels), and saves
+         back to the same bytes */
         size_t len = 0;
         unsigned char *old = read_all(DATA "state_v1_m_conv1_round_down.bin", &len), *again;
         m = load_or_null(DATA "ref/m_conv1_round_down");
@@ -1080,11 +1081,12 @@ static void test_state_save_restore(void) {
         for (i = 0; i < 7; i++) xlstm_step(a, (int32_t)i, &la);
         CHECK_EQ_INT(xlstm_state_restore(b, old, len), XLSTM_OK);
         again = (unsigned char *)malloc(len);
-        CHECK_EQ_INT(xlstm_state_save(a, again, len), XLSTM_OK);
+        CHECK_EQ_INT(xlstm_state_save(b, again, len), XLSTM_OK);
         CHECK(memcmp(again, old, len) == 0);
         xlstm_step(a, 5, &la);
         xlstm_step(b, 5, &lb);
-        CHECK(memcmp(la, lb, V * sizeof(float)) == 0);
+        printf("  a blob of the previous version: logits within %.2e of the same sequence stepped\n", max_abs_diff(la, lb, V));
+        CHECK(max_abs_diff(la, lb, V) < 1e-5);
         free(old);
         free(again);
         xlstm_state_free(a);
