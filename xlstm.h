@@ -161,7 +161,8 @@
             fast prompts run the chunk's Q C and K^T V in bf16 (vdpbf16ps);
             the busy-core rule goes alone only when the waits outweigh
             what the caller ran since the last stall; the q4 VNNI dot
-            prefetches further ahead, its block scales too (7B q4 +12%).
+            prefetches further ahead, its block scales too (7B q4 +12%);
+            the causal conv's 16-channel strips through the vector kernels.
      0.5.3  q8/q4 batches of up to 15 sequences (and prompts under 16 tokens)
             round x to int8 per sequence as a step does: a batched step
             equals each sequence's own step to the bit (it drifted by up to
@@ -4033,6 +4034,9 @@ struct xlstm__kern {
     void (*scale)(float *y, const float *x, float a, int n);
     void (*add)(float *y, const float *x, int n);
     void (*div)(float *x, float d, int n);
+    /* 16 channels of a causal conv over n tokens (xlstm__conv_seq's strips) */
+    void (*conv16)(float *Y, size_t ldy, const float *hist, size_t ldh, const float *X, size_t ldx, int n, const float *wt,
+                   const float *b, int K);
 };
 
 /* x for dot_bf16_eo: each 32 elements as the 16 even then the 16 odd ones;
@@ -4428,6 +4432,24 @@ static void xlstm__div_scalar(float *x, float d, int n) {
     int i;
     for (i = 0; i < n; i++) x[i] /= d;
 }
+/* Y row t (16 channels) = b + wt[K-1] x_t + wt[0] s_t + ... + wt[K-2] s_t+K-2,
+   in that order, where s_j is hist row j (ldh apart) for j < K - 1, else X
+   row j - (K - 1); wt[16 k + j] is channel j's tap k, K <= XLSTM__CONV_K */
+#define XLSTM__CONV_K 8
+static void xlstm__conv16_scalar(float *Y, size_t ldy, const float *hist, size_t ldh, const float *X, size_t ldx, int n,
+                                 const float *wt, const float *b, int K) {
+    int t, k, j;
+    for (t = 0; t < n; t++) {
+        const float *x = X + XLSTM__CAST(size_t, t) * ldx;
+        float acc[16];
+        for (j = 0; j < 16; j++) acc[j] = b[j] + wt[16 * (K - 1) + j] * x[j];
+        for (k = 0; k < K - 1; k++) {
+            const float *sk = t + k < K - 1 ? hist + XLSTM__CAST(size_t, t + k) * ldh : X + XLSTM__CAST(size_t, t + k - (K - 1)) * ldx;
+            for (j = 0; j < 16; j++) acc[j] += wt[16 * k + j] * sk[j];
+        }
+        memcpy(Y + XLSTM__CAST(size_t, t) * ldy, acc, sizeof acc);
+    }
+}
 
 static void xlstm__headwise4_scalar(const float *W, const float *x, const float *bias, float *y, int rows) {
     int r;
@@ -4460,6 +4482,7 @@ static const xlstm__kern xlstm__kern_scalar = {
     xlstm__scale_scalar,
     xlstm__add_scalar,
     xlstm__div_scalar,
+    xlstm__conv16_scalar,
 };
 
 /* -- vectors ------------------------------------------------------------------ */
@@ -5421,6 +5444,22 @@ XLSTM__VI void xlstm__relu_v(float *x, int n) {
     }
     xlstm__relu_scalar(x + i, n - i);
 }
+XLSTM__VI void xlstm__conv16_v(float *Y, size_t ldy, const float *hist, size_t ldh, const float *X, size_t ldx, int n,
+                               const float *wt, const float *b, int K) {
+    xlstm__v16f w[XLSTM__CONV_K], bv, acc, v;
+    int t, k;
+    for (k = 0; k < K; k++) xlstm__vld(&w[k], wt + 16 * k);
+    xlstm__vld(&bv, b);
+    for (t = 0; t < n; t++) {
+        xlstm__vld(&v, X + (size_t)t * ldx);
+        acc = bv + w[K - 1] * v;
+        for (k = 0; k < K - 1; k++) {
+            xlstm__vld(&v, t + k < K - 1 ? hist + (size_t)(t + k) * ldh : X + (size_t)(t + k - (K - 1)) * ldx);
+            acc += w[k] * v;
+        }
+        xlstm__vst(Y + (size_t)t * ldy, &acc);
+    }
+}
 XLSTM__VI void xlstm__scale_v(float *y, const float *x, float a, int n) {
     int i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -5500,6 +5539,10 @@ XLSTM__VI void xlstm__div_v(float *x, float d, int n) {
     ATTR static void xlstm__scale_##SUF(float *y, const float *x, float a, int n) { xlstm__scale_v(y, x, a, n); }  \
     ATTR static void xlstm__add_##SUF(float *y, const float *x, int n) { xlstm__add_v(y, x, n); }                 \
     ATTR static void xlstm__div_##SUF(float *x, float d, int n) { xlstm__div_v(x, d, n); }                        \
+    ATTR static void xlstm__conv16_##SUF(float *Y, size_t ldy, const float *hist, size_t ldh, const float *X,     \
+                                         size_t ldx, int n, const float *wt, const float *b, int K) {             \
+        xlstm__conv16_v(Y, ldy, hist, ldh, X, ldx, n, wt, b, K);                                                   \
+    }                                                                                                              \
     ATTR static float xlstm__dot_bf16_eo_##SUF(const unsigned char *r, const float *x, int n) {                  \
         return xlstm__dot_bf16_eo_v(r, x, n);                                                                      \
     }                                                                                                              \
@@ -5554,6 +5597,7 @@ XLSTM__VI void xlstm__div_v(float *x, float d, int n) {
         xlstm__scale_##SUF,                                                                                        \
         xlstm__add_##SUF,                                                                                          \
         xlstm__div_##SUF,                                                                                          \
+        xlstm__conv16_##SUF,                                                                                       \
     };
 
 /* register tiles: 4 rows x 1 vector where a 16-float vector is 2 or 4
@@ -6119,6 +6163,7 @@ static const xlstm__kern xlstm__kern_avx512vnni = {
     xlstm__scale_avx512,
     xlstm__add_avx512,
     xlstm__div_avx512,
+    xlstm__conv16_avx512,
 };
 #endif
 #if defined(__GNUC__) && !defined(__clang__)
@@ -6237,28 +6282,18 @@ static float xlstm__act(int act, float x) {
    (K-1, C): the inputs before X, oldest first; it ends holding the last K-1.
    Step t's inputs are s_t .. s_t+K-1 of s = (hist, X); each output is
    b + w[K-1] x_t + w[0] s_t + ... + w[K-2] s_t+K-2, in that order. Up to
-   XLSTM__CONV_K taps, 16 channels at a time in local arrays (loops the
-   compiler vectorises); more taps, one channel at a time. */
-#define XLSTM__CONV_K 8
-static void xlstm__conv_seq(float *Y, size_t ldy, float *hist, const float *X, size_t ldx, int n, const float *w, const float *b, int C, int K,
-                            int c0, int c1) {
+   XLSTM__CONV_K taps, 16 channels at a time through kern->conv16; more
+   taps, one channel at a time. */
+static void xlstm__conv_seq(const xlstm__kern *kern, float *Y, size_t ldy, float *hist, const float *X, size_t ldx, int n, const float *w,
+                            const float *b, int C, int K, int c0, int c1) {
     int c, k, t, j;
     for (c = c0; c < c1; c += 16) {
         const int nc = c1 - c < 16 ? c1 - c : 16;
         if (K <= XLSTM__CONV_K && nc == 16) {
-            float wt[XLSTM__CONV_K][16], acc[16];
+            float wt[XLSTM__CONV_K * 16];
             for (k = 0; k < K; k++)
-                for (j = 0; j < 16; j++) wt[k][j] = w[XLSTM__CAST(size_t, c + j) * XLSTM__CAST(size_t, K) + XLSTM__CAST(size_t, k)];
-            for (t = 0; t < n; t++) {
-                const float *x = X + XLSTM__CAST(size_t, t) * ldx + c;
-                for (j = 0; j < 16; j++) acc[j] = b[c + j] + wt[K - 1][j] * x[j];
-                for (k = 0; k < K - 1; k++) {
-                    const float *sk = t + k < K - 1 ? hist + XLSTM__CAST(size_t, t + k) * XLSTM__CAST(size_t, C) + c
-                                                    : X + XLSTM__CAST(size_t, t + k - (K - 1)) * ldx + c;
-                    for (j = 0; j < 16; j++) acc[j] += wt[k][j] * sk[j];
-                }
-                memcpy(Y + XLSTM__CAST(size_t, t) * ldy + c, acc, sizeof acc);
-            }
+                for (j = 0; j < 16; j++) wt[16 * k + j] = w[XLSTM__CAST(size_t, c + j) * XLSTM__CAST(size_t, K) + XLSTM__CAST(size_t, k)];
+            kern->conv16(Y + c, ldy, hist + c, XLSTM__CAST(size_t, C), X + c, ldx, n, wt, b + c, K);
         } else {
             for (j = c; j < c + nc; j++) {
                 const float *wc = w + XLSTM__CAST(size_t, j) * XLSTM__CAST(size_t, K);
@@ -7769,7 +7804,7 @@ static void xlstm__conv_rows(void *ctx, int task, int lo, int hi) {
     for (t = 0; t < c->n; t += run) {
         const float *x = c->X + XLSTM__CAST(size_t, t) * c->ldx;
         float *y = s->conv + XLSTM__CAST(size_t, t) * s->ld_wide;
-        if (c->K > 0) xlstm__conv_seq(y, s->ld_wide, s->owner[t]->bs[c->bi].conv, x, c->ldx, run, c->w->conv_w, c->w->conv_b, c->C, c->K, c0, c1);
+        if (c->K > 0) xlstm__conv_seq(s->model->kern, y, s->ld_wide, s->owner[t]->bs[c->bi].conv, x, c->ldx, run, c->w->conv_w, c->w->conv_b, c->C, c->K, c0, c1);
     }
     for (t = 0; t < c->n; t++) {
         const float *x = c->X + XLSTM__CAST(size_t, t) * c->ldx;

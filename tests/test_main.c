@@ -497,6 +497,16 @@ static void test_kernels_match_scalar(void) {
             kk->div(y2, 3.3f, 995);
             CHECK(memcmp(y1, y2, sizeof y1) == 0 && y1[17] == (0.37f * x[17] + w[17]) / 3.3f && y1[996] == 0.37f * x[996] + w[996]);
             tested++;
+            { /* the causal conv's 16-channel strips (K taps, history then inputs): within float rounding of the plain loops */
+                int K;
+                for (K = 1; K <= XLSTM__CONV_K; K++) {
+                    ref->conv16(y1, 20, x + 500, 17, x, 19, 9, w, b, K);
+                    kk->conv16(y2, 20, x + 500, 17, x, 19, 9, w, b, K);
+                    CHECK(max_abs_diff(y1, y2, 9 * 20) <= 1e-4 * (1 + fabs(y1[0])));
+                    CHECK(fabs(y1[8 * 20 + 15]) > 1e-3);
+                }
+                tested++;
+            }
         }
         /* matrix products: edge shapes (rows past a register tile, columns
            past a vector, sums longer than a block), a transposed A, beta */
@@ -1391,7 +1401,7 @@ static void test_message_formatter(void) {
     CHECK(strcmp(small, "ab98765") == 0);
 }
 
-/* The causal conv against a direct sum: channel counts that are and are not
+/* The causal conv against a direct sum (scalar and this CPU's kernels): channel counts that are and are not
    multiples of 16, tap counts up to and past XLSTM__CONV_K (the generic
    per-channel path), one pass over n rows or channel ranges one at a time,
    and the history left for the next call. */
@@ -1400,22 +1410,24 @@ static void test_causal_conv(void) {
     static const int ks[] = {1, 2, 4, 8, 9, 11}, cs[] = {16, 32, 37};
     float w[C * KMAX], b[C], X[N * LD], Y[N * LD], hist[(KMAX - 1) * C], hist0[(KMAX - 1) * C];
     size_t ki, ci;
-    int i;
+    int i, level;
     for (i = 0; i < C * KMAX; i++) w[i] = (float)((i * 7) % 13 - 6) / 8.0f;
     for (i = 0; i < C; i++) b[i] = (float)(i % 5) / 4.0f - 0.5f;
     for (i = 0; i < N * LD; i++) X[i] = (float)((i * 5) % 11 - 5) / 4.0f;
     for (i = 0; i < (KMAX - 1) * C; i++) hist0[i] = (float)((i * 3) % 7 - 3) / 2.0f;
+    for (level = 0; level < 2; level++)
     for (ki = 0; ki < sizeof ks / sizeof ks[0]; ki++)
         for (ci = 0; ci < sizeof cs / sizeof cs[0]; ci++) {
+            const xlstm__kern *kern = xlstm__pick_kernels(level ? XLSTM_KERNELS_AUTO : XLSTM_KERNELS_SCALAR);
             const int K = ks[ki], nc = cs[ci];
             int split, t, c, k;
             for (split = 0; split < 2; split++) {
                 memcpy(hist, hist0, sizeof hist);
                 memset(Y, 0, sizeof Y);
                 if (split) /* 16 channels at a time, the rest last */
-                    for (c = 0; c < nc; c += 16) xlstm__conv_seq(Y, LD, hist, X, LD, N, w, b, nc, K, c, c + 16 < nc ? c + 16 : nc);
+                    for (c = 0; c < nc; c += 16) xlstm__conv_seq(kern, Y, LD, hist, X, LD, N, w, b, nc, K, c, c + 16 < nc ? c + 16 : nc);
                 else
-                    xlstm__conv_seq(Y, LD, hist, X, LD, N, w, b, nc, K, 0, nc);
+                    xlstm__conv_seq(kern, Y, LD, hist, X, LD, N, w, b, nc, K, 0, nc);
                 for (t = 0; t < N; t++)
                     for (c = 0; c < nc; c++) {
                         /* input s_j for j = t .. t + K - 1: the K - 1 history rows, then X's rows */
