@@ -4608,7 +4608,9 @@ XLSTM__VI void xlstm__q4_to_f(const xlstm__v16u *quarter, xlstm__v16f *lo, xlstm
    misses in flight only that far ahead (2 KB was tuned at half its bandwidth) */
 #ifndef XLSTM__PREFETCH
 #define XLSTM__PREFETCH 4096
-#define XLSTM__PREFETCH_SCALES 2048 /* floats ahead in a row's block scales (a q4 row's scales are 1/4 of its bytes) */
+#endif
+#ifndef XLSTM__PREFETCH_SCALES
+#define XLSTM__PREFETCH_SCALES (XLSTM__PREFETCH / 2) /* floats ahead in a row's block scales (a q4 row's scales are 1/4 of its bytes) */
 #endif
 /* four independent accumulators hide the multiply-add latency */
 #define XLSTM__DOT_LOOP(LOAD, ESIZE)                                                       \
