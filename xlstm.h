@@ -7558,8 +7558,8 @@ typedef struct xlstm__cell_ctx {
     const xlstm__cellp *p;
 } xlstm__cell_ctx;
 
-/* rows x w floats from src (lds apart) to dst (ldd apart); a whole strip
-   of 32 as fixed-size copies (a variable-size memcpy of 128 bytes became a
+/* rows x w floats from src (lds apart) to dst (ldd apart): V's strips for
+   the chunk; a whole strip of 32 as fixed-size copies (a variable-size memcpy of 128 bytes became a
    rep movs that cost more than the products) */
 static void xlstm__copy_strip(float *dst, size_t ldd, const float *src, size_t lds, int rows, int w) {
     int r;
@@ -7584,8 +7584,9 @@ static void xlstm__mlstm_chunk_heads(void *ctx, int tid, int lo, int hi) {
     const int L = cc->L, NH = p->NH, dk = p->dk, dv = p->dv;
     const xlstm__kern *kern = s->model->kern;
 #if defined(XLSTM__HAVE_FAST_BF16)
-    /* fast prompts: Q C_0 and Kw^T V on bf16-rounded inputs (each 2 dk dv
-       multiply-adds per token, as many as all the block's projections) */
+    /* fast prompts: Q C_0 and Kw^T V on bf16-rounded inputs (together 2 dk dv
+       multiply-adds per head per token: about a third of the block's
+       projections at the 125M shape); Wm V and the scores stay f32 */
     const int bf16 = s->model->fast_bf16 && dv % 16 == 0;
     const int dkp = (dk + 1) / 2, lp = (L + 1) / 2; /* pairs along dk and along the chunk */
 #endif
