@@ -59,10 +59,11 @@
      pthread pool). Each loop's work is cut into a few chunks per task; a
      task claims the chunks of its own share, then the others' next ones, so
      a thread whose core is busy with other work (or that starts late) does
-     less instead of holding up the rest. An OpenMP team still waits for
-     every thread at the end of each loop; the hook lets a pool return as
-     soon as the work is done (a worker that has not started by then finds
-     none). Results are bit-identical for any thread count and any
+     less instead of holding up the rest. With OpenMP (GCC, Clang) one team
+     runs a whole forward pass: its other threads spin between the loops and
+     join each as it opens, and a loop ends when its work is done and the
+     threads inside it are out (one that has not come finds none left); the
+     hook lets a pool do the same. Results are bit-identical for any thread count and any
      schedule. Small loops run on the calling thread without a fork
      (XLSTM_PARALLEL_MIN_WORK).
 
@@ -6356,6 +6357,28 @@ typedef struct xlstm__bstate {
 #define XLSTM__SOLO_MAX 2048
 #define XLSTM__SOLO_CLEAR 256
 
+#if defined(_OPENMP) && defined(XLSTM__GNU)
+/* One OpenMP region per forward pass, not per loop (xlstm__team_call): its
+   thread 0 runs the pass, the others spin in xlstm__team_work, taking the
+   tasks of each loop the pass hands them. Forking a team costs a few
+   microseconds and a decode step of the 125M model runs about 85 loops;
+   handing a loop to a spinning thread costs a cache line or two. */
+#define XLSTM__TEAM 1
+#define XLSTM__TEAM_IDLE_S 5e-4 /* a worker with no loop for this long leaves the pass to the caller */
+typedef struct xlstm__team {
+    long gen; /* odd while a loop is open: workers take tasks of loop gen */
+    int open, quit; /* a pass is running on this team (read by the caller only); the pass is over */
+    void (*fn)(void *ctx, int t);
+    void *ctx;
+    int n;
+    unsigned char pad0[64]; /* three cache lines: the loop, its task counter, the busy count */
+    long next;              /* the open loop's next unclaimed task */
+    unsigned char pad1[64];
+    long busy; /* workers inside a loop */
+    unsigned char pad2[64];
+} xlstm__team;
+#endif
+
 /* Scratch rows: one row per token of a prefill chunk, or per sequence of a batch. */
 struct xlstm_state {
     const xlstm_model *model;
@@ -6379,6 +6402,9 @@ struct xlstm_state {
     void (*parallel_for)(void *user, void (*task)(void *ctx, int t), void *ctx, int n_tasks);
     void *parallel_user;
     long *claims; /* (n_threads, XLSTM__CLAIM_STRIDE) a parallel loop's counters, one cache line each; NULL for 1 */
+#ifdef XLSTM__TEAM
+    xlstm__team *team; /* NULL for 1 thread or with parallel_for */
+#endif
     float **yptr;              /* (R) output row pointers */
     xlstm_state **owner;       /* (R) whose recurrent state each row uses */
     /* TiRex (NULL for language models): scratch for one chunk of R patch
@@ -6459,6 +6485,17 @@ static xlstm_state *xlstm__state_new(const xlstm_model *model, const xlstm_state
         memset(s->claims, 0, XLSTM__CAST(size_t, s->n_threads + 1) * XLSTM__CLAIM_STRIDE * sizeof(long));
         s->claims[XLSTM__CAST(size_t, s->n_threads) * XLSTM__CLAIM_STRIDE + 1] = XLSTM__SOLO_MIN;
         s->claims[XLSTM__CAST(size_t, s->n_threads) * XLSTM__CLAIM_STRIDE + 2] = XLSTM__SOLO_CLEAR;
+#ifdef XLSTM__TEAM
+        if (!s->parallel_for) {
+            s->team = XLSTM__CAST(xlstm__team *, xlstm__malloc(&model->alloc, sizeof *s->team));
+            if (!s->team) {
+                xlstm__free(&model->alloc, XLSTM__CAST(void *, s->claims));
+                xlstm__free(&model->alloc, XLSTM__CAST(void *, s));
+                return NULL;
+            }
+            memset(s->team, 0, sizeof *s->team);
+        }
+#endif
     }
     return s;
 }
@@ -6700,6 +6737,9 @@ XLSTMDEF void xlstm_state_free(xlstm_state *s) {
     if (!s) return;
     xlstm__free(&s->model->alloc, s->mem_block);
     xlstm__free(&s->model->alloc, XLSTM__CAST(void *, s->claims));
+#ifdef XLSTM__TEAM
+    xlstm__free(&s->model->alloc, XLSTM__CAST(void *, s->team));
+#endif
     xlstm__free(&s->model->alloc, s->bs);
     xlstm__free(&s->model->alloc, XLSTM__CAST(void *, s->yptr));
     xlstm__free(&s->model->alloc, XLSTM__CAST(void *, s->owner));
@@ -6824,6 +6864,62 @@ static void xlstm__stall_update(long *solo, double ran, double wait) {
 }
 #endif
 
+#ifdef XLSTM__TEAM
+#if defined(__x86_64__) || defined(__i386__)
+#define XLSTM__PAUSE() __builtin_ia32_pause()
+#elif defined(__aarch64__) || defined(__arm__)
+#define XLSTM__PAUSE() __asm__ __volatile__("yield")
+#else
+#define XLSTM__PAUSE() ((void)0)
+#endif
+
+/* A worker of the pass: take the tasks of each loop as it opens, until the
+   pass is over or no loop has come for XLSTM__TEAM_IDLE_S (the caller then
+   runs every task itself; a thread that spins on a core it shares with the
+   caller would only slow it). Entering a loop: count in busy, then check
+   that the loop is still open; the caller closes it, then waits for busy
+   to drop to 0, so a worker either is counted or sees it closed. */
+static void xlstm__team_work(xlstm__team *tm) {
+    long seen = 0; /* even: no loop */
+    double idle_since = omp_get_wtime();
+    unsigned spins = 0;
+    for (;;) {
+        const long g = __atomic_load_n(&tm->gen, __ATOMIC_ACQUIRE);
+        if ((g & 1) && g != seen) {
+            __atomic_fetch_add(&tm->busy, 1L, __ATOMIC_SEQ_CST);
+            if (__atomic_load_n(&tm->gen, __ATOMIC_SEQ_CST) == g) {
+                long t;
+                while ((t = __atomic_fetch_add(&tm->next, 1L, __ATOMIC_RELAXED)) < tm->n) tm->fn(tm->ctx, XLSTM__CAST(int, t));
+            }
+            __atomic_fetch_sub(&tm->busy, 1L, __ATOMIC_RELEASE);
+            seen = g;
+            spins = 0;
+            idle_since = omp_get_wtime();
+            continue;
+        }
+        if (__atomic_load_n(&tm->quit, __ATOMIC_ACQUIRE)) return;
+        XLSTM__PAUSE();
+        if (++spins % 256 == 0 && omp_get_wtime() - idle_since > XLSTM__TEAM_IDLE_S) return;
+    }
+}
+
+/* The caller's side of one loop: open it, take tasks until none is left,
+   close it, wait for the workers still inside. */
+static void xlstm__team_loop(xlstm__team *tm, long *solo, xlstm__task_fn fn, void *ctx, int n) {
+    const double t0 = omp_get_wtime();
+    double ran;
+    long t;
+    tm->fn = fn, tm->ctx = ctx, tm->n = n;
+    __atomic_store_n(&tm->next, 0L, __ATOMIC_RELAXED);
+    __atomic_store_n(&tm->gen, tm->gen + 1, __ATOMIC_SEQ_CST);
+    while ((t = __atomic_fetch_add(&tm->next, 1L, __ATOMIC_RELAXED)) < n) fn(ctx, XLSTM__CAST(int, t));
+    ran = omp_get_wtime() - t0;
+    __atomic_store_n(&tm->gen, tm->gen + 1, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&tm->busy, __ATOMIC_SEQ_CST)) XLSTM__PAUSE();
+    xlstm__stall_update(solo, ran, omp_get_wtime() - t0 - ran);
+}
+#endif
+
 static void xlstm__parallel(const xlstm_state *s, xlstm__task_fn fn, void *ctx, int n) {
     if (n <= 1) {
         fn(ctx, 0);
@@ -6843,6 +6939,12 @@ static void xlstm__parallel(const xlstm_state *s, xlstm__task_fn fn, void *ctx, 
             for (t = 0; t < n; t++) fn(ctx, t);
             return;
         }
+#ifdef XLSTM__TEAM
+        if (s->team && s->team->open) {
+            xlstm__team_loop(s->team, solo, fn, ctx, n);
+            return;
+        }
+#endif
         t0 = omp_get_wtime();
 #pragma omp parallel num_threads(n)
         {
@@ -6933,6 +7035,34 @@ static void xlstm__for(const xlstm_state *s, int n, int grain, size_t work, size
    parallel when there are two or more. */
 #define XLSTM__ROWS_MIN_WORK 1
 #define XLSTM__FOR_ROWS(S, N, BODY, CTX) xlstm__for((S), (N), 1, XLSTM__CAST(size_t, N), XLSTM__ROWS_MIN_WORK, (BODY), (CTX))
+
+/* body(arg) with the state's parallel loops handed to one OpenMP team for
+   its whole run (XLSTM__TEAM), or as they come. Not while the loops run
+   alone after a stall (the team would spin for nothing), nor from inside
+   another parallel region. */
+static void xlstm__team_call(xlstm_state *s, void (*body)(void *arg), void *arg) {
+#ifdef XLSTM__TEAM
+    xlstm__team *tm = s->team;
+    if (tm && s->claims[XLSTM__CAST(size_t, s->n_threads) * XLSTM__CLAIM_STRIDE] <= 0 && !omp_in_parallel()) {
+        tm->open = 1;
+        tm->quit = 0;
+#pragma omp parallel num_threads(s->n_threads)
+        {
+            if (omp_get_thread_num() == 0) {
+                body(arg);
+                tm->open = 0;
+                __atomic_store_n(&tm->quit, 1, __ATOMIC_RELEASE);
+            } else {
+                xlstm__team_work(tm);
+            }
+        }
+        return;
+    }
+#else
+    (void)s;
+#endif
+    body(arg);
+}
 
 /* ---- matrix products ------------------------------------------------------------ */
 /* The integer dot product for rows of dtype against int8-rounded x, or NULL. */
@@ -8118,7 +8248,7 @@ static void xlstm__slstm_block(xlstm_state *s, int bi, int n) {
 /* n rows through the model. Row t is token tokens[t] of sequence s->owner[t]
    (one sequence: tokens in order). logit_rows[t] receives row t's logits, or
    is NULL when they are not needed. */
-static void xlstm__forward_rows(xlstm_state *s, const int32_t *tokens, int n, int one_sequence, float *const *logit_rows) {
+static void xlstm__forward_rows_now(xlstm_state *s, const int32_t *tokens, int n, int one_sequence, float *const *logit_rows) {
     const xlstm_model *m = s->model;
     const xlstm_config *c = &m->cfg;
     const int D = c->embedding_dim;
@@ -8151,6 +8281,23 @@ static void xlstm__forward_rows(xlstm_state *s, const int32_t *tokens, int n, in
             for (v = 0; v < c->vocab_size; v++) lrows[t][v] = xlstm__soft_cap(lrows[t][v], c->large.logit_soft_cap);
         }
     }
+}
+
+typedef struct xlstm__forward_args {
+    xlstm_state *s;
+    const int32_t *tokens;
+    int n, one_sequence;
+    float *const *logit_rows;
+} xlstm__forward_args;
+static void xlstm__forward_body(void *arg) {
+    const xlstm__forward_args *a = XLSTM__CAST(const xlstm__forward_args *, arg);
+    xlstm__forward_rows_now(a->s, a->tokens, a->n, a->one_sequence, a->logit_rows);
+}
+/* n tokens through the blocks and the head (xlstm__forward_rows_now), on one team. */
+static void xlstm__forward_rows(xlstm_state *s, const int32_t *tokens, int n, int one_sequence, float *const *logit_rows) {
+    xlstm__forward_args a;
+    a.s = s, a.tokens = tokens, a.n = n, a.one_sequence = one_sequence, a.logit_rows = logit_rows;
+    xlstm__team_call(s, xlstm__forward_body, &a);
 }
 
 XLSTMDEF xlstm_status xlstm_step(xlstm_state *s, int32_t token, const float **logits) {
@@ -8777,7 +8924,7 @@ static void xlstm__tx_gn_rows(void *ctx, int task, int lo, int hi) { /* x += GN(
    feed-forward runs for those alone (0 in a window's early chunks, whose
    tokens matter only through the states). embed (optional): each token's
    row after each block, [t][block][D] (then out_rows must be L). */
-static void xlstm__tx_run(xlstm_state *s, float *states, int L, int out_rows, float *embed) {
+static void xlstm__tx_run_now(xlstm_state *s, float *states, int L, int out_rows, float *embed) {
     const xlstm_model *m = s->model;
     const xlstm_config *c = &m->cfg;
     const int D = c->embedding_dim, NB = c->num_blocks, NH = c->slstm.num_heads, F = c->tirex.ffn_dim;
@@ -8840,6 +8987,22 @@ static void xlstm__tx_run(xlstm_state *s, float *states, int L, int out_rows, fl
             for (t = 0; t < L; t++)
                 memcpy(embed + (XLSTM__CAST(size_t, t) * XLSTM__CAST(size_t, NB) + XLSTM__CAST(size_t, b)) * ldd, s->x + t * ldd, ldd * sizeof(float));
     }
+}
+
+typedef struct xlstm__tx_run_args {
+    xlstm_state *s;
+    float *states, *embed;
+    int L, out_rows;
+} xlstm__tx_run_args;
+static void xlstm__tx_run_body(void *arg) {
+    const xlstm__tx_run_args *a = XLSTM__CAST(const xlstm__tx_run_args *, arg);
+    xlstm__tx_run_now(a->s, a->states, a->L, a->out_rows, a->embed);
+}
+/* xlstm__tx_run_now on one team. */
+static void xlstm__tx_run(xlstm_state *s, float *states, int L, int out_rows, float *embed) {
+    xlstm__tx_run_args a;
+    a.s = s, a.states = states, a.embed = embed, a.L = L, a.out_rows = out_rows;
+    xlstm__team_call(s, xlstm__tx_run_body, &a);
 }
 
 /* The whole window (its T/P patches, already in s->win as raw values) from
