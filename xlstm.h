@@ -2821,10 +2821,12 @@ typedef struct xlstm__mat {
 
 /* Weights of one block. Matrices stay in their stored type; the small
    vectors (norms, biases, conv, recurrent kernel) are f32 copies. */
+#define XLSTM__CONV_K 8 /* conv taps the 16-channel kernel (kern->conv16) takes */
+
 typedef struct xlstm__block {
     int kind;
     const float *norm_w; /* (D) pre-norm offset weight: scale = 1 + w */
-    const float *conv_w; /* (C, K) depthwise causal conv; C = channels */
+    const float *conv_w; /* (C, K) depthwise causal conv, C = channels, in strips (xlstm__conv_strips) */
     const float *conv_b; /* (C) */
     /* mLSTM, I = inner dim, NH heads, NB = qkv blocks of size S = I/NB */
     xlstm__mat up;                      /* (2I, D) */
@@ -2912,6 +2914,7 @@ typedef struct xlstm__spec {
     const float **vec; /* VEC destination */
     xlstm__mat *mat;   /* MAT destination */
     int layout;
+    int conv_taps; /* a conv weight with this many taps: rearranged by xlstm__conv_strips */
     int optional;
     /* filled while checking */
     xlstm__st_tensor *t, *qscale;
@@ -3101,6 +3104,7 @@ static void xlstm__build_specs(xlstm_model *m, xlstm__specs *s) {
             }
             if (K > 0) {
                 xlstm__want_vec(s, pre, "xlstm.conv1d.conv.weight", &blk->conv_w, 3, I, 1, K);
+                if (!s->overflow) s->v[s->n - 1].conv_taps = XLSTM__CAST(int, K);
                 xlstm__want_vec(s, pre, "xlstm.conv1d.conv.bias", &blk->conv_b, 1, I, 0, 0);
             }
             xlstm__want_mat(s, pre, "xlstm.mlstm_cell.igate.weight", &blk->ig, 2, NH, 3 * I, 0);
@@ -3115,6 +3119,7 @@ static void xlstm__build_specs(xlstm_model *m, xlstm__specs *s) {
             int64_t NH = c->slstm.num_heads, DH = c->slstm.head_dim, K = c->slstm.conv1d_kernel_size;
             if (K > 0) {
                 xlstm__want_vec(s, pre, "xlstm.conv1d.conv.weight", &blk->conv_w, 3, D, 1, K);
+                if (!s->overflow) s->v[s->n - 1].conv_taps = XLSTM__CAST(int, K);
                 xlstm__want_vec(s, pre, "xlstm.conv1d.conv.bias", &blk->conv_b, 1, D, 0, 0);
             }
             /* the reference's fgate computes the cell's input gate, its igate the forget gate */
@@ -3295,6 +3300,23 @@ static size_t xlstm__row_bytes(int dtype, int32_t cols) {
     }
 }
 
+/* A conv weight (C, K) rearranged in place for xlstm__conv_seq: with up to
+   XLSTM__CONV_K taps, each whole strip of 16 channels becomes (K, 16), tap
+   k of channel c + j at c K + 16 k + j, the layout kern->conv16 reads; the
+   channels past the last whole strip (and every channel with more taps)
+   stay (C, K). */
+static void xlstm__conv_strips(float *w, int C, int K) {
+    float strip[XLSTM__CONV_K * 16];
+    int c, j, k;
+    if (K > XLSTM__CONV_K) return;
+    for (c = 0; c + 16 <= C; c += 16) {
+        float *ws = w + XLSTM__CAST(size_t, c) * XLSTM__CAST(size_t, K);
+        for (j = 0; j < 16; j++)
+            for (k = 0; k < K; k++) strip[16 * k + j] = ws[j * K + k];
+        memcpy(ws, strip, XLSTM__CAST(size_t, 16 * K) * sizeof(float));
+    }
+}
+
 static xlstm_status xlstm__load_weights(xlstm_model *m, xlstm__st *st, int check_values, xlstm_error *err) {
     xlstm__specs s;
     size_t i, arena = 0;
@@ -3385,6 +3407,7 @@ static xlstm_status xlstm__load_weights(xlstm_model *m, xlstm__st *st, int check
                         goto done;
                     }
                 }
+                if (sp->conv_taps) xlstm__conv_strips(dst, XLSTM__CAST(int, n) / sp->conv_taps, sp->conv_taps);
                 if (sp->vec) *sp->vec = dst;
                 m->n_params += n;
             } else {
@@ -3992,7 +4015,8 @@ struct xlstm__kern {
     void (*gemm)(int M, int N, int P, const float *A, size_t a_rs, size_t a_cs, const float *B, size_t ldb, float beta,
                  float *C, size_t ldc);
     /* one head of the mLSTM step, C (dk, dv): C = f C + (i k) v^T, n = f n + i k,
-       h = C^T q; returns q.n */
+       h = C^T q; returns q.n. With nv NULL, C and h only (returns 0): C and
+       h are then a run of whole strips of a wider head, from C + b dk and h + b */
     float (*mlstm_head)(float *C, float *nv, const float *q, const float *k, const float *v, float f, float i,
                         int dk, int dv, float *h);
     /* one q4 row against x rounded to 8 bits (xlstm__quantize_x); NULL where
@@ -4328,6 +4352,7 @@ static float xlstm__mlstm_head_scalar(float *C, float *nv, const float *q, const
         }
         h[b] = hb;
     }
+    if (!nv) return 0.0f;
     for (a = 0; a < dk; a++) {
         nv[a] = f * nv[a] + i * k[a];
         qn += XLSTM__CAST(double, q[a]) * nv[a];
@@ -4436,7 +4461,6 @@ static void xlstm__div_scalar(float *x, float d, int n) {
 /* Y row t (16 channels) = b + wt[K-1] x_t + wt[0] s_t + ... + wt[K-2] s_t+K-2,
    in that order, where s_j is hist row j (ldh apart) for j < K - 1, else X
    row j - (K - 1); wt[16 k + j] is channel j's tap k, K <= XLSTM__CONV_K */
-#define XLSTM__CONV_K 8
 static void xlstm__conv16_scalar(float *Y, size_t ldy, const float *hist, size_t ldh, const float *X, size_t ldx, int n,
                                  const float *wt, const float *b, int K) {
     int t, k, j;
@@ -5187,6 +5211,7 @@ XLSTM__VI float xlstm__mlstm_head_v(float *C, float *nv, const float *q, const f
         }
         xlstm__vst(h + b, &h0);
     }
+    if (!nv) return 0.0f;
     for (a = 0; a < dk; a++) {
         nv[a] = f * nv[a] + i * k[a];
         qn += XLSTM__CAST(double, q[a]) * nv[a];
@@ -6286,17 +6311,15 @@ static float xlstm__act(int act, float x) {
    Step t's inputs are s_t .. s_t+K-1 of s = (hist, X); each output is
    b + w[K-1] x_t + w[0] s_t + ... + w[K-2] s_t+K-2, in that order. Up to
    XLSTM__CONV_K taps, 16 channels at a time through kern->conv16; more
-   taps, one channel at a time. */
+   taps, one channel at a time. w is in the layout xlstm__conv_strips makes
+   at load. c0 is a multiple of 16. */
 static void xlstm__conv_seq(const xlstm__kern *kern, float *Y, size_t ldy, float *hist, const float *X, size_t ldx, int n, const float *w,
                             const float *b, int C, int K, int c0, int c1) {
     int c, k, t, j;
     for (c = c0; c < c1; c += 16) {
         const int nc = c1 - c < 16 ? c1 - c : 16;
         if (K <= XLSTM__CONV_K && nc == 16) {
-            float wt[XLSTM__CONV_K * 16];
-            for (k = 0; k < K; k++)
-                for (j = 0; j < 16; j++) wt[16 * k + j] = w[XLSTM__CAST(size_t, c + j) * XLSTM__CAST(size_t, K) + XLSTM__CAST(size_t, k)];
-            kern->conv16(Y + c, ldy, hist + c, XLSTM__CAST(size_t, C), X + c, ldx, n, wt, b + c, K);
+            kern->conv16(Y + c, ldy, hist + c, XLSTM__CAST(size_t, C), X + c, ldx, n, w + XLSTM__CAST(size_t, c) * XLSTM__CAST(size_t, K), b + c, K);
         } else {
             for (j = c; j < c + nc; j++) {
                 const float *wc = w + XLSTM__CAST(size_t, j) * XLSTM__CAST(size_t, K);
@@ -6309,13 +6332,13 @@ static void xlstm__conv_seq(const xlstm__kern *kern, float *Y, size_t ldy, float
                 }
             }
         }
-        /* hist[k] = s_n+k: a later k reads further on, so in place */
-        for (k = 0; k < K - 1; k++) {
-            float *hk = hist + XLSTM__CAST(size_t, k) * XLSTM__CAST(size_t, C) + c;
-            const float *src = n + k < K - 1 ? hist + XLSTM__CAST(size_t, n + k) * XLSTM__CAST(size_t, C) + c
-                                             : X + XLSTM__CAST(size_t, n + k - (K - 1)) * ldx + c;
-            memmove(hk, src, XLSTM__CAST(size_t, nc) * sizeof(float));
-        }
+    }
+    /* hist[k] = s_n+k, once for the whole range: a later k reads further on, so in place */
+    for (k = 0; k < K - 1; k++) {
+        float *hk = hist + XLSTM__CAST(size_t, k) * XLSTM__CAST(size_t, C) + c0;
+        const float *src = n + k < K - 1 ? hist + XLSTM__CAST(size_t, n + k) * XLSTM__CAST(size_t, C) + c0
+                                         : X + XLSTM__CAST(size_t, n + k - (K - 1)) * ldx + c0;
+        memmove(hk, src, XLSTM__CAST(size_t, c1 - c0) * sizeof(float));
     }
 }
 
@@ -6389,6 +6412,7 @@ struct xlstm_state {
     float *logits;  /* (V) */
     /* scratch, XLSTM_PREFILL_ROWS rows each */
     float *x, *xn, *up, *conv, *qkv, *h, *raw, *gates;
+    float *cellg; /* (R, NH, 4) the mLSTM step's per-head f', i', m and q.n (xlstm__mlstm_step_heads) */
     size_t ld_up, ld_wide; /* row strides of up (2 max(I,P)) and conv/h (max(I,D)) */
     float *chunk;          /* chunkwise mLSTM, per thread: (R, R) weights, (4, R) vectors, 2 x (R, dk) */
     size_t chunk_stride;
@@ -6658,7 +6682,7 @@ XLSTMDEF xlstm_status xlstm_state_create_with_params(const xlstm_model *model, c
     s->deq_stride = XLSTM__WTILE * (cols + XLSTM__XGROUP);
     /* + the bf16 pairs of fast prompts' chunk products (xlstm__mlstm_chunk_heads) */
     s->chunk_stride = R * R + 4 * R + 2 * R * DK + R * DV + R * ((DK + 1) / 2) + (R + 1) / 2 * (DK + DV) + (DK + 1) / 2 * XLSTM__STRIP;
-    scratch = V + R * (2 * D + s->ld_up + 2 * wide + ld_qkv + (4 * D > wide ? 4 * D : wide) + 2 * NH) + 4 * D +
+    scratch = V + R * (2 * D + s->ld_up + 2 * wide + ld_qkv + (4 * D > wide ? 4 * D : wide) + 6 * NH) + 4 * D +
               XLSTM__CAST(size_t, s->n_threads) * s->chunk_stride + xlstm__kernel_scratch_floats(s, cols) + 64;
     s->mem = xlstm__state_mem(s, total + scratch);
     s->bs = XLSTM__CAST(xlstm__bstate *, xlstm__malloc(&model->alloc, (XLSTM__CAST(size_t, c->num_blocks) + 1) * sizeof(xlstm__bstate)));
@@ -6705,6 +6729,7 @@ XLSTMDEF xlstm_status xlstm_state_create_with_params(const xlstm_model *model, c
     s->qkv = p, p += R * ld_qkv;
     s->raw = p, p += R * (4 * D > wide ? 4 * D : wide);
     s->gates = p, p += R * 2 * NH;
+    s->cellg = p, p += R * 4 * NH;
     s->ry = p, p += 4 * D;
     s->chunk = p, p += XLSTM__CAST(size_t, s->n_threads) * s->chunk_stride;
     xlstm__kernel_scratch_place(s, p, cols);
@@ -7845,31 +7870,32 @@ static void xlstm__mlstm_chunk(xlstm_state *s, xlstm__bstate *st, int L, const x
 }
 
 /* One step of (row, head) pairs [lo, hi), i = row * NH + head. */
+/* The step's loop takes a head one strip of C's columns at a time: a head's
+   state is 0.6 MB (125M) to 1 MB (7B), and 4 to 8 heads as items leave
+   threads waiting on the last one. */
+static int xlstm__cell_groups(int dv) { return (dv + XLSTM__STRIP - 1) / XLSTM__STRIP; }
+
+/* Items [lo, hi) of the step's loop: item (t, h, g) updates strip g of row
+   t's head h (columns from g XLSTM__STRIP), and strip 0 also its n and q.n
+   (into cellg). The gates came before the loop (xlstm__mlstm_cell). */
 static void xlstm__mlstm_step_heads(void *ctx, int task, int lo, int hi) {
     const xlstm__cell_ctx *cc = XLSTM__CAST(const xlstm__cell_ctx *, ctx);
     const xlstm_state *s = cc->s;
     const xlstm__cellp *p = cc->p;
-    const int NH = p->NH, dk = p->dk, dv = p->dv, bi = cc->bi;
+    const int NH = p->NH, dk = p->dk, dv = p->dv, bi = cc->bi, G = xlstm__cell_groups(dv);
     int i;
     (void)task;
     for (i = lo; i < hi; i++) {
-        int t = i / NH, h = i % NH;
+        const int t = i / (NH * G), h = i / G % NH, g = i % G;
+        const int b0 = g * XLSTM__STRIP, w = dv - b0 < XLSTM__STRIP ? dv - b0 : XLSTM__STRIP;
         xlstm__bstate *st = &s->owner[t]->bs[bi];
-        const float ig = *XLSTM__ROW(p->g, p->ldg, t, h), fg = *XLSTM__ROW(p->g, p->ldg, t, NH + h);
-        float *hh = XLSTM__ROW(p->out, p->ldo, t, h * dv);
-        /* exponential input gate, sigmoid forget gate in log space; m keeps
-           the largest exponent seen so exp() never overflows:
-             m_t = max(log f_t + m_{t-1}, i~_t)
-             f' = exp(log f_t + m_{t-1} - m_t),  i' = exp(i~_t - m_t)
-           then C = f' C + i' k v^T and n = f' n + i' k */
-        float logf = xlstm__logsigmoid(fg), m_old = st->m[h];
-        float m_new = logf + m_old > ig ? logf + m_old : ig;
-        float fa = xlstm__decay(logf + m_old - m_new), ia = xlstm__decay(ig - m_new), qn;
-        st->m[h] = m_new;
-        qn = s->model->kern->mlstm_head(st->C + XLSTM__CAST(size_t, h) * dk * dv, st->n + XLSTM__CAST(size_t, h) * dk,
-                                        XLSTM__ROW(p->q, p->ld, t, h * dk), XLSTM__ROW(p->k, p->ld, t, h * dk),
-                                        XLSTM__ROW(p->v, p->ld, t, h * dv), fa, ia * p->k_scale, dk, dv, hh);
-        xlstm__normalise_head(s->model->kern, hh, dv, qn, m_new, p->eps);
+        float *cg = s->cellg + (XLSTM__CAST(size_t, t) * NH + XLSTM__CAST(size_t, h)) * 4;
+        const float qn = s->model->kern->mlstm_head(st->C + XLSTM__CAST(size_t, h) * dk * dv + XLSTM__CAST(size_t, b0) * dk,
+                                                    g ? NULL : st->n + XLSTM__CAST(size_t, h) * dk,
+                                                    XLSTM__ROW(p->q, p->ld, t, h * dk), XLSTM__ROW(p->k, p->ld, t, h * dk),
+                                                    XLSTM__ROW(p->v, p->ld, t, h * dv + b0), cg[0], cg[1] * p->k_scale, dk, w,
+                                                    XLSTM__ROW(p->out, p->ldo, t, h * dv + b0));
+        if (!g) cg[3] = qn;
     }
 }
 
@@ -7881,9 +7907,33 @@ static void xlstm__mlstm_cell(xlstm_state *s, int bi, int n, int one_sequence, c
         xlstm__mlstm_chunk(s, &s->owner[0]->bs[bi], n, p);
         return;
     }
+    int t, h;
+    /* exponential input gate, sigmoid forget gate in log space; m keeps
+       the largest exponent seen so exp() never overflows:
+         m_t = max(log f_t + m_{t-1}, i~_t)
+         f' = exp(log f_t + m_{t-1} - m_t),  i' = exp(i~_t - m_t)
+       then C = f' C + i' k v^T and n = f' n + i' k (xlstm__mlstm_step_heads),
+       and h = C^T q / max(|q.n|, exp(-m_t)) */
+    for (t = 0; t < n; t++) {
+        xlstm__bstate *st = &s->owner[t]->bs[bi];
+        for (h = 0; h < p->NH; h++) {
+            float *cg = s->cellg + (XLSTM__CAST(size_t, t) * p->NH + XLSTM__CAST(size_t, h)) * 4;
+            const float ig = *XLSTM__ROW(p->g, p->ldg, t, h), fg = *XLSTM__ROW(p->g, p->ldg, t, p->NH + h);
+            const float logf = xlstm__logsigmoid(fg), m_old = st->m[h];
+            const float m_new = logf + m_old > ig ? logf + m_old : ig;
+            cg[0] = xlstm__decay(logf + m_old - m_new);
+            cg[1] = xlstm__decay(ig - m_new);
+            cg[2] = st->m[h] = m_new;
+        }
+    }
     c.s = s, c.st = NULL, c.L = n, c.bi = bi, c.p = p;
-    xlstm__for(s, n * p->NH, 1, XLSTM__CAST(size_t, n) * p->NH * p->dk * p->dv, 2 * XLSTM_PARALLEL_MIN_WORK,
-               xlstm__mlstm_step_heads, &c);
+    xlstm__for(s, n * p->NH * xlstm__cell_groups(p->dv), 1, XLSTM__CAST(size_t, n) * p->NH * p->dk * p->dv,
+               2 * XLSTM_PARALLEL_MIN_WORK, xlstm__mlstm_step_heads, &c);
+    for (t = 0; t < n; t++)
+        for (h = 0; h < p->NH; h++) {
+            const float *cg = s->cellg + (XLSTM__CAST(size_t, t) * p->NH + XLSTM__CAST(size_t, h)) * 4;
+            xlstm__normalise_head(s->model->kern, XLSTM__ROW(p->out, p->ldo, t, h * p->dv), p->dv, cg[3], cg[2], p->eps);
+        }
 }
 
 /* What a block's row loops read: the state, the block's weights, the norm

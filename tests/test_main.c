@@ -322,6 +322,37 @@ static void test_kernels_match_scalar(void) {
             CHECK(max_abs_diff(C1, C2, 64 * 64) < 1e-5);
             CHECK(max_abs_diff(h1, h2, 64) < 1e-3);
         }
+        /* the step's loop runs a head a strip at a time (n with the first): the same bits as the
+           whole head at 64 columns, and within rounding at 40 (a vector strip, then a scalar one) */
+        {
+            static float Cw[32 * 64], Cs[32 * 64], nw[32], ns[32], hw[64], hs[64];
+            static const int dvs[2] = {64, 40};
+            int kl, di, b;
+            for (kl = 0; kl < 2; kl++)
+                for (di = 0; di < 2; di++) {
+                    const xlstm__kern *kern = kl ? kk : ref;
+                    const int dv = dvs[di];
+                    float qw, qs = 0.0f;
+                    for (i = 0; i < 32 * 64; i++) Cw[i] = Cs[i] = (float)((int)(i % 23) - 11) / 10.0f;
+                    for (i = 0; i < 32; i++) nw[i] = ns[i] = (float)i / 32.0f;
+                    qw = kern->mlstm_head(Cw, nw, x, x + 64, x + 128, 0.9f, 0.3f, 32, dv, hw);
+                    for (b = 0; b < dv; b += XLSTM__STRIP) {
+                        const float q = kern->mlstm_head(Cs + b * 32, b ? NULL : ns, x, x + 64, x + 128 + b, 0.9f, 0.3f, 32,
+                                                         dv - b < XLSTM__STRIP ? dv - b : XLSTM__STRIP, hs + b);
+                        if (!b) qs = q;
+                        else CHECK(q == 0.0f);
+                    }
+                    if (dv == 64 || !kl) {
+                        CHECK(qw == qs && memcmp(nw, ns, sizeof nw) == 0);
+                        CHECK(memcmp(Cw, Cs, sizeof Cw) == 0 && memcmp(hw, hs, (size_t)dv * sizeof(float)) == 0);
+                    } else {
+                        CHECK_NEAR(qs, qw, 1e-5 * (1 + fabs(qw)));
+                        CHECK(max_abs_diff(nw, ns, 32) < 1e-6);
+                        CHECK(max_abs_diff(Cw, Cs, 32 * 64) < 1e-5);
+                        CHECK(max_abs_diff(hw, hs, dv) < 1e-4);
+                    }
+                }
+        }
         /* q4 and q8 rows against int8 activations: the vector kernel equals
            the integer oracle, which stays near the float dot */
 #if defined(XLSTM__HAVE_VNNI)
@@ -1408,7 +1439,7 @@ static void test_message_formatter(void) {
 static void test_causal_conv(void) {
     enum { C = 37, N = 5, KMAX = 11, LD = 40 };
     static const int ks[] = {1, 2, 4, 8, 9, 11}, cs[] = {16, 32, 37};
-    float w[C * KMAX], b[C], X[N * LD], Y[N * LD], hist[(KMAX - 1) * C], hist0[(KMAX - 1) * C];
+    float w[C * KMAX], ws[C * KMAX], b[C], X[N * LD], Y[N * LD], hist[(KMAX - 1) * C], hist0[(KMAX - 1) * C];
     size_t ki, ci;
     int i, level;
     for (i = 0; i < C * KMAX; i++) w[i] = (float)((i * 7) % 13 - 6) / 8.0f;
@@ -1421,13 +1452,15 @@ static void test_causal_conv(void) {
             const xlstm__kern *kern = xlstm__pick_kernels(level ? XLSTM_KERNELS_AUTO : XLSTM_KERNELS_SCALAR);
             const int K = ks[ki], nc = cs[ci];
             int split, t, c, k;
+            memcpy(ws, w, sizeof ws);
+            xlstm__conv_strips(ws, nc, K); /* the loader's layout */
             for (split = 0; split < 2; split++) {
                 memcpy(hist, hist0, sizeof hist);
                 memset(Y, 0, sizeof Y);
                 if (split) /* 16 channels at a time, the rest last */
-                    for (c = 0; c < nc; c += 16) xlstm__conv_seq(kern, Y, LD, hist, X, LD, N, w, b, nc, K, c, c + 16 < nc ? c + 16 : nc);
+                    for (c = 0; c < nc; c += 16) xlstm__conv_seq(kern, Y, LD, hist, X, LD, N, ws, b, nc, K, c, c + 16 < nc ? c + 16 : nc);
                 else
-                    xlstm__conv_seq(kern, Y, LD, hist, X, LD, N, w, b, nc, K, 0, nc);
+                    xlstm__conv_seq(kern, Y, LD, hist, X, LD, N, ws, b, nc, K, 0, nc);
                 for (t = 0; t < N; t++)
                     for (c = 0; c < nc; c++) {
                         /* input s_j for j = t .. t + K - 1: the K - 1 history rows, then X's rows */
