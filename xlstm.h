@@ -4024,6 +4024,13 @@ struct xlstm__kern {
     xlstm__dot_i8_fn dot_q4_i8;
     /* the same for a q8 row (int8 x int8, one scale per block on each side) */
     xlstm__dot_i8_fn dot_q8_i8;
+    /* two consecutive q4 rows (row_bytes apart, nblk scales each) into
+       y[0..1], the same bits as dot_q4_i8 on each: x is loaded once for
+       both, and the two rows' chains overlap (768-wide rows one at a time
+       streamed at 3/4 of the read bandwidth on 2 threads); NULL with it. (q8
+       rows, already near the bandwidth one at a time, gained nothing.) */
+    void (*dot2_q4_i8)(const unsigned char *row, size_t row_bytes, const float *scale, size_t nblk, const xlstm__xq *x,
+                       int n, float *y);
     /* four consecutive q8 rows (row_bytes apart, nblk scales each) into y[0..3]:
        x is read once for the four, and a short row's fixed cost is shared */
     void (*dot4_q8_i8)(const unsigned char *row, size_t row_bytes, const float *scale, size_t nblk, const xlstm__xq *x,
@@ -4490,6 +4497,7 @@ static const xlstm__kern xlstm__kern_scalar = {
     {xlstm__deq_f32_scalar, xlstm__deq_bf16_scalar, xlstm__deq_f16_scalar, xlstm__deq_q8_scalar, xlstm__deq_q4_scalar},
     xlstm__gemm_scalar,
     xlstm__mlstm_head_scalar,
+    NULL,
     NULL,
     NULL,
     NULL,
@@ -5611,6 +5619,7 @@ XLSTM__VI void xlstm__div_v(float *x, float d, int n) {
         NULL,                                                                                                      \
         NULL,                                                                                                      \
         NULL,                                                                                                      \
+        NULL,                                                                                                      \
         xlstm__dot_bf16_eo_##SUF,                                                                                  \
         xlstm__silu_##SUF,                                                                                         \
         xlstm__transpose16_##SUF,                                                                                  \
@@ -5777,6 +5786,55 @@ XLSTM__VNNI_TARGET static float xlstm__dot_q8_i8_vnni(const unsigned char *row, 
         s += xlstm__dot_q8_i8_scalar(row + (size_t)b * XLSTM__QBLOCK, scale + b, &tail, XLSTM__QBLOCK);
     }
     return s;
+}
+/* Two q4 rows as two xlstm__dot_q4_i8_vnni calls compute them (the same
+   accumulators, order and tail), each x load serving both; rows whose x has
+   no q4 layout or whose blocks are not a multiple of 4 take it row by row. */
+XLSTM__VNNI_TARGET static void xlstm__dot2_q4_i8_vnni(const unsigned char *row, size_t row_bytes, const float *scale,
+                                                      size_t nblk, const xlstm__xq *x, int n, float *y) {
+    const __m512i low4 = _mm512_set1_epi8(15);
+    const __m512i lane_block = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+    const unsigned char *r1 = row + row_bytes;
+    const float *s1 = scale + nblk;
+    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), b0 = _mm512_setzero_ps(), b1 = _mm512_setzero_ps();
+    const int nb = n / XLSTM__QBLOCK;
+    int b;
+    if (!x->q4 || nb % 4) {
+        y[0] = xlstm__dot_q4_i8_vnni(row, scale, x, n);
+        y[1] = xlstm__dot_q4_i8_vnni(r1, s1, x, n);
+        return;
+    }
+    for (b = 0; b < nb; b += 4) {
+        const signed char *xg = x->q4 + (size_t)b * XLSTM__QBLOCK;
+        const __m512i xl = _mm512_loadu_si512(XLSTM__CAST(const void *, xg)), xh = _mm512_loadu_si512(XLSTM__CAST(const void *, xg + 64));
+        const __m512 d4 = _mm512_loadu_ps(x->d4 + (size_t)b * 4), o4 = _mm512_loadu_ps(x->o4 + (size_t)b * 4);
+        const __m512i w0 = _mm512_loadu_si512(XLSTM__CAST(const void *, row + (size_t)b * (XLSTM__QBLOCK / 2)));
+        const __m512i w1 = _mm512_loadu_si512(XLSTM__CAST(const void *, r1 + (size_t)b * (XLSTM__QBLOCK / 2)));
+        __m512i d0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(w0, low4), xl);
+        __m512i d1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(w1, low4), xl);
+        __m512 v0, v1, sw0, sw1;
+        __builtin_prefetch(row + (size_t)b * (XLSTM__QBLOCK / 2) + 2 * XLSTM__PREFETCH);
+        __builtin_prefetch(r1 + (size_t)b * (XLSTM__QBLOCK / 2) + 2 * XLSTM__PREFETCH);
+        if (!(b & 12)) {
+            __builtin_prefetch(scale + b + XLSTM__PREFETCH_SCALES);
+            __builtin_prefetch(s1 + b + XLSTM__PREFETCH_SCALES);
+        }
+        d0 = _mm512_dpbusd_epi32(d0, _mm512_and_si512(_mm512_srli_epi16(w0, 4), low4), xh);
+        d1 = _mm512_dpbusd_epi32(d1, _mm512_and_si512(_mm512_srli_epi16(w1, 4), low4), xh);
+        v0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d0), d4, o4);
+        v1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d1), d4, o4);
+        sw0 = _mm512_permutexvar_ps(lane_block, _mm512_castps128_ps512(_mm_loadu_ps(scale + b)));
+        sw1 = _mm512_permutexvar_ps(lane_block, _mm512_castps128_ps512(_mm_loadu_ps(s1 + b)));
+        if (b & 4) {
+            a1 = _mm512_fmadd_ps(v0, sw0, a1);
+            b1 = _mm512_fmadd_ps(v1, sw1, b1);
+        } else {
+            a0 = _mm512_fmadd_ps(v0, sw0, a0);
+            b0 = _mm512_fmadd_ps(v1, sw1, b0);
+        }
+    }
+    y[0] = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+    y[1] = _mm512_reduce_add_ps(_mm512_add_ps(b0, b1));
 }
 XLSTM__VNNI_TARGET static void xlstm__dot4_q8_i8_vnni(const unsigned char *row, size_t row_bytes, const float *scale,
                                                       size_t nblk, const xlstm__xq *x, int n, float *y) {
@@ -6176,6 +6234,7 @@ static const xlstm__kern xlstm__kern_avx512vnni = {
     xlstm__mlstm_head_avx512,
     xlstm__dot_q4_i8_vnni,
     xlstm__dot_q8_i8_vnni,
+    xlstm__dot2_q4_i8_vnni,
     xlstm__dot4_q8_i8_vnni,
     xlstm__dot_bf16_eo_avx512,
     xlstm__silu_avx512,
@@ -7118,6 +7177,8 @@ typedef struct xlstm__matvec_ctx {
     float *const *yp;        /* nx > 1: vector j's outputs (m0 alone) */
     int nx;                  /* vectors */
     xlstm__dot_i8_fn dot_i8; /* non-NULL: vector j is in xq[j] */
+    void (*dot2_i8)(const unsigned char *row, size_t row_bytes, const float *scale, size_t nblk, const xlstm__xq *x, int n,
+                    float *y); /* dot_i8's two-row form (q4), or NULL */
     xlstm__xq xq[XLSTM__MATVECS_MAX]; /* with the q4 layout for q4 rows */
     int eo;                  /* bf16 against the one vector split even/odd in xeo */
     const float *xeo;
@@ -7143,7 +7204,10 @@ static void xlstm__matvec_rows(void *ctx, int t, int lo, int hi) {
         const int ri = r < rows ? r : r - rows;
         const unsigned char *row = m->w + XLSTM__CAST(size_t, ri) * m->row_bytes;
         const float *sc = m->scale ? m->scale + XLSTM__CAST(size_t, ri) * nblk : NULL;
-        if (c->nx == 1) (r < rows ? c->y0 : c->y1)[ri] = xlstm__matvec_dot(c, m, row, sc, 0);
+        if (c->nx == 1 && c->dot2_i8 && r + 1 < hi && (r + 1 < rows) == (r < rows)) { /* two rows of one matrix */
+            c->dot2_i8(row, m->row_bytes, sc, nblk, &c->xq[0], m->cols, (r < rows ? c->y0 : c->y1) + ri);
+            r++;
+        } else if (c->nx == 1) (r < rows ? c->y0 : c->y1)[ri] = xlstm__matvec_dot(c, m, row, sc, 0);
         else
             for (j = 0; j < c->nx; j++) c->yp[j][ri] = xlstm__matvec_dot(c, m, row, sc, j);
     }
@@ -7154,6 +7218,7 @@ static void xlstm__matvec_kinds(const xlstm_state *s, const xlstm__mat *m, xlstm
     const xlstm__kern *k = s->model->kern;
     const xlstm__dot_i8_fn dot_i8 = xlstm__dot_i8(k, m->dtype);
     c->dot_i8 = dot_i8 && m->rows >= 64 ? dot_i8 : NULL;
+    c->dot2_i8 = c->dot_i8 && m->dtype == XLSTM__DT_Q4 ? k->dot2_q4_i8 : NULL;
     c->eo = m->dtype == XLSTM__DT_BF16 && k->dot_bf16_eo && m->rows >= 64;
 }
 

@@ -385,6 +385,18 @@ static void test_kernels_match_scalar(void) {
                     xlstm__xq_q4_layout(&x4, n);
                     b = vec(row, scale, &x4, n);
                     CHECK_NEAR(b, a, 1e-4 * (1 + fabs(a)));
+                    if (kk->dot2_q4_i8) { /* two rows at once: each the bits of its own row's call */
+                        const size_t nb = (size_t)n / XLSTM__QBLOCK, rb = (size_t)n / 2;
+                        float y2[2], y1[2];
+                        int lay;
+                        for (lay = 0; lay < 2; lay++) {
+                            const xlstm__xq *xx = lay ? &x4 : &xq;
+                            kk->dot2_q4_i8(row, rb, scale, nb, xx, n, y2);
+                            y1[0] = vec(row, scale, xx, n);
+                            y1[1] = vec(row + rb, scale + nb, xx, n);
+                            CHECK(memcmp(y1, y2, sizeof y1) == 0);
+                        }
+                    }
                 }
                 if (dt && kk->dot4_q8_i8 && n <= 512) { /* four rows n bytes apart, n / 32 scales each */
                     float y4[4];
