@@ -6425,10 +6425,11 @@ typedef struct xlstm__bstate {
 } xlstm__bstate;
 
 #define XLSTM__CLAIM_STRIDE (64 / sizeof(long)) /* counters 64 bytes apart never share a cache line */
-/* An OpenMP region ends when every thread of its team has arrived, however
-   the work was claimed: a thread whose core another process holds (and the
-   scheduler gives it only every few milliseconds) stalls every loop. So when
-   the end of a region waited longer than XLSTM__STALL_S and longer than the
+/* A loop ends when every thread inside it is out (an OpenMP region: when
+   every thread of its team has arrived), however the work was claimed: a
+   thread whose core another process holds (and the scheduler gives it only
+   every few milliseconds) stalls the loops it is descheduled in. So when
+   the end of a loop waited longer than XLSTM__STALL_S and longer than the
    master's own part of the loop took, twice within XLSTM__SOLO_CLEAR regions
    (one alone happens on an idle machine too: a hypervisor's preemption),
    with more time lost waiting than the master ran in the regions between
@@ -6436,14 +6437,14 @@ typedef struct xlstm__bstate {
    7B's long loops still gain from the team), the next loops run on the
    calling thread alone. That run doubles with each
    stall that follows it (from XLSTM__SOLO_MIN up to XLSTM__SOLO_MAX loops,
-   about 3 to 25 tokens of the 125M model), and XLSTM__SOLO_CLEAR regions
+   about 3 to 100 tokens of the 125M model), and XLSTM__SOLO_CLEAR regions
    without a stall set it back. The results are the same bits either way.
    The counters sit in the line after the claims: loops left to run alone,
    the next such run, regions since the last stall (at most XLSTM__SOLO_CLEAR),
    and the microseconds waited and run since it. */
 #define XLSTM__STALL_S 2e-4
 #define XLSTM__SOLO_MIN 256
-#define XLSTM__SOLO_MAX 2048
+#define XLSTM__SOLO_MAX 8192 /* a core that stays busy costs one stall (about 4 ms) per run */
 #define XLSTM__SOLO_CLEAR 256
 
 #if defined(_OPENMP) && defined(XLSTM__GNU)
