@@ -7135,7 +7135,9 @@ static void xlstm__for(const xlstm_state *s, int n, int grain, size_t work, size
 static void xlstm__team_call(xlstm_state *s, void (*body)(void *arg), void *arg) {
 #ifdef XLSTM__TEAM
     xlstm__team *tm = s->team;
-    if (tm && s->claims[XLSTM__CAST(size_t, s->n_threads) * XLSTM__CLAIM_STRIDE] <= 0 && !omp_in_parallel()) {
+    long *solo = s->claims + XLSTM__CAST(size_t, s->n_threads) * XLSTM__CLAIM_STRIDE;
+    if (tm && solo[0] <= 0 && !omp_in_parallel()) {
+        double done = 0.0;
         tm->open = 1;
         tm->quit = 0;
 #pragma omp parallel num_threads(s->n_threads)
@@ -7144,10 +7146,13 @@ static void xlstm__team_call(xlstm_state *s, void (*body)(void *arg), void *arg)
                 body(arg);
                 tm->open = 0;
                 __atomic_store_n(&tm->quit, 1, __ATOMIC_RELEASE);
+                done = omp_get_wtime();
             } else {
                 xlstm__team_work(tm);
             }
         }
+        /* the region's end waits for every thread: one descheduled there stalls the pass as a loop's would */
+        xlstm__stall_update(solo, 0.0, omp_get_wtime() - done);
         return;
     }
 #else
