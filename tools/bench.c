@@ -413,6 +413,7 @@ static unsigned char *random_model(const char *cfg_text, int dtype, size_t *size
             st_add(&w, sp->name, nm[dt], sp->ndim, sp->shape, n * (dt == XLSTM__DT_F32 ? 4 : 2));
         }
     }
+    if (model.cfg.arch != XLSTM_ARCH_TIREX) st_sort_aligned(&w); /* TiRex's bytes are written in the specs' order */
     hdr = st_header(&w, cfg_text, &hlen); /* the config rides along: a saved copy loads by itself */
     total = hlen;
     for (k = 0; k < w.n; k++) total += w.e[k].nbytes;
