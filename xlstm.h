@@ -6378,14 +6378,6 @@ static float xlstm__act(int act, float x) {
     return x;
 }
 
-/* Causal depthwise conv over the last K inputs of one sequence, n steps
-   (rows of X and Y, ldx and ldy apart), channels [c0, c1) of C. hist is
-   (K-1, C): the inputs before X, oldest first; it ends holding the last K-1.
-   Step t's inputs are s_t .. s_t+K-1 of s = (hist, X); each output is
-   b + w[K-1] x_t + w[0] s_t + ... + w[K-2] s_t+K-2, in that order. Up to
-   XLSTM__CONV_K taps, 16 channels at a time through kern->conv16; more
-   taps, one channel at a time. w is in the layout xlstm__conv_strips makes
-   at load. c0 is a multiple of 16. */
 #if defined(XLSTM__GNU)
 #define XLSTM__PREFETCH_L2(p) __builtin_prefetch((p), 0, 2)
 #define XLSTM__PREFETCH_L1(p) __builtin_prefetch((p), 0, 3)
@@ -6399,6 +6391,15 @@ static float xlstm__act(int act, float x) {
    streams, cold after the matrices, which the hardware alone fetched one
    line at a time (Zen 5 VM, 125M q4 decode: conv 98-100 -> 68-75 us a token). */
 #define XLSTM__CONV_AHEAD 128
+
+/* Causal depthwise conv over the last K inputs of one sequence, n steps
+   (rows of X and Y, ldx and ldy apart), channels [c0, c1) of C. hist is
+   (K-1, C): the inputs before X, oldest first; it ends holding the last K-1.
+   Step t's inputs are s_t .. s_t+K-1 of s = (hist, X); each output is
+   b + w[K-1] x_t + w[0] s_t + ... + w[K-2] s_t+K-2, in that order. Up to
+   XLSTM__CONV_K taps, 16 channels at a time through kern->conv16; more
+   taps, one channel at a time. w is in the layout xlstm__conv_strips makes
+   at load. c0 is a multiple of 16. */
 static void xlstm__conv_seq(const xlstm__kern *kern, float *Y, size_t ldy, float *hist, const float *X, size_t ldx, int n, const float *w,
                             const float *b, int C, int K, int c0, int c1) {
     int c, k, t, j;

@@ -82,7 +82,7 @@ static char *st_json_escape(const char *s) {
 }
 
 /* Build the header (8-byte length + JSON padded with spaces so that the data
-   starts 64 bytes into a line: the format asks for 8). Returns a malloc'd
+   starts on a 64-byte boundary; the format asks for 8). Returns a malloc'd
    buffer and its size, or NULL. metadata_config may be NULL. */
 static unsigned char *st_header(const st_writer *w, const char *metadata_config, size_t *out_len) {
     size_t cap = 256 + w->n * 320, o, i;
