@@ -1,5 +1,5 @@
 /* xlstm.h - run xLSTM models in plain C99: language models and the TiRex
-   time-series forecaster.                                    v0.5.6
+   time-series forecaster.                                    v0.5.7
    Single-file library; MIT license at the end of this file.
 
    USAGE
@@ -156,6 +156,11 @@
      Large) and the LM forward; TiRex forecasting; sampling; tokenizer.
 
    RECENT CHANGES
+     0.5.7  AVX-512 (VNNI) bf16 and f32 decode dots read rows that start
+            off a cache line (Hugging Face files, mapped or borrowed) a
+            line at a time, aligned, and rebuild each vector with one
+            permute: the same sums. 125M bf16 from such a file, mmapped,
+            2 threads: 131-144 -> 183-193 tok/s.
      0.5.6  the step's causal conv prefetches its weights, bias and
             history 128 channels ahead (125M q4 conv -30%; same bits).
             The bench's random models and saved copies lay every matrix
@@ -220,7 +225,7 @@
 
 #define XLSTM_VERSION_MAJOR 0
 #define XLSTM_VERSION_MINOR 5
-#define XLSTM_VERSION_PATCH 6
+#define XLSTM_VERSION_PATCH 7
 #define XLSTM__STR(x) #x
 #define XLSTM__XSTR(x) XLSTM__STR(x)
 #define XLSTM_VERSION_STRING \
@@ -5874,6 +5879,138 @@ XLSTM__VNNI_TARGET static void xlstm__dot4_q8_i8_vnni(const unsigned char *row, 
         }
     }
 }
+/* ---- weight rows off a cache line ------------------------------------------------
+   Hugging Face pads a safetensors header to 8 bytes only, and a small tensor
+   (a 16-byte gate bias) between two matrices shifts every row after it, so
+   a mapped or borrowed model's rows can start anywhere in a line. Then each
+   64-byte load of the plain kernels touches two lines, and bf16 and f32 rows
+   streaming from memory read 25-40% slower. These two read every line once,
+   aligned, and rebuild each unaligned vector with one two-source permute: the
+   vectors, and so the sums, are exactly the plain kernels' (their oracles).
+   Rows whose start is not a multiple of 4 bytes, and short ones, take the
+   plain kernel. Aligned loads cover only lines that lie wholly inside the
+   row; its last lines are read as the plain kernel reads them. */
+XLSTM__VNNI_TARGET static __m512i xlstm__line_shift(const unsigned char *row) {
+    const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    return _mm512_add_epi32(lanes, _mm512_set1_epi32(XLSTM__CAST(int, XLSTM__ADDR(row) % 64 / 4)));
+}
+/* the 64 bytes after an aligned line a, of which b is the next */
+#define XLSTM__LINES(u, a, b, shift)                                         \
+    do {                                                                     \
+        const __m512i joined_ = _mm512_permutex2var_epi32(a, shift, b);      \
+        memcpy(&(u), &joined_, sizeof(u));                                   \
+    } while (0)
+XLSTM__VNNI_TARGET static float xlstm__dot_bf16_eo_lines(const unsigned char *row, const float *xeo, int n) {
+    const unsigned char *line = row - XLSTM__ADDR(row) % 64;
+    xlstm__v16f a0, a1, a2, a3, w0, w1, x0, x1;
+    xlstm__v16u u, t;
+    __m512i shift, l0, l1, l2;
+    int i = 0;
+    if (line == row || XLSTM__ADDR(row) % 4 || n < 160) return xlstm__dot_bf16_eo_avx512(row, xeo, n);
+    shift = xlstm__line_shift(row);
+    xlstm__vzero(&a0), a1 = a0, a2 = a0, a3 = a0;
+    l0 = _mm512_load_si512(XLSTM__CAST(const void *, line));
+    for (; i + 96 <= n; i += 64) { /* the line at element i + 64 lies inside the row */
+        const unsigned char *q = line + (size_t)i * 2;
+        __builtin_prefetch(q + XLSTM__PREFETCH);
+        __builtin_prefetch(q + XLSTM__PREFETCH + 64);
+        l1 = _mm512_load_si512(XLSTM__CAST(const void *, q + 64));
+        l2 = _mm512_load_si512(XLSTM__CAST(const void *, q + 128));
+        XLSTM__LINES(u, l0, l1, shift);
+        t = u << 16, memcpy(&w0, &t, sizeof t);
+        t = u & 0xFFFF0000u, memcpy(&w1, &t, sizeof t);
+        xlstm__vld(&x0, xeo + i), xlstm__vld(&x1, xeo + i + 16);
+        a0 += w0 * x0, a1 += w1 * x1;
+        XLSTM__LINES(u, l1, l2, shift);
+        t = u << 16, memcpy(&w0, &t, sizeof t);
+        t = u & 0xFFFF0000u, memcpy(&w1, &t, sizeof t);
+        xlstm__vld(&x0, xeo + i + 32), xlstm__vld(&x1, xeo + i + 48);
+        a2 += w0 * x0, a3 += w1 * x1;
+        l0 = l2;
+    }
+    for (; i + 64 <= n; i += 64) { /* from here as xlstm__dot_bf16_eo_v */
+        const unsigned char *q = row + (size_t)i * 2;
+        memcpy(&u, q, sizeof u);
+        t = u << 16, memcpy(&w0, &t, sizeof t);
+        t = u & 0xFFFF0000u, memcpy(&w1, &t, sizeof t);
+        xlstm__vld(&x0, xeo + i), xlstm__vld(&x1, xeo + i + 16);
+        a0 += w0 * x0, a1 += w1 * x1;
+        memcpy(&u, q + 64, sizeof u);
+        t = u << 16, memcpy(&w0, &t, sizeof t);
+        t = u & 0xFFFF0000u, memcpy(&w1, &t, sizeof t);
+        xlstm__vld(&x0, xeo + i + 32), xlstm__vld(&x1, xeo + i + 48);
+        a2 += w0 * x0, a3 += w1 * x1;
+    }
+    for (; i + 32 <= n; i += 32) {
+        memcpy(&u, row + (size_t)i * 2, sizeof u);
+        t = u << 16, memcpy(&w0, &t, sizeof t);
+        t = u & 0xFFFF0000u, memcpy(&w1, &t, sizeof t);
+        xlstm__vld(&x0, xeo + i), xlstm__vld(&x1, xeo + i + 16);
+        a0 += w0 * x0, a1 += w1 * x1;
+    }
+    a0 += a1;
+    a2 += a3;
+    a0 += a2;
+    return xlstm__vsum(&a0) + (i < n ? xlstm__dot_bf16_scalar(row + (size_t)i * 2, NULL, xeo + i, n - i) : 0.0f);
+}
+XLSTM__VNNI_TARGET static float xlstm__dot_f32_lines(const unsigned char *row, const float *scale, const float *x, int n) {
+    const unsigned char *line = row - XLSTM__ADDR(row) % 64;
+    xlstm__v16f a0, a1, a2, a3, w0, w1, w2, w3, x0, x1, x2, x3;
+    __m512i shift, l0, l1, l2, l3, l4;
+    float s;
+    int i = 0;
+    if (line == row || XLSTM__ADDR(row) % 4 || n < 160) return xlstm__dot_f32_avx512(row, scale, x, n);
+    shift = xlstm__line_shift(row);
+    xlstm__vzero(&a0), a1 = a0, a2 = a0, a3 = a0;
+    l0 = _mm512_load_si512(XLSTM__CAST(const void *, line));
+    for (; i + 80 <= n; i += 64) { /* the line at element i + 64 lies inside the row */
+        const unsigned char *q = line + (size_t)i * 4;
+        __builtin_prefetch(q + XLSTM__PREFETCH);
+        __builtin_prefetch(q + XLSTM__PREFETCH + 64);
+        l1 = _mm512_load_si512(XLSTM__CAST(const void *, q + 64));
+        l2 = _mm512_load_si512(XLSTM__CAST(const void *, q + 128));
+        l3 = _mm512_load_si512(XLSTM__CAST(const void *, q + 192));
+        l4 = _mm512_load_si512(XLSTM__CAST(const void *, q + 256));
+        XLSTM__LINES(w0, l0, l1, shift);
+        XLSTM__LINES(w1, l1, l2, shift);
+        XLSTM__LINES(w2, l2, l3, shift);
+        XLSTM__LINES(w3, l3, l4, shift);
+        xlstm__vld(&x0, x + i);
+        xlstm__vld(&x1, x + i + 16);
+        xlstm__vld(&x2, x + i + 32);
+        xlstm__vld(&x3, x + i + 48);
+        a0 += w0 * x0;
+        a1 += w1 * x1;
+        a2 += w2 * x2;
+        a3 += w3 * x3;
+        l0 = l4;
+    }
+    for (; i + 64 <= n; i += 64) { /* from here as XLSTM__DOT_LOOP */
+        xlstm__vld_f32b(&w0, row + (size_t)i * 4);
+        xlstm__vld_f32b(&w1, row + (size_t)(i + 16) * 4);
+        xlstm__vld_f32b(&w2, row + (size_t)(i + 32) * 4);
+        xlstm__vld_f32b(&w3, row + (size_t)(i + 48) * 4);
+        xlstm__vld(&x0, x + i);
+        xlstm__vld(&x1, x + i + 16);
+        xlstm__vld(&x2, x + i + 32);
+        xlstm__vld(&x3, x + i + 48);
+        a0 += w0 * x0;
+        a1 += w1 * x1;
+        a2 += w2 * x2;
+        a3 += w3 * x3;
+    }
+    for (; i + 16 <= n; i += 16) {
+        xlstm__vld_f32b(&w0, row + (size_t)i * 4);
+        xlstm__vld(&x0, x + i);
+        a0 += w0 * x0;
+    }
+    a0 += a1;
+    a2 += a3;
+    a0 += a2;
+    s = xlstm__vsum(&a0);
+    for (; i < n; i++) s += xlstm__dot_f32_scalar(row + 4 * (size_t)i, NULL, x + i, 1);
+    return s;
+}
 /* ---- fast prompts (xlstm_model_params.fast_prompts) ----------------------------
    A prompt chunk's matrix products on rounded activations: bf16 weights
    against x rounded to bf16 (vdpbf16ps), q8 and q4 weights against x rounded
@@ -6242,7 +6379,7 @@ XLSTM__BF16_TARGET static void xlstm__bf16_row_pairs(uint32_t *out, const float 
 #endif
 static const xlstm__kern xlstm__kern_avx512vnni = {
     "avx512vnni",
-    {xlstm__dot_f32_avx512, xlstm__dot_bf16_avx512, xlstm__dot_f16_avx512, xlstm__dot_q8_avx512, xlstm__dot_q4_avx512},
+    {xlstm__dot_f32_lines, xlstm__dot_bf16_avx512, xlstm__dot_f16_avx512, xlstm__dot_q8_avx512, xlstm__dot_q4_avx512},
     {xlstm__deq_f32_avx512, xlstm__deq_bf16_avx512, xlstm__deq_f16_avx512, xlstm__deq_q8_avx512, xlstm__deq_q4_avx512},
     xlstm__gemm_avx512,
     xlstm__mlstm_head_avx512,
@@ -6250,7 +6387,7 @@ static const xlstm__kern xlstm__kern_avx512vnni = {
     xlstm__dot_q8_i8_vnni,
     xlstm__dot2_q4_i8_vnni,
     xlstm__dot4_q8_i8_vnni,
-    xlstm__dot_bf16_eo_avx512,
+    xlstm__dot_bf16_eo_lines,
     xlstm__silu_avx512,
     xlstm__transpose16_avx512,
     xlstm__dots_avx512,

@@ -579,6 +579,70 @@ static void test_kernels_match_scalar(void) {
     printf("  %d kernel/type/length combinations checked\n", tested);
 }
 
+/* Rows that start off a cache line (a Hugging Face file's tensors): the
+   AVX-512 kernels that read such rows a line at a time give exactly the
+   plain kernels' sums, at every offset and length, and read nothing past the
+   row (it ends where its allocation does, for AddressSanitizer). */
+static void test_kernels_misaligned_rows(void) {
+#if defined(XLSTM__HAVE_VNNI)
+    const int lengths[] = {96, 159, 160, 161, 200, 255, 256, 300, 768, 1000};
+    const xlstm__kern *kk, *ref = xlstm__pick_kernels(XLSTM_KERNELS_SCALAR);
+    int li, off, dt, tested = 0;
+    if (!level_wanted(XLSTM_KERNELS_AVX512_VNNI) || !kernels_available(XLSTM_KERNELS_AVX512_VNNI)) {
+        printf("  skipped: no AVX-512 VNNI kernels here\n");
+        return;
+    }
+    kk = xlstm__pick_kernels(XLSTM_KERNELS_AVX512_VNNI);
+    for (li = 0; li < (int)(sizeof lengths / sizeof lengths[0]); li++) {
+        const int n = lengths[li];
+        float *x = (float *)malloc((size_t)n * sizeof(float)), *xeo = (float *)malloc((size_t)n * sizeof(float));
+        int i;
+        CHECK(x && xeo);
+        if (!x || !xeo) return;
+        for (i = 0; i < n; i++) x[i] = (float)((int)(i * 53 % 101) - 50) / 25.0f;
+        xlstm__even_odd(xeo, x, n);
+        for (dt = 0; dt < 2; dt++) {
+            const size_t esize = dt ? 2 : 4, bytes = (size_t)n * esize;
+            for (off = 0; off < 64; off += (int)esize) { /* f32 rows are 4-byte aligned (the loader copies others) */
+                unsigned char *mem = (unsigned char *)malloc(bytes + 64), *row;
+                size_t gap;
+                float a, b;
+                CHECK(mem != NULL);
+                if (!mem) return;
+                /* the row as near its allocation's end as the offset allows */
+                gap = (size_t)(((uintptr_t)(mem + 64) - (uintptr_t)off) % 64);
+                row = mem + 64 - gap;
+                CHECK((uintptr_t)row % 64 == (uintptr_t)off && row >= mem);
+                for (i = 0; i < n; i++) {
+                    const float v = (float)((int)(i * 37 % 201) - 100) / 37.0f;
+                    if (dt) {
+                        uint32_t u;
+                        memcpy(&u, &v, 4);
+                        row[2 * i] = (unsigned char)(u >> 16), row[2 * i + 1] = (unsigned char)(u >> 24);
+                    } else memcpy(row + 4 * i, &v, 4);
+                }
+                if (dt) {
+                    a = xlstm__dot_bf16_eo_avx512(row, xeo, n);
+                    b = kk->dot_bf16_eo(row, xeo, n);
+                } else {
+                    a = xlstm__dot_f32_avx512(row, NULL, x, n);
+                    b = kk->dot[XLSTM__DT_F32](row, NULL, x, n);
+                }
+                CHECK(memcmp(&a, &b, sizeof a) == 0);
+                CHECK_NEAR(b, ref->dot[dt ? XLSTM__DT_BF16 : XLSTM__DT_F32](row, NULL, x, n), 1e-4 * (1 + fabs(b)));
+                free(mem);
+                tested++;
+            }
+        }
+        free(x);
+        free(xeo);
+    }
+    printf("  %d offset/type/length combinations checked\n", tested);
+#else
+    printf("  skipped: built without the VNNI kernels\n");
+#endif
+}
+
 /* Each stored type computes exactly what its weights represent: a BF16/F16/Q8/Q4
    model equals the same weights widened to F32 (written by xlstm-quantize),
    for every kernel level; and stays near the original F32 model. */
@@ -1630,6 +1694,7 @@ typedef struct {
 static const test_case tests[] = {
     {"reference_models", test_reference_models},
     {"kernels_match_scalar", test_kernels_match_scalar},
+    {"kernels_misaligned_rows", test_kernels_misaligned_rows},
     {"causal_conv", test_causal_conv},
     {"quantized_models", test_quantized_models},
     {"fast_prompts", test_fast_prompts},
