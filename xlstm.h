@@ -160,7 +160,10 @@
             off a cache line (Hugging Face files, mapped or borrowed) a
             line at a time, aligned, and rebuild each vector with one
             permute: the same sums. 125M bf16 from such a file, mmapped,
-            2 threads: 131-144 -> 183-193 tok/s.
+            2 threads: 131-144 -> 183-193 tok/s. q4 rows wider than 2,048
+            columns are multiplied one per call again (the two-row kernel's
+            interleaved streams read memory slower): 7B q4 2 threads
+            7.1-7.8 -> 8.5-9.4 tok/s in one slow minute; the same bits.
      0.5.6  the step's causal conv prefetches its weights, bias and
             history 128 channels ahead (125M q4 conv -30%; same bits).
             The bench's random models and saved copies lay every matrix
@@ -7382,12 +7385,18 @@ static void xlstm__matvec_rows(void *ctx, int t, int lo, int hi) {
     }
 }
 
+#ifndef XLSTM__DOT2_MAX_COLS
+#define XLSTM__DOT2_MAX_COLS 2048
+#endif
 /* Which row kernels a step takes for m (the rule of xlstm__matvec). */
 static void xlstm__matvec_kinds(const xlstm_state *s, const xlstm__mat *m, xlstm__matvec_ctx *c) {
     const xlstm__kern *k = s->model->kern;
     const xlstm__dot_i8_fn dot_i8 = xlstm__dot_i8(k, m->dtype);
     c->dot_i8 = dot_i8 && m->rows >= 64 ? dot_i8 : NULL;
-    c->dot2_i8 = c->dot_i8 && m->dtype == XLSTM__DT_Q4 ? k->dot2_q4_i8 : NULL;
+    /* two q4 rows per call share x's loads (125M, 1 thread: +20%), but on rows wider than
+       XLSTM__DOT2_MAX_COLS the two interleaved streams read memory slower than one (7B, 2 threads:
+       7.1-7.8 -> 8.5-9.4 tok/s with single rows) */
+    c->dot2_i8 = c->dot_i8 && m->dtype == XLSTM__DT_Q4 && m->cols <= XLSTM__DOT2_MAX_COLS ? k->dot2_q4_i8 : NULL;
     c->eo = m->dtype == XLSTM__DT_BF16 && k->dot_bf16_eo && m->rows >= 64;
 }
 
