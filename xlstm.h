@@ -170,7 +170,10 @@
             XLSTM_MMAP on Linux advises huge pages for the mapped file
             (MADV_HUGEPAGE; needs _DEFAULT_SOURCE, as tools/xlstm_impl.c
             defines): the 7B-shape q4 file, cold, 2 threads, 2.1-2.7 ->
-            9.8-10.2 tok/s on the project's VM.
+            9.8-10.2 tok/s on the project's VM. Reading a file (no
+            XLSTM_MMAP) allocates its size once where ftell tells it
+            (doubling held up to twice the file); a named pipe given to an
+            XLSTM_MMAP build is no longer opened twice.
      0.5.6  the step's causal conv prefetches its weights, bias and
             history 128 channels ahead (125M q4 conv -30%; same bits).
             The bench's random models and saved copies lay every matrix
@@ -3772,8 +3775,12 @@ static void xlstm__unmap(void *p, size_t n) { munmap(p, n); }
 static int xlstm__map_file(const xlstm__alloc *a, const char *path, void **out, size_t *len) {
     struct stat sb;
     void *p;
-    int fd = open(path, O_RDONLY);
+    int fd;
     (void)a;
+    /* not a regular file (a named pipe): leave it unopened for the reading path, as
+       opening and closing it can end the writer's stream */
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) return 0;
+    fd = open(path, O_RDONLY);
     if (fd < 0) return 0;
     /* the size must fit size_t (a 32-bit process, a 64-bit off_t) */
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size <= 0 ||
@@ -3803,15 +3810,26 @@ static xlstm_status xlstm__read_file(const xlstm__alloc *a, const char *path, un
                                      xlstm_error *err) {
     FILE *f = fopen(path, "rb");
     unsigned char *buf = NULL;
-    size_t len = 0, cap = 0;
+    size_t len = 0, cap = 0, first = 0;
+    long size;
     *out = NULL;
     *out_len = 0;
     if (!f) return xlstm__fail(err, XLSTM_ERR_IO, "%s: cannot open", path);
-    /* grow by doubling: works for pipes and needs no fseek/ftell past 2 GB */
+    /* One buffer of the file's size where ftell can tell it; else (a pipe, a long of 32
+       bits past 2 GB) grow by doubling. Doubling alone held its last two buffers at once,
+       up to twice the file (a 13.7 GB bf16 7B: 22 GB), and copied it on the way. */
+    if (fseek(f, 0, SEEK_END) == 0) {
+        size = ftell(f);
+        rewind(f);
+        if (size >= 0 && XLSTM__CAST(unsigned long, size) < XLSTM__CAST(size_t, -1) / 2)
+            first = XLSTM__CAST(size_t, size) + 1; /* + 1: the read that meets the end needs room */
+    } else {
+        clearerr(f);
+    }
     for (;;) {
         size_t got;
         if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 1 << 16;
+            size_t ncap = first ? first : cap ? cap * 2 : 1 << 16;
             unsigned char *nb;
             /* past what size_t can count (32-bit): out of memory, not a cut file */
             nb = ncap < cap ? NULL : XLSTM__CAST(unsigned char *, xlstm__malloc(a, ncap + 1));
@@ -3824,6 +3842,7 @@ static xlstm_status xlstm__read_file(const xlstm__alloc *a, const char *path, un
             xlstm__free(a, buf);
             buf = nb;
             cap = ncap;
+            first = 0; /* the file grew since: double from here */
         }
         got = fread(buf + len, 1, cap - len, f);
         len += got;

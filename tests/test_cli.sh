@@ -25,6 +25,12 @@ check "unknown flag: exit 2" "[ $? -eq 2 ]"
 check "missing model: nonzero exit" "[ $? -ne 0 ]"
 ./build/generate -m $M -p "ROMEO:" -n 20 --seed 1 2> build/gen_err.txt > /dev/null
 check "speed report on stderr" "grep -q 'tokens/s' build/gen_err.txt"
+# the weights through a named pipe (no seek, no map): the same text as from the file
+rm -rf build/fifo_model && mkdir build/fifo_model && cp $M/*.json build/fifo_model/ && mkfifo build/fifo_model/model.safetensors
+cat $M/model.safetensors > build/fifo_model/model.safetensors &
+timeout 60 ./build/generate -m build/fifo_model -p "ROMEO:" -n 200 --seed 7 > build/gen_fifo.txt 2>/dev/null
+check "weights from a pipe" "cmp -s build/gen_a.txt build/gen_fifo.txt"
+wait
 head -c 20000 tests/data/tokenizer/gen_shakespeare.txt > build/ppl.txt
 ./build/xlstm-perplexity $M build/ppl.txt > build/ppl_out.txt 2>/dev/null
 check "perplexity last line" "tail -1 build/ppl_out.txt | grep -Eq '^loss_nats_per_token=[0-9.]+ bits_per_byte=[0-9.]+ ppl=[0-9.]+$'"
