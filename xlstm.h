@@ -3821,7 +3821,7 @@ static xlstm_status xlstm__read_file(const xlstm__alloc *a, const char *path, un
     if (fseek(f, 0, SEEK_END) == 0) {
         size = ftell(f);
         rewind(f);
-        if (size >= 0 && XLSTM__CAST(unsigned long, size) < XLSTM__CAST(size_t, -1) / 2)
+        if (size >= 0 && XLSTM__CAST(size_t, size) < XLSTM__CAST(size_t, -1) / 2)
             first = XLSTM__CAST(size_t, size) + 1; /* + 1: the read that meets the end needs room */
     } else {
         clearerr(f);
@@ -5925,7 +5925,7 @@ XLSTM__VNNI_TARGET static void xlstm__dot4_q8_i8_vnni(const unsigned char *row, 
    vectors, and so the sums, are exactly the plain kernels' (their oracles).
    Rows whose start is not a multiple of 4 bytes, and short ones, take the
    plain kernel. Aligned loads cover only lines that lie wholly inside the
-   row; its last lines are read as the plain kernel reads them. */
+   row; its first and last lines are read as the plain kernel reads them. */
 XLSTM__VNNI_TARGET static __m512i xlstm__line_shift(const unsigned char *row) {
     const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
     return _mm512_add_epi32(lanes, _mm512_set1_epi32(XLSTM__CAST(int, XLSTM__ADDR(row) % 64 / 4)));
@@ -5945,14 +5945,16 @@ XLSTM__VNNI_TARGET static float xlstm__dot_bf16_eo_lines(const unsigned char *ro
     if (line == row || XLSTM__ADDR(row) % 4 || n < 160) return xlstm__dot_bf16_eo_avx512(row, xeo, n);
     shift = xlstm__line_shift(row);
     xlstm__vzero(&a0), a1 = a0, a2 = a0, a3 = a0;
-    l0 = _mm512_load_si512(XLSTM__CAST(const void *, line));
+    l2 = _mm512_setzero_si512();
     for (; i + 96 <= n; i += 64) { /* the line at element i + 64 lies inside the row */
         const unsigned char *q = line + (size_t)i * 2;
         __builtin_prefetch(q + XLSTM__PREFETCH);
         __builtin_prefetch(q + XLSTM__PREFETCH + 64);
+        l0 = l2;
         l1 = _mm512_load_si512(XLSTM__CAST(const void *, q + 64));
         l2 = _mm512_load_si512(XLSTM__CAST(const void *, q + 128));
-        XLSTM__LINES(u, l0, l1, shift);
+        if (i) XLSTM__LINES(u, l0, l1, shift);
+        else memcpy(&u, row, sizeof u); /* the row's first line starts before it */
         t = u << 16, memcpy(&w0, &t, sizeof t);
         t = u & 0xFFFF0000u, memcpy(&w1, &t, sizeof t);
         xlstm__vld(&x0, xeo + i), xlstm__vld(&x1, xeo + i + 16);
@@ -5962,7 +5964,6 @@ XLSTM__VNNI_TARGET static float xlstm__dot_bf16_eo_lines(const unsigned char *ro
         t = u & 0xFFFF0000u, memcpy(&w1, &t, sizeof t);
         xlstm__vld(&x0, xeo + i + 32), xlstm__vld(&x1, xeo + i + 48);
         a2 += w0 * x0, a3 += w1 * x1;
-        l0 = l2;
     }
     for (; i + 64 <= n; i += 64) { /* from here as xlstm__dot_bf16_eo_v */
         const unsigned char *q = row + (size_t)i * 2;
@@ -5998,16 +5999,18 @@ XLSTM__VNNI_TARGET static float xlstm__dot_f32_lines(const unsigned char *row, c
     if (line == row || XLSTM__ADDR(row) % 4 || n < 160) return xlstm__dot_f32_avx512(row, scale, x, n);
     shift = xlstm__line_shift(row);
     xlstm__vzero(&a0), a1 = a0, a2 = a0, a3 = a0;
-    l0 = _mm512_load_si512(XLSTM__CAST(const void *, line));
+    l4 = _mm512_setzero_si512();
     for (; i + 80 <= n; i += 64) { /* the line at element i + 64 lies inside the row */
         const unsigned char *q = line + (size_t)i * 4;
         __builtin_prefetch(q + XLSTM__PREFETCH);
         __builtin_prefetch(q + XLSTM__PREFETCH + 64);
+        l0 = l4;
         l1 = _mm512_load_si512(XLSTM__CAST(const void *, q + 64));
         l2 = _mm512_load_si512(XLSTM__CAST(const void *, q + 128));
         l3 = _mm512_load_si512(XLSTM__CAST(const void *, q + 192));
         l4 = _mm512_load_si512(XLSTM__CAST(const void *, q + 256));
-        XLSTM__LINES(w0, l0, l1, shift);
+        if (i) XLSTM__LINES(w0, l0, l1, shift);
+        else xlstm__vld_f32b(&w0, row); /* the row's first line starts before it */
         XLSTM__LINES(w1, l1, l2, shift);
         XLSTM__LINES(w2, l2, l3, shift);
         XLSTM__LINES(w3, l3, l4, shift);
@@ -6019,7 +6022,6 @@ XLSTM__VNNI_TARGET static float xlstm__dot_f32_lines(const unsigned char *row, c
         a1 += w1 * x1;
         a2 += w2 * x2;
         a3 += w3 * x3;
-        l0 = l4;
     }
     for (; i + 64 <= n; i += 64) { /* from here as XLSTM__DOT_LOOP */
         xlstm__vld_f32b(&w0, row + (size_t)i * 4);
