@@ -4700,15 +4700,19 @@ XLSTM__VI void xlstm__q4_to_f(const xlstm__v16u *quarter, xlstm__v16f *lo, xlstm
 #ifndef XLSTM__PREFETCH_SCALES
 #define XLSTM__PREFETCH_SCALES (XLSTM__PREFETCH / 2) /* floats ahead in a row's block scales (a q4 row's scales are 1/4 of its bytes) */
 #endif
-/* four independent accumulators hide the multiply-add latency */
-#define XLSTM__DOT_LOOP(LOAD, ESIZE)                                                       \
+/* four independent accumulators hide the multiply-add latency; XLSTM__DOT_REST
+   runs the loops from element i on (xlstm__dot_f32_lines enters there after
+   its own loop, and so sums as these kernels do) */
+#define XLSTM__DOT_VARS                                                                    \
     xlstm__v16f a0, a1, a2, a3, w0, w1, w2, w3, x0, x1, x2, x3;                            \
     float s;                                                                               \
     int i = 0;                                                                             \
     xlstm__vzero(&a0);                                                                     \
     xlstm__vzero(&a1);                                                                     \
     xlstm__vzero(&a2);                                                                     \
-    xlstm__vzero(&a3);                                                                     \
+    xlstm__vzero(&a3);
+#define XLSTM__DOT_LOOP(LOAD, ESIZE) XLSTM__DOT_VARS XLSTM__DOT_REST(LOAD, ESIZE)
+#define XLSTM__DOT_REST(LOAD, ESIZE)                                                       \
     for (; i + 64 <= n; i += 64) {                                                         \
         __builtin_prefetch(row + (size_t)i * ESIZE + XLSTM__PREFETCH);                     \
         __builtin_prefetch(row + (size_t)i * ESIZE + XLSTM__PREFETCH + 64);                \
@@ -4835,38 +4839,39 @@ XLSTM__VI void xlstm__silu_v(float *x, int n) {
     }
     for (; i < n; i++) x[i] = x[i] / (1.0f + expf(-x[i]));
 }
-/* bf16 against even/odd-split x: per 64 bytes one shift and one mask */
-XLSTM__VI float xlstm__dot_bf16_eo_v(const unsigned char *row, const float *xeo, int n) {
-    xlstm__v16f a0, a1, a2, a3, w0, w1, x0, x1;
-    xlstm__v16u u, t;
-    int i = 0;
-    xlstm__vzero(&a0), a1 = a0, a2 = a0, a3 = a0;
+/* bf16 against even/odd-split x: per 64 bytes one shift and one mask. One
+   64-byte u (32 weights) against its x: a += the even products, b += the odd. */
+XLSTM__VI void xlstm__eo_fma(const xlstm__v16u *u, const float *xeo, xlstm__v16f *a, xlstm__v16f *b) {
+    xlstm__v16u t;
+    xlstm__v16f w, x;
+    t = *u << 16, memcpy(&w, &t, sizeof t);
+    xlstm__vld(&x, xeo);
+    *a += w * x;
+    t = *u & 0xFFFF0000u, memcpy(&w, &t, sizeof t);
+    xlstm__vld(&x, xeo + 16);
+    *b += w * x;
+}
+/* the dot from element i on, into the four accumulators acc (xlstm__dot_bf16_eo_lines
+   enters here after its own loop, and so sums as this kernel does) */
+XLSTM__VI float xlstm__dot_bf16_eo_from(const unsigned char *row, const float *xeo, int n, int i, xlstm__v16f *acc) {
+    xlstm__v16u u;
     for (; i + 64 <= n; i += 64) {
         const unsigned char *q = row + (size_t)i * 2;
         __builtin_prefetch(q + XLSTM__PREFETCH);
         __builtin_prefetch(q + XLSTM__PREFETCH + 64);
-        memcpy(&u, q, sizeof u);
-        t = u << 16, memcpy(&w0, &t, sizeof t);
-        t = u & 0xFFFF0000u, memcpy(&w1, &t, sizeof t);
-        xlstm__vld(&x0, xeo + i), xlstm__vld(&x1, xeo + i + 16);
-        a0 += w0 * x0, a1 += w1 * x1;
-        memcpy(&u, q + 64, sizeof u);
-        t = u << 16, memcpy(&w0, &t, sizeof t);
-        t = u & 0xFFFF0000u, memcpy(&w1, &t, sizeof t);
-        xlstm__vld(&x0, xeo + i + 32), xlstm__vld(&x1, xeo + i + 48);
-        a2 += w0 * x0, a3 += w1 * x1;
+        memcpy(&u, q, sizeof u), xlstm__eo_fma(&u, xeo + i, &acc[0], &acc[1]);
+        memcpy(&u, q + 64, sizeof u), xlstm__eo_fma(&u, xeo + i + 32, &acc[2], &acc[3]);
     }
-    for (; i + 32 <= n; i += 32) {
-        memcpy(&u, row + (size_t)i * 2, sizeof u);
-        t = u << 16, memcpy(&w0, &t, sizeof t);
-        t = u & 0xFFFF0000u, memcpy(&w1, &t, sizeof t);
-        xlstm__vld(&x0, xeo + i), xlstm__vld(&x1, xeo + i + 16);
-        a0 += w0 * x0, a1 += w1 * x1;
-    }
-    a0 += a1;
-    a2 += a3;
-    a0 += a2;
-    return xlstm__vsum(&a0) + (i < n ? xlstm__dot_bf16_scalar(row + (size_t)i * 2, NULL, xeo + i, n - i) : 0.0f);
+    for (; i + 32 <= n; i += 32) memcpy(&u, row + (size_t)i * 2, sizeof u), xlstm__eo_fma(&u, xeo + i, &acc[0], &acc[1]);
+    acc[0] += acc[1];
+    acc[2] += acc[3];
+    acc[0] += acc[2];
+    return xlstm__vsum(&acc[0]) + (i < n ? xlstm__dot_bf16_scalar(row + (size_t)i * 2, NULL, xeo + i, n - i) : 0.0f);
+}
+XLSTM__VI float xlstm__dot_bf16_eo_v(const unsigned char *row, const float *xeo, int n) {
+    xlstm__v16f acc[4];
+    xlstm__vzero(&acc[0]), acc[1] = acc[0], acc[2] = acc[0], acc[3] = acc[0];
+    return xlstm__dot_bf16_eo_from(row, xeo, n, 0, acc);
 }
 XLSTM__VI float xlstm__dot_f16_v(const unsigned char *row, const float *scale, const float *x, int n) {
     XLSTM__DOT_LOOP(xlstm__vld_f16, 2)
@@ -5938,13 +5943,13 @@ XLSTM__VNNI_TARGET static __m512i xlstm__line_shift(const unsigned char *row) {
     } while (0)
 XLSTM__VNNI_TARGET static float xlstm__dot_bf16_eo_lines(const unsigned char *row, const float *xeo, int n) {
     const unsigned char *line = row - XLSTM__ADDR(row) % 64;
-    xlstm__v16f a0, a1, a2, a3, w0, w1, x0, x1;
-    xlstm__v16u u, t;
+    xlstm__v16f acc[4];
+    xlstm__v16u u;
     __m512i shift, l0, l1, l2;
     int i = 0;
     if (line == row || XLSTM__ADDR(row) % 4 || n < 160) return xlstm__dot_bf16_eo_avx512(row, xeo, n);
     shift = xlstm__line_shift(row);
-    xlstm__vzero(&a0), a1 = a0, a2 = a0, a3 = a0;
+    xlstm__vzero(&acc[0]), acc[1] = acc[0], acc[2] = acc[0], acc[3] = acc[0];
     l2 = _mm512_setzero_si512();
     for (; i + 96 <= n; i += 64) { /* the line at element i + 64 lies inside the row */
         const unsigned char *q = line + (size_t)i * 2;
@@ -5955,50 +5960,18 @@ XLSTM__VNNI_TARGET static float xlstm__dot_bf16_eo_lines(const unsigned char *ro
         l2 = _mm512_load_si512(XLSTM__CAST(const void *, q + 128));
         if (i) XLSTM__LINES(u, l0, l1, shift);
         else memcpy(&u, row, sizeof u); /* the row's first line starts before it */
-        t = u << 16, memcpy(&w0, &t, sizeof t);
-        t = u & 0xFFFF0000u, memcpy(&w1, &t, sizeof t);
-        xlstm__vld(&x0, xeo + i), xlstm__vld(&x1, xeo + i + 16);
-        a0 += w0 * x0, a1 += w1 * x1;
+        xlstm__eo_fma(&u, xeo + i, &acc[0], &acc[1]);
         XLSTM__LINES(u, l1, l2, shift);
-        t = u << 16, memcpy(&w0, &t, sizeof t);
-        t = u & 0xFFFF0000u, memcpy(&w1, &t, sizeof t);
-        xlstm__vld(&x0, xeo + i + 32), xlstm__vld(&x1, xeo + i + 48);
-        a2 += w0 * x0, a3 += w1 * x1;
+        xlstm__eo_fma(&u, xeo + i + 32, &acc[2], &acc[3]);
     }
-    for (; i + 64 <= n; i += 64) { /* from here as xlstm__dot_bf16_eo_v */
-        const unsigned char *q = row + (size_t)i * 2;
-        memcpy(&u, q, sizeof u);
-        t = u << 16, memcpy(&w0, &t, sizeof t);
-        t = u & 0xFFFF0000u, memcpy(&w1, &t, sizeof t);
-        xlstm__vld(&x0, xeo + i), xlstm__vld(&x1, xeo + i + 16);
-        a0 += w0 * x0, a1 += w1 * x1;
-        memcpy(&u, q + 64, sizeof u);
-        t = u << 16, memcpy(&w0, &t, sizeof t);
-        t = u & 0xFFFF0000u, memcpy(&w1, &t, sizeof t);
-        xlstm__vld(&x0, xeo + i + 32), xlstm__vld(&x1, xeo + i + 48);
-        a2 += w0 * x0, a3 += w1 * x1;
-    }
-    for (; i + 32 <= n; i += 32) {
-        memcpy(&u, row + (size_t)i * 2, sizeof u);
-        t = u << 16, memcpy(&w0, &t, sizeof t);
-        t = u & 0xFFFF0000u, memcpy(&w1, &t, sizeof t);
-        xlstm__vld(&x0, xeo + i), xlstm__vld(&x1, xeo + i + 16);
-        a0 += w0 * x0, a1 += w1 * x1;
-    }
-    a0 += a1;
-    a2 += a3;
-    a0 += a2;
-    return xlstm__vsum(&a0) + (i < n ? xlstm__dot_bf16_scalar(row + (size_t)i * 2, NULL, xeo + i, n - i) : 0.0f);
+    return xlstm__dot_bf16_eo_from(row, xeo, n, i, acc);
 }
 XLSTM__VNNI_TARGET static float xlstm__dot_f32_lines(const unsigned char *row, const float *scale, const float *x, int n) {
     const unsigned char *line = row - XLSTM__ADDR(row) % 64;
-    xlstm__v16f a0, a1, a2, a3, w0, w1, w2, w3, x0, x1, x2, x3;
     __m512i shift, l0, l1, l2, l3, l4;
-    float s;
-    int i = 0;
+    XLSTM__DOT_VARS
     if (line == row || XLSTM__ADDR(row) % 4 || n < 160) return xlstm__dot_f32_avx512(row, scale, x, n);
     shift = xlstm__line_shift(row);
-    xlstm__vzero(&a0), a1 = a0, a2 = a0, a3 = a0;
     l4 = _mm512_setzero_si512();
     for (; i + 80 <= n; i += 64) { /* the line at element i + 64 lies inside the row */
         const unsigned char *q = line + (size_t)i * 4;
@@ -6023,29 +5996,7 @@ XLSTM__VNNI_TARGET static float xlstm__dot_f32_lines(const unsigned char *row, c
         a2 += w2 * x2;
         a3 += w3 * x3;
     }
-    for (; i + 64 <= n; i += 64) { /* from here as XLSTM__DOT_LOOP */
-        xlstm__vld_f32b(&w0, row + (size_t)i * 4);
-        xlstm__vld_f32b(&w1, row + (size_t)(i + 16) * 4);
-        xlstm__vld_f32b(&w2, row + (size_t)(i + 32) * 4);
-        xlstm__vld_f32b(&w3, row + (size_t)(i + 48) * 4);
-        xlstm__vld(&x0, x + i);
-        xlstm__vld(&x1, x + i + 16);
-        xlstm__vld(&x2, x + i + 32);
-        xlstm__vld(&x3, x + i + 48);
-        a0 += w0 * x0;
-        a1 += w1 * x1;
-        a2 += w2 * x2;
-        a3 += w3 * x3;
-    }
-    for (; i + 16 <= n; i += 16) {
-        xlstm__vld_f32b(&w0, row + (size_t)i * 4);
-        xlstm__vld(&x0, x + i);
-        a0 += w0 * x0;
-    }
-    a0 += a1;
-    a2 += a3;
-    a0 += a2;
-    s = xlstm__vsum(&a0);
+    XLSTM__DOT_REST(xlstm__vld_f32b, 4)
     for (; i < n; i++) s += xlstm__dot_f32_scalar(row + 4 * (size_t)i, NULL, x + i, 1);
     return s;
 }
