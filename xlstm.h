@@ -5591,18 +5591,19 @@ XLSTM__VI void xlstm__div_v(float *x, float d, int n) {
 /* Instantiate the vector bodies for one target: MR, NV the GEMM register
    tile, TILE4 a 4 x 4-vector tile for wide panels (or NULL), PU the sLSTM
    point's blocks side by side (1 where registers are few). */
-#define XLSTM__VEC_KERNELS(SUF, ATTR, MR, NV, TILE4, PU)                                                                        \
+/* KS picks the decode kernels: empty for the 64-byte ones, 8 for the 32-byte ones */
+#define XLSTM__VEC_KERNELS(SUF, ATTR, MR, NV, TILE4, PU, KS)                                                                        \
     ATTR static float xlstm__dot_f32_##SUF(const unsigned char *r, const float *s, const float *x, int n) {       \
-        return xlstm__dot_f32_v(r, s, x, n);                                                                       \
+        return xlstm__dot_f32_v##KS(r, s, x, n);                                                                       \
     }                                                                                                              \
     ATTR static float xlstm__dot_bf16_##SUF(const unsigned char *r, const float *s, const float *x, int n) {      \
-        return xlstm__dot_bf16_v(r, s, x, n);                                                                      \
+        return xlstm__dot_bf16_v##KS(r, s, x, n);                                                                      \
     }                                                                                                              \
     ATTR static float xlstm__dot_f16_##SUF(const unsigned char *r, const float *s, const float *x, int n) {       \
-        return xlstm__dot_f16_v(r, s, x, n);                                                                       \
+        return xlstm__dot_f16_v##KS(r, s, x, n);                                                                       \
     }                                                                                                              \
     ATTR static float xlstm__dot_q8_##SUF(const unsigned char *r, const float *s, const float *x, int n) {        \
-        return xlstm__dot_q8_v(r, s, x, n);                                                                        \
+        return xlstm__dot_q8_v##KS(r, s, x, n);                                                                        \
     }                                                                                                              \
     ATTR static void xlstm__silu_##SUF(float *x, int n) { xlstm__silu_v(x, n); }                                  \
     ATTR static void xlstm__transpose16_##SUF(float *o, size_t ldo, const float *in, size_t ldi) {                \
@@ -5640,10 +5641,10 @@ XLSTM__VI void xlstm__div_v(float *x, float d, int n) {
         xlstm__conv16_v(Y, ldy, hist, ldh, X, ldx, n, wt, b, K);                                                   \
     }                                                                                                              \
     ATTR static float xlstm__dot_bf16_eo_##SUF(const unsigned char *r, const float *x, int n) {                  \
-        return xlstm__dot_bf16_eo_v(r, x, n);                                                                      \
+        return xlstm__dot_bf16_eo_v##KS(r, x, n);                                                                      \
     }                                                                                                              \
     ATTR static float xlstm__dot_q4_##SUF(const unsigned char *r, const float *s, const float *x, int n) {        \
-        return xlstm__dot_q4_v(r, s, x, n);                                                                        \
+        return xlstm__dot_q4_v##KS(r, s, x, n);                                                                        \
     }                                                                                                              \
     ATTR static void xlstm__deq_f32_##SUF(float *o, const unsigned char *r, const float *s, int n) {              \
         xlstm__deq_f32_v(o, r, s, n);                                                                              \
@@ -5666,7 +5667,7 @@ XLSTM__VI void xlstm__div_v(float *x, float d, int n) {
     }                                                                                                              \
     ATTR static float xlstm__mlstm_head_##SUF(float *C, float *nv, const float *q, const float *k, const float *v, \
                                               float f, float i, int dk, int dv, float *h) {                        \
-        return xlstm__mlstm_head_v(C, nv, q, k, v, f, i, dk, dv, h);                                               \
+        return xlstm__mlstm_head_v##KS(C, nv, q, k, v, f, i, dk, dv, h);                                               \
     }                                                                                                              \
     static const xlstm__kern xlstm__kern_##SUF = {                                                                 \
         #SUF,                                                                                                      \
@@ -5699,10 +5700,199 @@ XLSTM__VI void xlstm__div_v(float *x, float d, int n) {
 
 /* register tiles: 4 rows x 1 vector where a 16-float vector is 2 or 4
    registers (16 registers in all), 8 x 2 with AVX-512's 32 */
-XLSTM__VEC_KERNELS(simd, , 4, 1, NULL, 1)
+XLSTM__VEC_KERNELS(simd, , 4, 1, NULL, 1, )
 #if defined(__x86_64__) || defined(__i386__)
 #define XLSTM__HAVE_X86 1
-XLSTM__VEC_KERNELS(avx2, __attribute__((target("avx2,fma"))), 4, 1, NULL, 4)
+/* ---- 32-byte decode kernels (the AVX2 table) ----------------------------
+   GCC has no machine mode for a 64-byte vector below AVX-512, so a 64-byte
+   vector that lives across loop iterations (an accumulator) stays in memory
+   and moves through 8-byte pieces: built with GCC 12, the AVX2 table's
+   64-byte kernels decoded the 125M model 3-5x slower than the AVX-512 table
+   on the same CPU, and Clang's build of the same source ran level with it.
+   These are the decode kernels again on vectors of AVX2's own width, with
+   the sums grouped as in the 64-byte ones (8 lanes instead of 16). */
+#define XLSTM__V8 XLSTM__VI __attribute__((target("avx2,fma")))
+typedef uint32_t xlstm__v8u __attribute__((vector_size(32)));
+typedef int32_t xlstm__v8i __attribute__((vector_size(32)));
+typedef uint16_t xlstm__v8h __attribute__((vector_size(16)));
+XLSTM__V8 void xlstm__vld8(xlstm__v8f *v, const void *p) { memcpy(v, p, sizeof *v); }
+XLSTM__V8 float xlstm__vsum8(const xlstm__v8f *v) {
+    xlstm__v4f c, d;
+    memcpy(&c, v, sizeof c);
+    memcpy(&d, XLSTM__CAST(const char *, XLSTM__CAST(const void *, v)) + sizeof c, sizeof d);
+    c += d;
+    return (c[0] + c[2]) + (c[1] + c[3]);
+}
+/* 8 bf16 values as floats */
+XLSTM__V8 void xlstm__vld8_bf16(xlstm__v8f *v, const unsigned char *p) {
+    xlstm__v8h h;
+    xlstm__v8u u;
+    memcpy(&h, p, sizeof h);
+    u = __builtin_convertvector(h, xlstm__v8u) << 16;
+    memcpy(v, &u, sizeof *v);
+}
+/* 8 f16 values, as xlstm__vld_f16 */
+XLSTM__V8 void xlstm__vld8_f16(xlstm__v8f *v, const unsigned char *p) {
+    xlstm__v8h h;
+    xlstm__v8u u, em, normal, sub, is_sub;
+    xlstm__v8f subf;
+    memcpy(&h, p, sizeof h);
+    u = __builtin_convertvector(h, xlstm__v8u);
+    em = u & 0x7FFFu;
+    normal = (em << 13) + 0x38000000u;
+    subf = __builtin_convertvector(__builtin_convertvector(em & 0x3FFu, xlstm__v8i), xlstm__v8f) * 5.9604644775390625e-8f;
+    memcpy(&sub, &subf, sizeof sub);
+    is_sub = XLSTM__CAST(xlstm__v8u, em < 0x400u);
+    u = ((normal & ~is_sub) | (sub & is_sub)) | ((u & 0x8000u) << 16);
+    memcpy(v, &u, sizeof *v);
+}
+XLSTM__V8 void xlstm__vld8_f32b(xlstm__v8f *v, const unsigned char *p) { memcpy(v, p, sizeof *v); }
+/* 32 weights a step (two lines of f32, one of 16-bit), four accumulators */
+#define XLSTM__DOT8_LOOP(LOAD, ESIZE, SCALAR)                                              \
+    xlstm__v8f a0, a1, a2, a3, w, xv;                                                      \
+    float s;                                                                               \
+    int i = 0;                                                                             \
+    (void)scale;                                                                           \
+    memset(&a0, 0, sizeof a0), a1 = a0, a2 = a0, a3 = a0;                                  \
+    for (; i + 32 <= n; i += 32) {                                                         \
+        const unsigned char *q = row + (size_t)i * ESIZE;                                  \
+        __builtin_prefetch(q + XLSTM__PREFETCH);                                           \
+        if (ESIZE == 4) __builtin_prefetch(q + XLSTM__PREFETCH + 64);                      \
+        LOAD(&w, q), xlstm__vld8(&xv, x + i), a0 += w * xv;                                \
+        LOAD(&w, q + 8 * ESIZE), xlstm__vld8(&xv, x + i + 8), a1 += w * xv;                \
+        LOAD(&w, q + 16 * ESIZE), xlstm__vld8(&xv, x + i + 16), a2 += w * xv;              \
+        LOAD(&w, q + 24 * ESIZE), xlstm__vld8(&xv, x + i + 24), a3 += w * xv;              \
+    }                                                                                      \
+    for (; i + 8 <= n; i += 8) LOAD(&w, row + (size_t)i * ESIZE), xlstm__vld8(&xv, x + i), a0 += w * xv; \
+    a0 += a1, a2 += a3, a0 += a2;                                                          \
+    s = xlstm__vsum8(&a0);                                                                 \
+    return i < n ? s + SCALAR(row + (size_t)i * ESIZE, NULL, x + i, n - i) : s;
+XLSTM__V8 float xlstm__dot_f32_v8(const unsigned char *row, const float *scale, const float *x, int n) {
+    XLSTM__DOT8_LOOP(xlstm__vld8_f32b, 4, xlstm__dot_f32_scalar)
+}
+XLSTM__V8 float xlstm__dot_bf16_v8(const unsigned char *row, const float *scale, const float *x, int n) {
+    XLSTM__DOT8_LOOP(xlstm__vld8_bf16, 2, xlstm__dot_bf16_scalar)
+}
+XLSTM__V8 float xlstm__dot_f16_v8(const unsigned char *row, const float *scale, const float *x, int n) {
+    XLSTM__DOT8_LOOP(xlstm__vld8_f16, 2, xlstm__dot_f16_scalar)
+}
+/* bf16 against even/odd-split x: 32 bytes hold 8 (even, odd) pairs; a group
+   of 32 weights has its 16 even x, then its 16 odd x (xlstm__even_odd) */
+XLSTM__V8 float xlstm__dot_bf16_eo_v8(const unsigned char *row, const float *xeo, int n) {
+    xlstm__v8f a0, a1, a2, a3, w, xv;
+    xlstm__v8u u, t;
+    int i = 0;
+    memset(&a0, 0, sizeof a0), a1 = a0, a2 = a0, a3 = a0;
+    for (; i + 32 <= n; i += 32) {
+        const unsigned char *q = row + (size_t)i * 2;
+        __builtin_prefetch(q + XLSTM__PREFETCH);
+        memcpy(&u, q, sizeof u);
+        t = u << 16, memcpy(&w, &t, sizeof w), xlstm__vld8(&xv, xeo + i), a0 += w * xv;
+        t = u & 0xFFFF0000u, memcpy(&w, &t, sizeof w), xlstm__vld8(&xv, xeo + i + 16), a1 += w * xv;
+        memcpy(&u, q + 32, sizeof u);
+        t = u << 16, memcpy(&w, &t, sizeof w), xlstm__vld8(&xv, xeo + i + 8), a2 += w * xv;
+        t = u & 0xFFFF0000u, memcpy(&w, &t, sizeof w), xlstm__vld8(&xv, xeo + i + 24), a3 += w * xv;
+    }
+    a0 += a1, a2 += a3, a0 += a2;
+    return xlstm__vsum8(&a0) + (i < n ? xlstm__dot_bf16_scalar(row + (size_t)i * 2, NULL, xeo + i, n - i) : 0.0f);
+}
+/* q8 and q4 weights to floats through intrinsics: GCC 12 widens an 8-byte
+   vector lane by lane through general registers */
+XLSTM__V8 void xlstm__vld8_s8(xlstm__v8f *v, const unsigned char *p) {
+    const __m256 f = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(XLSTM__CAST(const __m128i *, XLSTM__CAST(const void *, p)))));
+    memcpy(v, &f, sizeof *v);
+}
+/* bytes p[0..7] of a q4 block (weights j and j + 16 in byte j): weights 0-7 (or 8-15) and 16-23 (or 24-31), q - 8 */
+XLSTM__V8 void xlstm__q4x8_to_f(const unsigned char *p, xlstm__v8f *lo, xlstm__v8f *hi) {
+    const __m256i u = _mm256_cvtepu8_epi32(_mm_loadl_epi64(XLSTM__CAST(const __m128i *, XLSTM__CAST(const void *, p))));
+    const __m256i eight = _mm256_set1_epi32(8), fifteen = _mm256_set1_epi32(15);
+    const __m256 l = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_and_si256(u, fifteen), eight));
+    const __m256 h = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32(u, 4), eight));
+    memcpy(lo, &l, sizeof *lo);
+    memcpy(hi, &h, sizeof *hi);
+}
+/* one q8 block (32 weights) against its x */
+XLSTM__V8 void xlstm__q8_block8(const unsigned char *q, const float *xb, xlstm__v8f *p) {
+    xlstm__v8f w0, w1, x0, x1;
+    xlstm__vld8_s8(&w0, q), xlstm__vld8_s8(&w1, q + 8), xlstm__vld8(&x0, xb), xlstm__vld8(&x1, xb + 8);
+    *p = w0 * x0 + w1 * x1;
+    xlstm__vld8_s8(&w0, q + 16), xlstm__vld8_s8(&w1, q + 24), xlstm__vld8(&x0, xb + 16), xlstm__vld8(&x1, xb + 24);
+    *p += w0 * x0 + w1 * x1;
+}
+/* one q4 block (16 bytes) against its x */
+XLSTM__V8 void xlstm__q4_block8(const unsigned char *q, const float *xb, xlstm__v8f *p) {
+    xlstm__v8f l0, h0, l1, h1, x0, x1, x2, x3;
+    xlstm__q4x8_to_f(q, &l0, &h0), xlstm__q4x8_to_f(q + 8, &l1, &h1);
+    xlstm__vld8(&x0, xb), xlstm__vld8(&x1, xb + 8), xlstm__vld8(&x2, xb + 16), xlstm__vld8(&x3, xb + 24);
+    *p = (l0 * x0 + l1 * x1) + (h0 * x2 + h1 * x3);
+}
+/* blocks two at a time into two accumulators, then the last one */
+#define XLSTM__BLOCKS8(BLOCK, BBYTES, PF_EVERY)                                            \
+    xlstm__v8f a0, a1, p;                                                                  \
+    const int nb = n / XLSTM__QBLOCK;                                                      \
+    int b;                                                                                 \
+    memset(&a0, 0, sizeof a0), a1 = a0;                                                    \
+    for (b = 0; b + 2 <= nb; b += 2) {                                                     \
+        const unsigned char *q = row + (size_t)b * BBYTES;                                 \
+        const float *xb = x + (size_t)b * XLSTM__QBLOCK;                                   \
+        if (!(b % PF_EVERY)) __builtin_prefetch(q + XLSTM__PREFETCH);                      \
+        BLOCK(q, xb, &p), a0 += scale[b] * p;                                              \
+        BLOCK(q + BBYTES, xb + XLSTM__QBLOCK, &p), a1 += scale[b + 1] * p;                 \
+    }                                                                                      \
+    if (b < nb) BLOCK(row + (size_t)b * BBYTES, x + (size_t)b * XLSTM__QBLOCK, &p), a0 += scale[b] * p; \
+    a0 += a1;                                                                              \
+    return xlstm__vsum8(&a0);
+XLSTM__V8 float xlstm__dot_q8_v8(const unsigned char *row, const float *scale, const float *x, int n) {
+    XLSTM__BLOCKS8(xlstm__q8_block8, XLSTM__QBLOCK, 2)
+}
+XLSTM__V8 float xlstm__dot_q4_v8(const unsigned char *row, const float *scale, const float *x, int n) {
+    XLSTM__BLOCKS8(xlstm__q4_block8, XLSTM__QBLOCK / 2, 4)
+}
+/* The mLSTM step on one head, as xlstm__mlstm_head_v */
+XLSTM__V8 float xlstm__mlstm_head_v8(float *C, float *nv, const float *q, const float *k, const float *v, float f,
+                                     float i, int dk, int dv, float *h) {
+    double qn = 0.0;
+    int a, b;
+    if (dv % 16) return xlstm__mlstm_head_scalar(C, nv, q, k, v, f, i, dk, dv, h);
+    for (b = 0; b < dv; b += XLSTM__STRIP) { /* a strip's h stays in registers over all of dk */
+        float *Cs = C + (size_t)b * dk;
+        xlstm__v8f v0, v1, v2, v3, h0, h1, h2, h3, c0, c1, c2, c3;
+        xlstm__vld8(&v0, v + b), xlstm__vld8(&v1, v + b + 8);
+        memset(&h0, 0, sizeof h0), h1 = h0, h2 = h0, h3 = h0;
+        if (dv - b >= 32) {
+            xlstm__vld8(&v2, v + b + 16), xlstm__vld8(&v3, v + b + 24);
+            for (a = 0; a < dk; a++) {
+                const float ka = i * k[a], qa = q[a];
+                float *Ca = Cs + (size_t)a * 32;
+                __builtin_prefetch(Ca + XLSTM__PREFETCH / 4, 1); /* the memory is updated in place */
+                xlstm__vld8(&c0, Ca), xlstm__vld8(&c1, Ca + 8), xlstm__vld8(&c2, Ca + 16), xlstm__vld8(&c3, Ca + 24);
+                c0 = f * c0 + ka * v0, c1 = f * c1 + ka * v1, c2 = f * c2 + ka * v2, c3 = f * c3 + ka * v3;
+                h0 += qa * c0, h1 += qa * c1, h2 += qa * c2, h3 += qa * c3;
+                memcpy(Ca, &c0, sizeof c0), memcpy(Ca + 8, &c1, sizeof c1), memcpy(Ca + 16, &c2, sizeof c2), memcpy(Ca + 24, &c3, sizeof c3);
+            }
+            memcpy(h + b + 16, &h2, sizeof h2), memcpy(h + b + 24, &h3, sizeof h3);
+        } else {
+            for (a = 0; a < dk; a++) {
+                const float ka = i * k[a], qa = q[a];
+                float *Ca = Cs + (size_t)a * 16;
+                __builtin_prefetch(Ca + XLSTM__PREFETCH / 4, 1);
+                xlstm__vld8(&c0, Ca), xlstm__vld8(&c1, Ca + 8);
+                c0 = f * c0 + ka * v0, c1 = f * c1 + ka * v1;
+                h0 += qa * c0, h1 += qa * c1;
+                memcpy(Ca, &c0, sizeof c0), memcpy(Ca + 8, &c1, sizeof c1);
+            }
+        }
+        memcpy(h + b, &h0, sizeof h0), memcpy(h + b + 8, &h1, sizeof h1);
+    }
+    if (!nv) return 0.0f;
+    for (a = 0; a < dk; a++) {
+        nv[a] = f * nv[a] + i * k[a];
+        qn += XLSTM__CAST(double, q[a]) * nv[a];
+    }
+    return XLSTM__CAST(float, qn);
+}
+
+XLSTM__VEC_KERNELS(avx2, __attribute__((target("avx2,fma"))), 4, 1, NULL, 4, 8)
 #if defined(XLSTM__HAVE_VNNI)
 /* C (4 x 64, += beta C) = A (4 contiguous weight rows) B, in intrinsics: the
    same loop in vector extensions compiles to code that ran 10-15% slower
@@ -5744,7 +5934,7 @@ __attribute__((target("avx512f,fma"))) static void xlstm__gemm_tile4_avx512(int 
 #else
 #define XLSTM__TILE4_AVX512 NULL
 #endif
-XLSTM__VEC_KERNELS(avx512, __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma"))), 8, 2, XLSTM__TILE4_AVX512, 4)
+XLSTM__VEC_KERNELS(avx512, __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma"))), 8, 2, XLSTM__TILE4_AVX512, 4, )
 
 /* q4 x int8 with VNNI, two blocks (64 weights) per step: the 32 bytes become
    [block 0 | block 0 | block 1 | block 1] in 128-bit lanes, the second copy of
