@@ -5208,8 +5208,11 @@ XLSTM__VI void xlstm__gemm_tile_v(int mr, int nv, int P, const float *A, size_t 
    like a two-level sum, not like one running total */
 #define XLSTM__GEMM_KB 256
 typedef void (*xlstm__tile4_fn)(int P, const float *A, size_t a_rs, const float *B, size_t ldb, float beta, float *C, size_t ldc);
+/* a target's own (mr <= 4) x 16 tile, as xlstm__gemm_tile_v with MR 4 and NV 1 (xlstm__gemm_tile_avx2) */
+typedef void (*xlstm__tile_fn)(int mr, int P, const float *A, size_t a_rs, size_t a_cs, const float *B, size_t ldb, float beta,
+                               float *C, size_t ldc);
 XLSTM__VI void xlstm__gemm_v(int M, int N, int P, const float *A, size_t a_rs, size_t a_cs, const float *B, size_t ldb,
-                             float beta, float *Cm, size_t ldc, const int MR, const int NV, xlstm__tile4_fn tile4) {
+                             float beta, float *Cm, size_t ldc, const int MR, const int NV, xlstm__tile4_fn tile4, xlstm__tile_fn tile) {
     int i, j, p0, nvec = N / 16, j4 = 0;
     /* with tile4 (a target's 4 rows x 4 vectors tile): 64-column panels of
        contiguous weight rows, 4 rows at a time, the same sums in the same order */
@@ -5229,9 +5232,15 @@ XLSTM__VI void xlstm__gemm_v(int M, int N, int P, const float *A, size_t a_rs, s
             const int mr = M - i < MR ? M - i : MR;
             const float *Ai = A + (size_t)i * a_rs;
             float *Ci = Cm + (size_t)i * ldc;
-            for (p0 = 0; p0 < P || p0 == 0; p0 += XLSTM__GEMM_KB)
-                xlstm__gemm_tile_v(mr, nv, P - p0 < XLSTM__GEMM_KB ? P - p0 : XLSTM__GEMM_KB, Ai + (size_t)p0 * a_cs, a_rs, a_cs,
-                                   B + (size_t)p0 * ldb + 16 * (size_t)j, ldb, p0 ? 1.0f : beta, Ci + 16 * (size_t)j, ldc, MR, NV);
+            for (p0 = 0; p0 < P || p0 == 0; p0 += XLSTM__GEMM_KB) {
+                const int pk = P - p0 < XLSTM__GEMM_KB ? P - p0 : XLSTM__GEMM_KB;
+                if (tile)
+                    tile(mr, pk, Ai + (size_t)p0 * a_cs, a_rs, a_cs, B + (size_t)p0 * ldb + 16 * (size_t)j, ldb, p0 ? 1.0f : beta,
+                         Ci + 16 * (size_t)j, ldc);
+                else
+                    xlstm__gemm_tile_v(mr, nv, pk, Ai + (size_t)p0 * a_cs, a_rs, a_cs, B + (size_t)p0 * ldb + 16 * (size_t)j, ldb,
+                                       p0 ? 1.0f : beta, Ci + 16 * (size_t)j, ldc, MR, NV);
+            }
         }
     }
     if (N % 16)
@@ -5591,7 +5600,9 @@ XLSTM__VI void xlstm__div_v(float *x, float d, int n) {
 /* Instantiate the vector bodies for one target: MR, NV the GEMM register
    tile, TILE4 a 4 x 4-vector tile for wide panels (or NULL), PU the sLSTM
    point's blocks side by side (1 where registers are few). */
-/* KS picks the decode kernels: empty for the 64-byte ones, 8 for the 32-byte ones */
+/* KS picks the decode kernels and the matrix product's tile: empty for the
+   64-byte ones, 8 for the 32-byte ones */
+#define XLSTM__GEMM_TILE NULL
 #define XLSTM__VEC_KERNELS(SUF, ATTR, MR, NV, TILE4, PU, KS)                                                                        \
     ATTR static float xlstm__dot_f32_##SUF(const unsigned char *r, const float *s, const float *x, int n) {       \
         return xlstm__dot_f32_v##KS(r, s, x, n);                                                                       \
@@ -5663,7 +5674,7 @@ XLSTM__VI void xlstm__div_v(float *x, float d, int n) {
     }                                                                                                              \
     ATTR static void xlstm__gemm_##SUF(int M, int N, int P, const float *A, size_t a_rs, size_t a_cs, const float *B, \
                                        size_t ldb, float beta, float *C, size_t ldc) {                             \
-        xlstm__gemm_v(M, N, P, A, a_rs, a_cs, B, ldb, beta, C, ldc, MR, NV, TILE4);                                \
+        xlstm__gemm_v(M, N, P, A, a_rs, a_cs, B, ldb, beta, C, ldc, MR, NV, TILE4, XLSTM__GEMM_TILE##KS);                                \
     }                                                                                                              \
     ATTR static float xlstm__mlstm_head_##SUF(float *C, float *nv, const float *q, const float *k, const float *v, \
                                               float f, float i, int dk, int dv, float *h) {                        \
@@ -5892,6 +5903,38 @@ XLSTM__V8 float xlstm__mlstm_head_v8(float *C, float *nv, const float *q, const 
     return XLSTM__CAST(float, qn);
 }
 
+/* C (mr x 16, += beta C) = A (mr rows) B over P, as xlstm__gemm_tile_v with
+   MR 4 and NV 1: the same sum for each element, in the same order */
+__attribute__((target("avx2,fma"))) static void xlstm__gemm_tile_avx2(int mr, int P, const float *A, size_t a_rs, size_t a_cs,
+                                                                      const float *B, size_t ldb, float beta, float *Cm, size_t ldc) {
+    xlstm__v8f acc[4][2], b0, b1, c;
+    const float *ar[4];
+    int i, p;
+    for (i = 0; i < 4; i++) {
+        ar[i] = A + (size_t)(i < mr ? i : mr - 1) * a_rs;
+        memset(&acc[i][0], 0, sizeof acc[i][0]), acc[i][1] = acc[i][0];
+    }
+    for (p = 0; p < P; p++) {
+        const size_t o = (size_t)p * a_cs;
+        if (mr == 4 && a_cs == 1 && !(p & 15)) /* a weight tile streams from memory: fetch the next tile's rows */
+            for (i = 0; i < 4; i++) __builtin_prefetch(ar[i] + o + 4 * a_rs);
+        xlstm__vld8(&b0, B + (size_t)p * ldb), xlstm__vld8(&b1, B + (size_t)p * ldb + 8);
+#pragma GCC unroll 4
+        for (i = 0; i < 4; i++) {
+            const float a = ar[i][o];
+            acc[i][0] += b0 * a;
+            acc[i][1] += b1 * a;
+        }
+    }
+    for (i = 0; i < mr; i++) {
+        float *ci = Cm + (size_t)i * ldc;
+        for (p = 0; p < 2; p++) {
+            if (beta != 0.0f) xlstm__vld8(&c, ci + 8 * p), acc[i][p] += beta * c;
+            memcpy(ci + 8 * p, &acc[i][p], sizeof acc[i][p]);
+        }
+    }
+}
+#define XLSTM__GEMM_TILE8 xlstm__gemm_tile_avx2
 XLSTM__VEC_KERNELS(avx2, __attribute__((target("avx2,fma"))), 4, 1, NULL, 4, 8)
 #if defined(XLSTM__HAVE_VNNI)
 /* C (4 x 64, += beta C) = A (4 contiguous weight rows) B, in intrinsics: the
