@@ -5603,6 +5603,8 @@ XLSTM__VI void xlstm__div_v(float *x, float d, int n) {
 /* KS picks the decode kernels and the matrix product's tile: empty for the
    64-byte ones, 8 for the 32-byte ones */
 #define XLSTM__GEMM_TILE NULL
+#define XLSTM__DOT_Q4_I8 NULL
+#define XLSTM__DOT_Q8_I8 NULL
 #define XLSTM__VEC_KERNELS(SUF, ATTR, MR, NV, TILE4, PU, KS)                                                                        \
     ATTR static float xlstm__dot_f32_##SUF(const unsigned char *r, const float *s, const float *x, int n) {       \
         return xlstm__dot_f32_v##KS(r, s, x, n);                                                                       \
@@ -5688,8 +5690,8 @@ XLSTM__VI void xlstm__div_v(float *x, float d, int n) {
          xlstm__deq_q4_##SUF},                                                                                     \
         xlstm__gemm_##SUF,                                                                                         \
         xlstm__mlstm_head_##SUF,                                                                                   \
-        NULL,                                                                                                      \
-        NULL,                                                                                                      \
+        XLSTM__DOT_Q4_I8##KS,                                                                                      \
+        XLSTM__DOT_Q8_I8##KS,                                                                                      \
         NULL,                                                                                                      \
         NULL,                                                                                                      \
         xlstm__dot_bf16_eo_##SUF,                                                                                  \
@@ -5935,6 +5937,57 @@ __attribute__((target("avx2,fma"))) static void xlstm__gemm_tile_avx2(int mr, in
     }
 }
 #define XLSTM__GEMM_TILE8 xlstm__gemm_tile_avx2
+/* q4 and q8 rows against x rounded to int8 (xlstm__quantize_x), the
+   oracles' sums: vpmaddubsw multiplies unsigned bytes by signed ones and adds
+   pairs into 16 bits (q4: nibbles 0-15; q8: |w| times x with w's sign, at
+   most 2 * 128 * 127 < 2^15), vpmaddwd sums those into 8 lanes a block, and
+   each lane takes x's step and 1/8 of its offset (the q4 nibbles' - 8) */
+XLSTM__V8 void xlstm__i8_acc_avx2(__m256i pairs, const xlstm__xq *x, int b, int q4, float sw, __m256 *acc) {
+    const __m256 d = _mm256_loadu_ps(x->d8 + (size_t)b * 8);
+    const __m256 dot = _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
+    const __m256 v = q4 ? _mm256_fmadd_ps(dot, d, _mm256_loadu_ps(x->off8 + (size_t)b * 8)) : _mm256_mul_ps(dot, d);
+    *acc = _mm256_fmadd_ps(v, _mm256_set1_ps(sw), *acc);
+}
+XLSTM__V8 float xlstm__i8_sum_avx2(__m256 a0, __m256 a1) {
+    xlstm__v8f v;
+    a0 = _mm256_add_ps(a0, a1);
+    memcpy(&v, &a0, sizeof v);
+    return xlstm__vsum8(&v);
+}
+__attribute__((target("avx2,fma"))) static float xlstm__dot_q4_i8_avx2(const unsigned char *row, const float *scale, const xlstm__xq *x,
+                                                                      int n) {
+    const __m256i low4 = _mm256_set1_epi8(15);
+    __m256 acc[2];
+    const int nb = n / XLSTM__QBLOCK;
+    int b;
+    acc[0] = acc[1] = _mm256_setzero_ps();
+    for (b = 0; b < nb; b++) {
+        const unsigned char *q = row + (size_t)b * (XLSTM__QBLOCK / 2);
+        const __m128i w = _mm_loadu_si128(XLSTM__CAST(const __m128i *, XLSTM__CAST(const void *, q)));
+        const __m256i u = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(w, 4), w), low4); /* weights 0-15 | 16-31 */
+        const __m256i xq = _mm256_loadu_si256(XLSTM__CAST(const __m256i *, XLSTM__CAST(const void *, x->q + (size_t)b * XLSTM__QBLOCK)));
+        if (!(b & 3)) __builtin_prefetch(q + XLSTM__PREFETCH);
+        xlstm__i8_acc_avx2(_mm256_maddubs_epi16(u, xq), x, b, 1, scale[b], &acc[b & 1]);
+    }
+    return xlstm__i8_sum_avx2(acc[0], acc[1]);
+}
+__attribute__((target("avx2,fma"))) static float xlstm__dot_q8_i8_avx2(const unsigned char *row, const float *scale, const xlstm__xq *x,
+                                                                      int n) {
+    __m256 acc[2];
+    const int nb = n / XLSTM__QBLOCK;
+    int b;
+    acc[0] = acc[1] = _mm256_setzero_ps();
+    for (b = 0; b < nb; b++) {
+        const unsigned char *q = row + (size_t)b * XLSTM__QBLOCK;
+        const __m256i w = _mm256_loadu_si256(XLSTM__CAST(const __m256i *, XLSTM__CAST(const void *, q)));
+        const __m256i xq = _mm256_loadu_si256(XLSTM__CAST(const __m256i *, XLSTM__CAST(const void *, x->q + (size_t)b * XLSTM__QBLOCK)));
+        if (!(b & 1)) __builtin_prefetch(q + XLSTM__PREFETCH);
+        xlstm__i8_acc_avx2(_mm256_maddubs_epi16(_mm256_abs_epi8(w), _mm256_sign_epi8(xq, w)), x, b, 0, scale[b], &acc[b & 1]);
+    }
+    return xlstm__i8_sum_avx2(acc[0], acc[1]);
+}
+#define XLSTM__DOT_Q4_I88 xlstm__dot_q4_i8_avx2
+#define XLSTM__DOT_Q8_I88 xlstm__dot_q8_i8_avx2
 XLSTM__VEC_KERNELS(avx2, __attribute__((target("avx2,fma"))), 4, 1, NULL, 4, 8)
 #if defined(XLSTM__HAVE_VNNI)
 /* C (4 x 64, += beta C) = A (4 contiguous weight rows) B, in intrinsics: the
