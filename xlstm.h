@@ -5050,20 +5050,21 @@ XLSTM__VI void xlstm__dots_nx(const float *w, const float *X, size_t ldx, int n,
         for (j = i; j < n; j++) out[v] += w[j] * xv[j];
     }
 }
-XLSTM__VI void xlstm__dots_v(const float *w, const float *X, size_t ldx, int nx, int n, float *out) {
-    for (; nx > 0; nx -= 8, X += 8 * ldx, out += 8) {
-        switch (nx < 8 ? nx : 8) {
-        case 1: xlstm__dots_nx(w, X, ldx, n, out, 1); break;
-        case 2: xlstm__dots_nx(w, X, ldx, n, out, 2); break;
-        case 3: xlstm__dots_nx(w, X, ldx, n, out, 3); break;
-        case 4: xlstm__dots_nx(w, X, ldx, n, out, 4); break;
-        case 5: xlstm__dots_nx(w, X, ldx, n, out, 5); break;
-        case 6: xlstm__dots_nx(w, X, ldx, n, out, 6); break;
-        case 7: xlstm__dots_nx(w, X, ldx, n, out, 7); break;
-        default: xlstm__dots_nx(w, X, ldx, n, out, 8); break;
-        }
+/* eight vectors at a time through NX_FN(w, X, ldx, n, out, NX), NX a literal */
+#define XLSTM__DOTS_BY_8(NX_FN)                                                            \
+    for (; nx > 0; nx -= 8, X += 8 * ldx, out += 8) {                                      \
+        switch (nx < 8 ? nx : 8) {                                                         \
+        case 1: NX_FN(w, X, ldx, n, out, 1); break;                                        \
+        case 2: NX_FN(w, X, ldx, n, out, 2); break;                                        \
+        case 3: NX_FN(w, X, ldx, n, out, 3); break;                                        \
+        case 4: NX_FN(w, X, ldx, n, out, 4); break;                                        \
+        case 5: NX_FN(w, X, ldx, n, out, 5); break;                                        \
+        case 6: NX_FN(w, X, ldx, n, out, 6); break;                                        \
+        case 7: NX_FN(w, X, ldx, n, out, 7); break;                                        \
+        default: NX_FN(w, X, ldx, n, out, 8); break;                                       \
+        }                                                                                  \
     }
-}
+XLSTM__VI void xlstm__dots_v(const float *w, const float *X, size_t ldx, int nx, int n, float *out) { XLSTM__DOTS_BY_8(xlstm__dots_nx) }
 
 /* 16 outputs at a time: the weights' four columns by two rounds of even/odd
    unzips, x's four values per block spread to the block's lanes; the sums in
@@ -5638,7 +5639,7 @@ XLSTM__VI void xlstm__div_v(float *x, float d, int n) {
         xlstm__headwise4_v(W, x, bias, y, rows);                                                                   \
     }                                                                                                              \
     ATTR static void xlstm__dots_##SUF(const float *w, const float *X, size_t ldx, int nx, int n, float *out) {  \
-        xlstm__dots_v(w, X, ldx, nx, n, out);                                                                      \
+        xlstm__dots_v##KS(w, X, ldx, nx, n, out);                                                                      \
     }                                                                                                              \
     ATTR static void xlstm__vecmat_##SUF(const float *x, const float *A, int K, int n, float *y) {               \
         xlstm__vecmat_v(x, A, K, n, y);                                                                            \
@@ -5873,6 +5874,24 @@ XLSTM__V8 float xlstm__dot_q8_v8(const unsigned char *row, const float *scale, c
 XLSTM__V8 float xlstm__dot_q4_v8(const unsigned char *row, const float *scale, const float *x, int n) {
     XLSTM__BLOCKS8(xlstm__q4_block8, XLSTM__QBLOCK / 2, 4)
 }
+/* one f32 row against NX vectors (a batch's decode), 8 floats a step */
+XLSTM__V8 void xlstm__dots_nx8(const float *w, const float *X, size_t ldx, int n, float *out, const int NX) {
+    xlstm__v8f acc[8], w0, x0;
+    int i = 0, v;
+    for (v = 0; v < NX; v++) memset(&acc[v], 0, sizeof acc[v]);
+    for (; i + 8 <= n; i += 8) {
+        xlstm__vld8(&w0, w + i);
+#pragma GCC unroll 8
+        for (v = 0; v < NX; v++) xlstm__vld8(&x0, X + (size_t)v * ldx + i), acc[v] += w0 * x0;
+    }
+    for (v = 0; v < NX; v++) {
+        const float *xv = X + (size_t)v * ldx;
+        int j;
+        out[v] = xlstm__vsum8(&acc[v]);
+        for (j = i; j < n; j++) out[v] += w[j] * xv[j];
+    }
+}
+XLSTM__V8 void xlstm__dots_v8(const float *w, const float *X, size_t ldx, int nx, int n, float *out) { XLSTM__DOTS_BY_8(xlstm__dots_nx8) }
 /* The mLSTM step on one head, as xlstm__mlstm_head_v */
 XLSTM__V8 float xlstm__mlstm_head_v8(float *C, float *nv, const float *q, const float *k, const float *v, float f,
                                      float i, int dk, int dv, float *h) {
